@@ -1,0 +1,91 @@
+//! `tlc sim`: the embedded cluster(s) on their own, for kubectl and other tools.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::cluster::ClusterConfig;
+use crate::cluster::sim::{DEMO_REGIONS, Sim};
+
+/// Options of `tlc sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Where to write the kubeconfig (one context per region, plus a read-only `REGION-viewer`).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Regions to serve, each its own cluster.
+    #[arg(long, value_delimiter = ',', default_values_t = DEMO_REGIONS.iter().map(|s| s.to_string()).collect::<Vec<_>>())]
+    pub regions: Vec<String>,
+    /// First port to listen on (region N gets PORT+N); 0 picks free ports.
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Simulated time per real second (1 = real time; 10 runs demo jobs ten times faster).
+    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
+    pub speed: f64,
+}
+
+fn default_kubeconfig() -> PathBuf {
+    directories::ProjectDirs::from("dev", "tlc", "tlc")
+        .map(|d| d.data_dir().join("sim").join("kubeconfig"))
+        .unwrap_or_else(|| PathBuf::from("tlc-sim.kubeconfig"))
+}
+
+/// Runs `tlc sim` until Ctrl-C or SIGTERM.
+pub async fn run(args: SimArgs) -> Result<(), String> {
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        return Err(format!("--speed must be a positive number, got {}", args.speed));
+    }
+    let configs = args
+        .regions
+        .iter()
+        .enumerate()
+        .map(|(i, region)| {
+            let mut c = ClusterConfig::new(region).with_time_scale(1.0 / args.speed);
+            if args.port != 0 {
+                c.bind = SocketAddr::from(([127, 0, 0, 1], args.port.saturating_add(i as u16)));
+            }
+            c
+        })
+        .collect();
+    let sim = Sim::start(configs).await.map_err(|e| e.to_string())?;
+    let path = args.kubeconfig.unwrap_or_else(default_kubeconfig);
+    sim.write_kubeconfig(&path).map_err(|e| e.to_string())?;
+    println!("tlc sim: {} embedded cluster(s) on loopback", sim.clusters().len());
+    for c in sim.clusters() {
+        println!("  {:<10} {}", c.name(), c.url());
+    }
+    println!();
+    println!("kubeconfig: {}", path.display());
+    println!("  export KUBECONFIG={}", path.display());
+    let first = sim.clusters().first().map(|c| c.name().to_string()).unwrap_or_default();
+    println!("  kubectl --context {first} get jobs -A");
+    println!("  kubectl --context {first}-viewer get pods -A      # a read-only user");
+    println!();
+    println!("Serving until interrupted (Ctrl-C).");
+    wait_for_termination().await;
+    sim.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,191 @@
+//! Who may do what: bearer tokens identify users, and each user has RBAC-like rules. The same policy
+//! answers SelfSubjectAccessReviews and is enforced on every request, so tests can run as a
+//! read-only or namespace-limited user and see exactly the 403s a real cluster would give.
+
+use std::sync::RwLock;
+
+/// What a request wants to do, in RBAC's terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attributes<'a> {
+    /// `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, `deletecollection`.
+    pub verb: &'a str,
+    /// API group (empty for core).
+    pub group: &'a str,
+    /// Resource plural, e.g. `pods`.
+    pub resource: &'a str,
+    /// Subresource, e.g. `log`.
+    pub subresource: Option<&'a str>,
+    /// Namespace, for namespaced requests.
+    pub namespace: Option<&'a str>,
+}
+
+/// One permission: verbs × groups × resources, cluster-wide or in some namespaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Allowed verbs (`*` for all).
+    pub verbs: Vec<String>,
+    /// Allowed API groups (`*` for all, `""` for core).
+    pub api_groups: Vec<String>,
+    /// Allowed resources: `pods`, `pods/log`, `pods/*`, `*`.
+    pub resources: Vec<String>,
+    /// `None`: cluster-wide (like a ClusterRoleBinding); `Some`: only these namespaces (RoleBindings).
+    pub namespaces: Option<Vec<String>>,
+}
+
+fn any_or(list: &[String], value: &str) -> bool {
+    list.iter().any(|v| v == "*" || v == value)
+}
+
+impl Rule {
+    /// A rule for `verbs` on every resource of every group, cluster-wide.
+    pub fn everything(verbs: &[&str]) -> Self {
+        Rule {
+            verbs: verbs.iter().map(|v| v.to_string()).collect(),
+            api_groups: vec!["*".into()],
+            resources: vec!["*".into()],
+            namespaces: None,
+        }
+    }
+
+    /// Whether this rule grants the request.
+    pub fn allows(&self, a: &Attributes<'_>) -> bool {
+        if !any_or(&self.verbs, a.verb) || !any_or(&self.api_groups, a.group) {
+            return false;
+        }
+        let resource_ok = self.resources.iter().any(|r| match a.subresource {
+            None => r == "*" || r == a.resource,
+            Some(sub) => {
+                r == "*"
+                    || r.split_once('/')
+                        .is_some_and(|(res, s)| (res == a.resource || res == "*") && (s == sub || s == "*"))
+            }
+        });
+        if !resource_ok {
+            return false;
+        }
+        match (&self.namespaces, a.namespace) {
+            (None, _) => true,
+            (Some(allowed), Some(ns)) => allowed.iter().any(|n| n == ns),
+            (Some(_), None) => false,
+        }
+    }
+}
+
+/// A user of the embedded cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// The user name RBAC messages show.
+    pub name: String,
+    /// The bearer token that identifies the user.
+    pub token: String,
+    /// What the user may do.
+    pub rules: Vec<Rule>,
+}
+
+impl User {
+    /// Everything, everywhere.
+    pub fn admin(name: &str, token: &str) -> Self {
+        User { name: name.into(), token: token.into(), rules: vec![Rule::everything(&["*"])] }
+    }
+
+    /// get, list and watch on everything (logs included), nothing else.
+    pub fn read_only(name: &str, token: &str) -> Self {
+        User { name: name.into(), token: token.into(), rules: vec![Rule::everything(&["get", "list", "watch"])] }
+    }
+
+    /// Everything, but only in the given namespaces.
+    pub fn namespace_admin(name: &str, token: &str, namespaces: &[&str]) -> Self {
+        let mut rule = Rule::everything(&["*"]);
+        rule.namespaces = Some(namespaces.iter().map(|n| n.to_string()).collect());
+        User { name: name.into(), token: token.into(), rules: vec![rule] }
+    }
+
+    /// Whether any rule grants the request. Creating a SelfSubjectAccessReview is always allowed
+    /// (every authenticated user may ask what it may do).
+    pub fn allows(&self, a: &Attributes<'_>) -> bool {
+        (a.resource == "selfsubjectaccessreviews" && a.verb == "create") || self.rules.iter().any(|r| r.allows(a))
+    }
+}
+
+/// The users of one embedded cluster; changeable at runtime through the cluster handle.
+#[derive(Debug, Default)]
+pub struct Policy {
+    users: RwLock<Vec<User>>,
+}
+
+impl Policy {
+    /// A policy with the given users.
+    pub fn new(users: Vec<User>) -> Self {
+        Policy { users: RwLock::new(users) }
+    }
+
+    /// The user a bearer token belongs to.
+    pub fn authenticate(&self, token: &str) -> Option<User> {
+        let users = self.users.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        users.iter().find(|u| !token.is_empty() && u.token == token).cloned()
+    }
+
+    /// Adds a user, or replaces the one with the same token.
+    pub fn upsert(&self, user: User) {
+        let mut users = self.users.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        users.retain(|u| u.token != user.token);
+        users.push(user);
+    }
+
+    /// Every user (for writing kubeconfigs).
+    pub fn users(&self) -> Vec<User> {
+        self.users.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs<'a>(verb: &'a str, resource: &'a str, sub: Option<&'a str>, ns: Option<&'a str>) -> Attributes<'a> {
+        Attributes { verb, group: "", resource, subresource: sub, namespace: ns }
+    }
+
+    #[test]
+    fn read_only_reads_logs_but_cannot_write() {
+        let u = User::read_only("viewer", "t");
+        assert!(u.allows(&attrs("get", "pods", Some("log"), Some("a"))));
+        assert!(u.allows(&attrs("watch", "pods", None, None)));
+        assert!(!u.allows(&attrs("create", "pods", None, Some("a"))));
+        assert!(!u.allows(&attrs("delete", "pods", None, Some("a"))));
+        assert!(u.allows(&attrs("create", "selfsubjectaccessreviews", None, None)));
+    }
+
+    #[test]
+    fn namespace_admin_is_confined() {
+        let u = User::namespace_admin("team", "t", &["team-a"]);
+        assert!(u.allows(&attrs("create", "pods", None, Some("team-a"))));
+        assert!(!u.allows(&attrs("create", "pods", None, Some("team-b"))));
+        assert!(!u.allows(&attrs("list", "pods", None, None)), "all-namespaces list is cluster scope");
+        assert!(!u.allows(&attrs("list", "namespaces", None, None)));
+    }
+
+    #[test]
+    fn subresource_rules() {
+        let rule = Rule {
+            verbs: vec!["get".into()],
+            api_groups: vec!["".into()],
+            resources: vec!["pods".into()],
+            namespaces: None,
+        };
+        assert!(rule.allows(&attrs("get", "pods", None, Some("a"))));
+        assert!(!rule.allows(&attrs("get", "pods", Some("log"), Some("a"))), "pods does not cover pods/log");
+        let logs = Rule { resources: vec!["pods/*".into()], ..rule };
+        assert!(logs.allows(&attrs("get", "pods", Some("log"), Some("a"))));
+    }
+
+    #[test]
+    fn tokens_identify_users() {
+        let p = Policy::new(vec![User::admin("admin", "secret")]);
+        assert_eq!(p.authenticate("secret").map(|u| u.name), Some("admin".into()));
+        assert!(p.authenticate("").is_none());
+        assert!(p.authenticate("guess").is_none());
+        p.upsert(User::read_only("viewer", "v"));
+        assert_eq!(p.users().len(), 2);
+    }
+}

@@ -1,0 +1,4 @@
+//! tlc, the tenant lifecycle console.
+
+pub mod cli;
+pub mod cluster;

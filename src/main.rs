@@ -1,0 +1,21 @@
+//! The `tlc` binary: parses the command line and reports errors at the edge.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = tlc::cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tlc: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(tlc::cli::run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("tlc: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
