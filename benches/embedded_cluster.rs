@@ -1,1 +1,153 @@
-fn main() {}
+//! Embedded cluster throughput, as its own kube-rs client sees it over loopback TLS:
+//! pod creates per second (kubelet off, then on) and log lines per second served.
+//!
+//! Run: `cargo bench --bench embedded_cluster` (optionally `-- PODS LOG_PODS LINES_PER_POD`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt, stream};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, LogParams, PostParams};
+use serde_json::{Value, json};
+use tlc::cluster::store::UpdateScope;
+use tlc::cluster::store::resource::Resource;
+use tlc::cluster::{ClusterConfig, EmbeddedCluster};
+
+/// A pod shaped like a bridged lifecycle branch (labels, env, a ConfigMap volume): ~1.5 KB of JSON.
+fn branch_pod(i: usize) -> Pod {
+    serde_json::from_value(json!({
+        "metadata": {"name": format!("branch-{i:05}"), "labels": {
+            "tlc.dev/batch-id": "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "tlc.dev/tenant-id": "799a8abb-653a-41c9-bec7-a47dba840eba",
+            "tlc.dev/operation": "lifecycle.upsert", "tlc.dev/job": format!("job-{}", i % 100)},
+            "annotations": {"tlc.dev/job-ref": format!("team-{}/job-{}", i % 100, i % 100)}},
+        "spec": {"restartPolicy": "Never", "activeDeadlineSeconds": 600,
+            "volumes": [{"name": "lifecycle", "configMap": {"name": format!("branch-{i:05}"), "optional": true}}],
+            "containers": [{"name": "main", "image": "busybox:1.36", "command": ["sh", "-c"], "args": ["echo done"],
+                "env": [
+                    {"name": "LIFECYCLE_TENANT_ENV_ID", "value": "799a8abb-653a-41c9-bec7-a47dba840eba"},
+                    {"name": "LIFECYCLE_BATCH_OPERATION_ID", "value": "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"},
+                    {"name": "LIFECYCLE_OPERATION_NAME", "value": "lifecycle.upsert"},
+                    {"name": "LIFECYCLE_TENANT_ENV_FILE", "value": "/var/run/tlc/environment.yaml"},
+                    {"name": "LIFECYCLE_CHANGESET_FILE", "value": "/var/run/tlc/changeset.yaml"}],
+                "volumeMounts": [{"name": "lifecycle", "mountPath": "/var/run/tlc", "readOnly": true}]}]}
+    }))
+    .expect("valid pod")
+}
+
+async fn create_pods(cluster: &EmbeddedCluster, count: usize, concurrency: usize) -> Duration {
+    let pods: Api<Pod> = Api::namespaced(cluster.client().await.expect("client"), "default");
+    let start = Instant::now();
+    stream::iter(0..count)
+        .map(|i| {
+            let pods = pods.clone();
+            async move { pods.create(&PostParams::default(), &branch_pod(i)).await.map(|_| ()) }
+        })
+        .buffer_unordered(concurrency)
+        .try_collect::<Vec<()>>()
+        .await
+        .expect("every create succeeds");
+    start.elapsed()
+}
+
+fn report_creates(label: &str, count: usize, concurrency: usize, took: Duration) {
+    println!(
+        "pod creates ({label}): {count} pods, {concurrency} concurrent requests: {:.3} s -> {:.0} creates/s",
+        took.as_secs_f64(),
+        count as f64 / took.as_secs_f64()
+    );
+}
+
+/// Creates pods with the kubelet off and fills their logs directly on the node, so that only the
+/// serving of logs is measured.
+async fn seeded_logs(cluster: &EmbeddedCluster, pods: usize, lines: usize) -> Vec<String> {
+    let api: Api<Pod> = Api::namespaced(cluster.client().await.expect("client"), "default");
+    let mut names = Vec::new();
+    for i in 0..pods {
+        let pod = api.create(&PostParams::default(), &branch_pod(100_000 + i)).await.expect("create");
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        let log = cluster.logs().start(&uid, "main");
+        let mut text = String::with_capacity(lines * 64);
+        for n in 0..lines {
+            text.push_str(&format!("{name} line {n:05} TASK [apply tenant settings] changed: [tenant]\n"));
+        }
+        log.append(text.as_bytes());
+        log.close();
+        cluster
+            .store()
+            .modify(Resource::Pods, "default", &name, UpdateScope::Status, |cur| {
+                let mut v: Value = cur.clone();
+                v["status"] = json!({"phase": "Succeeded", "containerStatuses": [{"name": "main", "image": "busybox:1.36", "imageID": "", "ready": false, "restartCount": 0,
+                    "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}]});
+                Ok(v)
+            })
+            .expect("status");
+        names.push(name);
+    }
+    names
+}
+
+async fn serve_logs(cluster: &EmbeddedCluster, names: &[String], follow: bool) -> (Duration, usize) {
+    let api: Api<Pod> = Api::namespaced(cluster.client().await.expect("client"), "default");
+    let start = Instant::now();
+    let counts: Vec<usize> = stream::iter(names.iter().cloned())
+        .map(|name| {
+            let api = api.clone();
+            async move {
+                let params = LogParams { follow, timestamps: true, ..Default::default() };
+                let body = api.log_stream(&name, &params).await.expect("log stream");
+                let mut lines = futures::io::AsyncBufReadExt::lines(body);
+                let mut n = 0;
+                while let Some(line) = lines.next().await {
+                    line.expect("line");
+                    n += 1;
+                }
+                n
+            }
+        })
+        .buffer_unordered(names.len().max(1))
+        .collect()
+        .await;
+    (start.elapsed(), counts.iter().sum())
+}
+
+fn arg(n: usize, default: usize) -> usize {
+    std::env::args().filter(|a| !a.starts_with('-')).nth(n).and_then(|a| a.parse().ok()).unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    let create_count = arg(1, 5000);
+    let log_pods = arg(2, 200);
+    let lines = arg(3, 5000);
+    println!(
+        "embedded cluster benchmark: kube-rs client over loopback TLS, {} CPU(s)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+
+    for (label, kubelet) in [("kubelet off", false), ("kubelet on, instant containers", true)] {
+        let mut config = ClusterConfig::new("bench").with_time_scale(0.0);
+        config.kubelet.enabled = kubelet;
+        config.history_capacity = 200_000;
+        let cluster = Arc::new(EmbeddedCluster::start(config).await.expect("cluster"));
+        let took = create_pods(&cluster, create_count, 64).await;
+        report_creates(label, create_count, 64, took);
+    }
+
+    let mut config = ClusterConfig::new("bench-logs");
+    config.kubelet.enabled = false;
+    let cluster = EmbeddedCluster::start(config).await.expect("cluster");
+    let names = seeded_logs(&cluster, log_pods, lines).await;
+    for follow in [false, true] {
+        let (took, got) = serve_logs(&cluster, &names, follow).await;
+        let expected = log_pods * lines;
+        println!(
+            "log lines served ({}): {log_pods} pods x {lines} lines with timestamps, all streams concurrent: {got} lines ({} lost) in {:.3} s -> {:.0} lines/s",
+            if follow { "follow=true, completed containers" } else { "follow=false" },
+            expected.saturating_sub(got),
+            took.as_secs_f64(),
+            got as f64 / took.as_secs_f64()
+        );
+    }
+}

@@ -100,11 +100,11 @@ impl EmbeddedCluster {
             shutdown: shutdown.clone(),
             server_address: addr.to_string(),
         });
-        let node = Arc::new(Node::new(store.clone(), logs.clone(), config.kubelet.clone()));
-        let tasks = vec![
-            tokio::spawn(server::serve(listener, tls.acceptor.clone(), state)),
-            tokio::spawn(kubelet::run(node, shutdown.clone())),
-        ];
+        let mut tasks = vec![tokio::spawn(server::serve(listener, tls.acceptor.clone(), state))];
+        if config.kubelet.enabled {
+            let node = Arc::new(Node::new(store.clone(), logs.clone(), config.kubelet.clone()));
+            tasks.push(tokio::spawn(kubelet::run(node, shutdown.clone())));
+        }
         Ok(EmbeddedCluster {
             name: config.name,
             addr,

@@ -34,6 +34,8 @@ pub struct KubeletConfig {
     pub startup_delay: Duration,
     /// Whether Events are recorded.
     pub events: bool,
+    /// Whether the kubelet runs at all (off: pods stay Pending, for API-only benchmarks).
+    pub enabled: bool,
 }
 
 impl Default for KubeletConfig {
@@ -43,6 +45,7 @@ impl Default for KubeletConfig {
             time_scale: 1.0,
             startup_delay: Duration::from_millis(400),
             events: true,
+            enabled: true,
         }
     }
 }
