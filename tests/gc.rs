@@ -21,7 +21,7 @@ async fn deleting_a_pod_collects_the_configmaps_it_owns() {
     let client = c.client().await.expect("client");
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
     let cms: Api<ConfigMap> = Api::namespaced(client, "default");
-    let pod = pods.create(&PostParams::default(), &script_pod("owner", "sleep 3600")).await.expect("pod");
+    let pod = pods.create(&PostParams::default(), &script_pod("owner", "sleep infinity")).await.expect("pod");
     cms.create(&PostParams::default(), &owned_cm("ctx", &pod)).await.expect("owned cm");
     cms.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "free"}})).expect("cm"))
         .await
@@ -43,7 +43,7 @@ async fn orphan_propagation_keeps_dependents() {
     let client = c.client().await.expect("client");
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
     let cms: Api<ConfigMap> = Api::namespaced(client, "default");
-    let pod = pods.create(&PostParams::default(), &script_pod("owner", "sleep 3600")).await.expect("pod");
+    let pod = pods.create(&PostParams::default(), &script_pod("owner", "sleep infinity")).await.expect("pod");
     cms.create(&PostParams::default(), &owned_cm("ctx", &pod)).await.expect("cm");
     pods.delete("owner", &DeleteParams { propagation_policy: Some(PropagationPolicy::Orphan), ..Default::default() })
         .await
@@ -61,7 +61,7 @@ async fn orphan_propagation_keeps_dependents() {
 async fn running_pods_terminate_gracefully_and_report_137() {
     let c = cluster().await;
     let pods: Api<Pod> = Api::namespaced(c.client().await.expect("client"), "default");
-    pods.create(&PostParams::default(), &script_pod("long", "sleep 3600")).await.expect("pod");
+    pods.create(&PostParams::default(), &script_pod("long", "sleep infinity")).await.expect("pod");
     eventually("the pod to run", || {
         let pods = pods.clone();
         async move { (pods.get("long").await.ok()?.status?.phase?.as_str() == "Running").then_some(()) }

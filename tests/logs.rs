@@ -93,11 +93,20 @@ async fn errors_are_status_objects() {
 async fn unsupported_commands_fail_with_127_and_say_why() {
     let c = cluster().await;
     let pods: Api<Pod> = Api::namespaced(c.client().await.expect("client"), "default");
-    let pod = run_pod(&pods, &script_pod("tf", "echo planning\nterraform apply -auto-approve\necho unreachable")).await;
+    // Like a real shell: a command that is not there fails with 127 when reached; with `set -e`
+    // the script stops there.
+    let pod =
+        run_pod(&pods, &script_pod("tf", "set -e\necho planning\nterraform apply -auto-approve\necho unreachable"))
+            .await;
     assert_eq!(exit_code(&pod), 127);
     let log = pods.logs("tf", &LogParams::default()).await.expect("log");
     assert!(log.starts_with("planning\n"), "{log}");
-    assert!(log.contains("terraform"), "the log names the missing command: {log}");
+    assert!(log.contains("terraform: not found"), "the log names the missing command: {log}");
+    assert!(!log.contains("unreachable"), "{log}");
+    let syntax = run_pod(&pods, &script_pod("pipe", "echo a | cat")).await;
+    assert_eq!(exit_code(&syntax), 127);
+    let log = pods.logs("pipe", &LogParams::default()).await.expect("log");
+    assert!(log.contains("pipes ('|') are not supported"), "{log}");
     let image_default: Pod =
         serde_json::from_value(json!({"metadata": {"name": "nginx"}, "spec": {"restartPolicy": "Never",
         "containers": [{"name": "web", "image": "nginx:1.27"}]}}))

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::cluster::ClusterConfig;
+use crate::cluster::estate::GeneratedEstate;
 use crate::cluster::sim::{DEMO_REGIONS, Sim};
 
 /// Options of `tlc sim`.
@@ -23,6 +24,32 @@ pub struct SimArgs {
     /// Simulated time per real second (1 = real time; 10 runs demo jobs ten times faster).
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     pub speed: f64,
+    /// What to seed each region with.
+    #[arg(long, value_enum, default_value_t = EstateKind::Demo)]
+    pub estate: EstateKind,
+    /// Generated estate: tenants per region.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub tenants: usize,
+    /// Generated estate: team namespaces per region.
+    #[arg(long, default_value_t = 100, value_name = "M")]
+    pub namespaces: usize,
+    /// Generated estate: lifecycle Jobs per namespace.
+    #[arg(long, default_value_t = 10, value_name = "K")]
+    pub jobs: usize,
+    /// Generated estate: log lines each Job prints.
+    #[arg(long, default_value_t = 100, value_name = "LINES")]
+    pub log_lines: usize,
+}
+
+/// Seed data for `tlc sim`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EstateKind {
+    /// The demo estate (deploy/examples): 12 tenants, 8 team namespaces.
+    Demo,
+    /// Nothing but the system namespaces.
+    Empty,
+    /// A generated estate sized by --tenants, --namespaces, --jobs, --log-lines.
+    Generated,
 }
 
 fn default_kubeconfig() -> PathBuf {
@@ -49,11 +76,26 @@ pub async fn run(args: SimArgs) -> Result<(), String> {
         })
         .collect();
     let sim = Sim::start(configs).await.map_err(|e| e.to_string())?;
+    let mut seeded = Vec::new();
+    for c in sim.clusters() {
+        let count = match args.estate {
+            EstateKind::Demo => return Err("PENDING demo estate".into()),
+            EstateKind::Empty => 0,
+            EstateKind::Generated => GeneratedEstate {
+                tenants: args.tenants,
+                namespaces: args.namespaces,
+                jobs_per_namespace: args.jobs,
+                log_lines: args.log_lines,
+            }
+            .seed(c.store(), c.name())?,
+        };
+        seeded.push(count);
+    }
     let path = args.kubeconfig.unwrap_or_else(default_kubeconfig);
     sim.write_kubeconfig(&path).map_err(|e| e.to_string())?;
     println!("tlc sim: {} embedded cluster(s) on loopback", sim.clusters().len());
-    for c in sim.clusters() {
-        println!("  {:<10} {}", c.name(), c.url());
+    for (c, count) in sim.clusters().iter().zip(&seeded) {
+        println!("  {:<10} {}   ({count} objects seeded)", c.name(), c.url());
     }
     println!();
     println!("kubeconfig: {}", path.display());

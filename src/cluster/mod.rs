@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod estate;
 pub mod faults;
 pub mod handle;
 pub mod kubeconfig;

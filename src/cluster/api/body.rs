@@ -64,3 +64,17 @@ pub fn streaming_response(content_type: &'static str) -> (Response<Body>, Stream
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct StreamCut(pub &'static str);
+
+/// Cuts a streamed response like a dropped connection, after what was already sent has reached the
+/// wire: hyper aborts the connection on a body error and would drop bytes still in its buffer, so
+/// wait until the channel is drained and give the connection a moment to flush first.
+pub async fn cut(tx: &StreamSender, why: &'static str) {
+    let drained = async {
+        while tx.capacity() < tx.max_capacity() {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), drained).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let _ = tx.send(Err(Box::new(StreamCut(why)))).await;
+}

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use hyper::Response;
 use serde_json::Value;
 
-use super::body::{Body, StreamCut, StreamSender, streaming_response};
+use super::body::{Body, StreamSender, cut, streaming_response};
 use super::query::Query;
 use super::route::Target;
 use super::server::ApiState;
@@ -167,7 +167,7 @@ async fn stream(state: Arc<ApiState>, log: Arc<ContainerLog>, sel: Selection, tx
                 return;
             }
             if cut_after.is_some_and(|c| sent_lines >= c) {
-                let _ = tx.send(Err(Box::new(StreamCut("log stream cut by fault injection")))).await;
+                cut(&tx, "log stream cut by fault injection").await;
                 return;
             }
             if read.finished || (!sel.follow && read.lines == 0) {

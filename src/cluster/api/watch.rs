@@ -10,7 +10,7 @@ use bytes::Bytes;
 use hyper::Response;
 use serde_json::{Value, json};
 
-use super::body::{Body, StreamCut, StreamSender, streaming_response};
+use super::body::{Body, StreamSender, cut, streaming_response};
 use super::handler::Render;
 use super::objects::selectors;
 use super::query::Query;
@@ -210,7 +210,7 @@ async fn run(
             biased;
             _ = state.shutdown.cancelled() => return,
             _ = drops.changed() => {
-                let _ = tx.send(Err(Box::new(StreamCut("watch dropped by fault injection")))).await;
+                cut(&tx, "watch dropped by fault injection").await;
                 return;
             }
             _ = &mut deadline => return,

@@ -70,10 +70,13 @@ impl Node {
         Node { store, logs, config, recorder, next_ip: AtomicU32::new(1) }
     }
 
-    /// A simulated duration on this node's clock.
-    pub fn scaled(&self, seconds: f64) -> Duration {
+    /// A simulated duration on this node's clock (`sleep infinity` stays infinite at any scale).
+    pub fn scaled(&self, seconds: f64) -> Option<Duration> {
+        if seconds.is_infinite() && seconds > 0.0 {
+            return None;
+        }
         let s = seconds * self.config.time_scale;
-        if s.is_finite() && s > 0.0 { Duration::from_secs_f64(s.min(1.0e9)) } else { Duration::ZERO }
+        Some(if s.is_finite() && s > 0.0 { Duration::from_secs_f64(s.min(1.0e9)) } else { Duration::ZERO })
     }
 
     fn pod_ip(&self) -> String {
@@ -130,10 +133,10 @@ impl Host for ContainerHost {
     fn sleep(&mut self, seconds: f64) -> impl std::future::Future<Output = ()> + Send {
         let d = self.node.scaled(seconds);
         async move {
-            if d.is_zero() {
-                tokio::task::yield_now().await;
-            } else {
-                tokio::time::sleep(d).await;
+            match d {
+                None => std::future::pending().await,
+                Some(d) if d.is_zero() => tokio::task::yield_now().await,
+                Some(d) => tokio::time::sleep(d).await,
             }
         }
     }
@@ -208,7 +211,8 @@ pub async fn run_pod(node: Arc<Node>, pod: Arc<Value>, signal: watch::Receiver<S
     let deadline = pod
         .pointer("/spec/activeDeadlineSeconds")
         .and_then(Value::as_i64)
-        .map(|secs| Instant::now() + node.scaled(secs as f64));
+        .and_then(|secs| node.scaled(secs as f64))
+        .map(|d| Instant::now() + d);
     let mut worker = Worker {
         namespace: s("/metadata/namespace"),
         name: s("/metadata/name"),
@@ -305,7 +309,7 @@ impl Worker {
         if !self.bind() {
             return Some(Interrupt::Gone);
         }
-        let startup = self.node.scaled(self.node.config.startup_delay.as_secs_f64());
+        let startup = self.node.scaled(self.node.config.startup_delay.as_secs_f64()).unwrap_or_default();
         if let Some(i) = self.pause(Some(startup), false).await {
             return self.interrupted(i);
         }
@@ -413,7 +417,7 @@ impl Worker {
             message: Some(format!("back-off {secs}s restarting failed container={name} pod={pod}_{ns}({uid})")),
         };
         self.event(Some(&name), Severity::Warning, "BackOff", "Back-off restarting failed container");
-        self.node.scaled(secs)
+        self.node.scaled(secs).unwrap_or_default()
     }
 
     /// Waits out an init container's restart back-off.

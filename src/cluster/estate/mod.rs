@@ -1,0 +1,15 @@
+//! Seed data for embedded clusters: the demo estate (the manifests under `deploy/examples/`,
+//! embedded in the binary) and generated estates for benchmarks.
+
+pub mod generated;
+
+pub use generated::GeneratedEstate;
+
+/// Namespace holding the tenant ConfigMaps.
+pub const TENANT_NAMESPACE: &str = "tenants";
+/// Label marking a ConfigMap as a tenant.
+pub const TENANT_LABEL: &str = "tlc.dev/tenant";
+/// Label carrying the tenant environment id.
+pub const TENANT_ID_LABEL: &str = "tlc.dev/tenant-id";
+/// Label carrying the tenant's region.
+pub const TENANT_REGION_LABEL: &str = "tlc.dev/region";
