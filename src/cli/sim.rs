@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::cluster::ClusterConfig;
-use crate::cluster::estate::GeneratedEstate;
+use crate::cluster::estate::{self, GeneratedEstate};
 use crate::cluster::sim::{DEMO_REGIONS, Sim};
 
 /// Options of `tlc sim`.
@@ -79,7 +79,7 @@ pub async fn run(args: SimArgs) -> Result<(), String> {
     let mut seeded = Vec::new();
     for c in sim.clusters() {
         let count = match args.estate {
-            EstateKind::Demo => return Err("PENDING demo estate".into()),
+            EstateKind::Demo => estate::demo::seed(c.store(), c.name()).map_err(|e| e.to_string())?,
             EstateKind::Empty => 0,
             EstateKind::Generated => GeneratedEstate {
                 tenants: args.tenants,

@@ -45,6 +45,12 @@ pub fn apply(store: &Store, origin: &str, text: &str) -> Result<usize> {
             }
             doc["metadata"]["namespace"] = json!(ns);
         }
+        if info.resource == Resource::Namespaces
+            && store.namespace_exists(doc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default())
+        {
+            // Like `kubectl apply`: several manifests may declare the same namespace.
+            continue;
+        }
         let (decoded, unknown) = admission::decode(info, doc).map_err(|e| fail(e.message))?;
         if let Some(field) = unknown.first() {
             return Err(fail(format!("unknown field \"{field}\" in {kind}")));

@@ -1,6 +1,7 @@
 //! Seed data for embedded clusters: the demo estate (the manifests under `deploy/examples/`,
 //! embedded in the binary) and generated estates for benchmarks.
 
+pub mod demo;
 pub mod generated;
 
 pub use generated::GeneratedEstate;

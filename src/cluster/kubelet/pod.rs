@@ -411,7 +411,6 @@ impl Worker {
         if let State::Terminated(t) = &st.state {
             st.last = Some(t.clone());
         }
-        st.restart_count += 1;
         st.state = State::Waiting {
             reason: "CrashLoopBackOff".into(),
             message: Some(format!("back-off {secs}s restarting failed container={name} pod={pod}_{ns}({uid})")),
@@ -488,6 +487,8 @@ impl Worker {
                 _ = async { match next_restart { Some((_, at)) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
                     if let Some((index, _)) = next_restart {
                         restarts_due.remove(&index);
+                        // Running again: no final exit code until it stops for good.
+                        codes.remove(&index);
                         if let Some((_, p)) = running.get(&index) {
                             let p = p.clone();
                             let handle = self.spawn_container(index, p.clone(), tx.clone());
@@ -502,7 +503,7 @@ impl Worker {
                 ContainerEvent::Started { index, at, id } => {
                     let name = self.statuses(init)[index].name.clone();
                     let image = self.statuses(init)[index].image.clone();
-                    self.statuses(init)[index].state = State::Running { started_at: at, container_id: id };
+                    self.statuses(init)[index].started(at, id);
                     codes.remove(&index);
                     if !init && self.status.all_running() {
                         self.status.phase = Phase::Running;

@@ -54,8 +54,10 @@ pub struct ContainerStatus {
     pub state: State,
     /// The previous instance's end, after a restart.
     pub last: Option<Terminated>,
-    /// Restarts so far.
+    /// Restarts so far (instances started minus one, as the kubelet counts them).
     pub restart_count: u32,
+    /// Instances started so far.
+    pub instances: u32,
 }
 
 impl ContainerStatus {
@@ -67,7 +69,15 @@ impl ContainerStatus {
             state: State::Waiting { reason: waiting_reason.into(), message: None },
             last: None,
             restart_count: 0,
+            instances: 0,
         }
+    }
+
+    /// Records that a new instance of the container started.
+    pub fn started(&mut self, started_at: String, container_id: String) {
+        self.instances += 1;
+        self.restart_count = self.instances.saturating_sub(1);
+        self.state = State::Running { started_at, container_id };
     }
 
     fn is_running(&self) -> bool {
