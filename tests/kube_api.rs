@@ -80,3 +80,65 @@ async fn pod_runs_a_script_and_its_log_is_served() {
     let log = pods.logs("hello", &Default::default()).await.expect("logs");
     assert_eq!(log, "one\ntwo\n");
 }
+
+#[tokio::test]
+async fn selectors_and_paging() {
+    let c = cluster().await;
+    let client = c.client().await.expect("client");
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    for i in 0..25 {
+        let tier = ["web", "api", "db"][i % 3];
+        let cm: ConfigMap = serde_json::from_value(
+            json!({"metadata": {"name": format!("cm-{i:02}"), "labels": {"tier": tier, "n": i.to_string()}}}),
+        )
+        .expect("cm");
+        cms.create(&PostParams::default(), &cm).await.expect("create");
+    }
+    let names = |l: &kube::core::ObjectList<ConfigMap>| {
+        l.items.iter().map(|c| c.metadata.name.clone().unwrap_or_default()).collect::<Vec<_>>()
+    };
+    assert_eq!(cms.list(&ListParams::default().labels("tier=web")).await.expect("eq").items.len(), 9);
+    assert_eq!(cms.list(&ListParams::default().labels("tier!=web")).await.expect("ne").items.len(), 16);
+    assert_eq!(cms.list(&ListParams::default().labels("tier in (api,db)")).await.expect("in").items.len(), 16);
+    assert_eq!(cms.list(&ListParams::default().labels("tier notin (api,db),n")).await.expect("notin").items.len(), 9);
+    assert_eq!(cms.list(&ListParams::default().labels("!tier")).await.expect("not exists").items.len(), 0);
+    assert_eq!(
+        names(&cms.list(&ListParams::default().fields("metadata.name=cm-07")).await.expect("field")),
+        vec!["cm-07"]
+    );
+    assert_eq!(cms.list(&ListParams::default().labels("n>20")).await.expect("gt").items.len(), 4);
+
+    // Pages of 10 cover everything once, in order, with the first page's resourceVersion.
+    let mut seen = Vec::new();
+    let mut params = ListParams::default().limit(10);
+    let mut pages = 0;
+    let mut first_rv = None;
+    loop {
+        let page = cms.list(&params).await.expect("page");
+        pages += 1;
+        first_rv.get_or_insert(page.metadata.resource_version.clone());
+        assert_eq!(page.metadata.resource_version, *first_rv.as_ref().expect("rv"));
+        seen.extend(names(&page));
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(token) => params = params.continue_token(&token),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, (0..25).map(|i| format!("cm-{i:02}")).collect::<Vec<_>>());
+
+    // All-namespaces paths and pod field selectors.
+    let all: Api<ConfigMap> = Api::all(client.clone());
+    assert!(all.list(&ListParams::default()).await.expect("all").items.len() >= 25);
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+    let pod: Pod = serde_json::from_value(json!({"metadata": {"name": "p"}, "spec": {"restartPolicy": "Never",
+        "containers": [{"name": "main", "image": "busybox", "command": ["sh", "-c", "exit 0"]}]}}))
+    .expect("pod");
+    pods.create(&PostParams::default(), &pod).await.expect("create");
+    let done = kube::runtime::wait::await_condition(pods.clone(), "p", |p: Option<&Pod>| {
+        p.and_then(|p| p.status.as_ref()).and_then(|s| s.phase.as_deref()) == Some("Succeeded")
+    });
+    tokio::time::timeout(std::time::Duration::from_secs(30), done).await.expect("done").expect("watch");
+    assert_eq!(pods.list(&ListParams::default().fields("status.phase=Succeeded")).await.expect("phase").items.len(), 1);
+    assert_eq!(pods.list(&ListParams::default().fields("status.phase=Running")).await.expect("phase").items.len(), 0);
+}

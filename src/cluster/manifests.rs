@@ -25,6 +25,9 @@ pub fn apply(store: &Store, origin: &str, text: &str) -> Result<usize> {
     let mut created = 0;
     for (i, mut doc) in docs.into_iter().enumerate() {
         let fail = |message: String| Error::Manifest { origin: origin.to_string(), document: i + 1, message };
+        if !doc.is_object() || !doc.get("metadata").is_none_or(Value::is_object) {
+            return Err(fail("a manifest must be a mapping with a `metadata` mapping".into()));
+        }
         if doc.get("kind").and_then(Value::as_str) == Some("List") {
             return Err(fail("List documents are not supported; write one object per document".into()));
         }
@@ -42,6 +45,9 @@ pub fn apply(store: &Store, origin: &str, text: &str) -> Result<usize> {
                         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
                     )
                     .map_err(|e| fail(e.message))?;
+            }
+            if doc.get("metadata").is_none() {
+                doc["metadata"] = json!({});
             }
             doc["metadata"]["namespace"] = json!(ns);
         }

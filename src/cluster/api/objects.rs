@@ -173,10 +173,14 @@ pub fn create(state: &ApiState, user: &User, target: &Target, query: &Query, bod
             }
             _ => {}
         }
-        if !object.get("metadata").is_some_and(Value::is_object) {
-            object["metadata"] = json!({});
+        match object.get_mut("metadata") {
+            None => object["metadata"] = json!({"namespace": ns}),
+            Some(Value::Object(meta)) => {
+                meta.insert("namespace".into(), json!(ns));
+            }
+            // Decoding reports a malformed `metadata` as a 400.
+            Some(_) => {}
         }
-        object["metadata"]["namespace"] = json!(ns);
     }
     let (decoded, unknown) = admission::decode(info, object)?;
     let warnings = field_validation(query, &unknown)?;

@@ -298,6 +298,12 @@ impl Store {
     /// Creates an object (already decoded): assigns system metadata, defaults and validates it.
     pub fn create(&self, resource: Resource, mut object: Value) -> ApiResult<Arc<Value>> {
         let info = resource.info();
+        if !object.is_object() || !object.get("metadata").is_none_or(Value::is_object) {
+            return Err(ApiError::bad_request(format!(
+                "a {} must be a JSON object with an object `metadata`",
+                info.kind
+            )));
+        }
         let mut inner = self.lock();
         let namespace = meta_str(&object, "namespace").unwrap_or_default().to_string();
         if info.namespaced {
