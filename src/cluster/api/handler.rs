@@ -222,11 +222,13 @@ async fn resource(
             let (headers, body) = read_body(req).await?;
             let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
             if content_type.starts_with(super::protobuf::MEDIA_TYPE) {
-                if info.resource != crate::cluster::store::resource::Resource::SelfSubjectAccessReviews {
-                    return Err(ApiError::unsupported_media_type(content_type));
-                }
-                let review = super::protobuf::decode_access_review(&body)?;
-                return objects::create(state, user, &target, &query, review.to_string().as_bytes());
+                use crate::cluster::store::resource::Resource;
+                let object = match info.resource {
+                    Resource::SelfSubjectAccessReviews => super::protobuf::decode_access_review(&body)?,
+                    Resource::ConfigMaps | Resource::Namespaces => super::protobuf::decode_object(&body)?,
+                    _ => return Err(super::protobuf::unsupported(info.kind)),
+                };
+                return objects::create(state, user, &target, &query, object.to_string().as_bytes());
             }
             objects::create(state, user, &target, &query, &body)
         }

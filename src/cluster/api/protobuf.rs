@@ -1,7 +1,8 @@
-//! The one protobuf request body the embedded cluster reads: kubectl sends SelfSubjectAccessReviews
-//! (`kubectl auth can-i`) as `application/vnd.kubernetes.protobuf`. This decodes the envelope
-//! (`k8s\0` + `runtime.Unknown`) and the review's resource attributes into the JSON form the
-//! handler already understands; responses stay JSON, which kubectl also accepts.
+//! The protobuf request bodies the embedded cluster reads. kubectl's imperative commands send
+//! `application/vnd.kubernetes.protobuf`: `auth can-i` (SelfSubjectAccessReview), `create
+//! configmap`, `create namespace`. This decodes the envelope (`k8s\0` + `runtime.Unknown`) and those
+//! three small schemas into the JSON the handler already understands; responses stay JSON, which
+//! kubectl also accepts. Other protobuf bodies get a 415 saying how to send JSON instead.
 
 use serde_json::{Map, Value, json};
 
@@ -47,23 +48,148 @@ fn fields(buf: &[u8]) -> Option<Vec<(u64, &[u8])>> {
     (pos == buf.len()).then_some(out)
 }
 
-fn field(fs: &[(u64, &'_ [u8])], number: u64) -> Option<Vec<u8>> {
-    fs.iter().find(|(n, _)| *n == number).map(|(_, b)| b.to_vec())
+fn field<'a>(fs: &[(u64, &'a [u8])], number: u64) -> Option<&'a [u8]> {
+    fs.iter().find(|(n, _)| *n == number).map(|(_, b)| *b)
+}
+
+fn text(bytes: &[u8]) -> Value {
+    json!(String::from_utf8_lossy(bytes))
+}
+
+/// Every length-delimited occurrence of a (repeated) field.
+fn repeated<'a>(fs: &[(u64, &'a [u8])], number: u64) -> Vec<&'a [u8]> {
+    fs.iter().filter(|(n, _)| *n == number).map(|(_, b)| *b).collect()
+}
+
+/// A protobuf `map<string, string>` (repeated entries with key = 1, value = 2).
+fn string_map(fs: &[(u64, &[u8])], number: u64) -> Option<Value> {
+    let mut m = Map::new();
+    for entry in repeated(fs, number) {
+        let e = fields(entry)?;
+        let key = field(&e, 1).unwrap_or_default();
+        m.insert(String::from_utf8_lossy(key).into_owned(), text(field(&e, 2).unwrap_or_default()));
+    }
+    Some(Value::Object(m))
+}
+
+/// The scalar varint fields of a message, by field number.
+fn varints(buf: &[u8]) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < buf.len() {
+        let Some(key) = varint(buf, &mut pos) else { break };
+        match key & 7 {
+            0 => match varint(buf, &mut pos) {
+                Some(v) => out.push((key >> 3, v)),
+                None => break,
+            },
+            2 => match varint(buf, &mut pos).and_then(|l| usize::try_from(l).ok()) {
+                Some(len) => pos = pos.saturating_add(len),
+                None => break,
+            },
+            1 => pos += 8,
+            5 => pos += 4,
+            _ => break,
+        }
+    }
+    out
+}
+
+/// `ObjectMeta`: the fields a client sets on create.
+fn object_meta(buf: &[u8]) -> Option<Value> {
+    let fs = fields(buf)?;
+    let mut m = Map::new();
+    for (number, name) in [(1, "name"), (2, "generateName"), (3, "namespace")] {
+        if let Some(v) = field(&fs, number) {
+            m.insert(name.into(), text(v));
+        }
+    }
+    for (number, name) in [(11, "labels"), (12, "annotations")] {
+        if fs.iter().any(|(n, _)| *n == number) {
+            m.insert(name.into(), string_map(&fs, number)?);
+        }
+    }
+    let owners: Vec<Value> = repeated(&fs, 13)
+        .into_iter()
+        .map(|o| {
+            let o_fields = fields(o)?;
+            let s = |n| text(field(&o_fields, n).unwrap_or_default());
+            let flags = varints(o);
+            let flag = |n| flags.iter().find(|(k, _)| *k == n).map(|(_, v)| *v != 0);
+            let mut r = json!({"kind": s(1), "name": s(3), "uid": s(4), "apiVersion": s(5)});
+            if let Some(c) = flag(6) {
+                r["controller"] = json!(c);
+            }
+            if let Some(b) = flag(7) {
+                r["blockOwnerDeletion"] = json!(b);
+            }
+            Some(r)
+        })
+        .collect::<Option<_>>()?;
+    if !owners.is_empty() {
+        m.insert("ownerReferences".into(), Value::Array(owners));
+    }
+    let finalizers: Vec<Value> = repeated(&fs, 14).into_iter().map(text).collect();
+    if !finalizers.is_empty() {
+        m.insert("finalizers".into(), Value::Array(finalizers));
+    }
+    Some(Value::Object(m))
+}
+
+/// The object inside a protobuf envelope, as (kind, raw message).
+fn unwrap_envelope(body: &[u8]) -> Option<(String, &[u8])> {
+    let envelope = fields(body.strip_prefix(b"k8s\0")?)?;
+    let type_meta = fields(field(&envelope, 1).unwrap_or_default())?;
+    let kind = String::from_utf8_lossy(field(&type_meta, 2).unwrap_or_default()).into_owned();
+    Some((kind, field(&envelope, 2)?))
+}
+
+/// Decodes a protobuf ConfigMap or Namespace (what `kubectl create configmap|namespace` send).
+pub fn decode_object(body: &[u8]) -> ApiResult<Value> {
+    let (kind, raw) = unwrap_envelope(body)
+        .ok_or_else(|| ApiError::bad_request("the protobuf body is not a valid Kubernetes object"))?;
+    let bad = || ApiError::bad_request(format!("the protobuf body is not a valid {kind}"));
+    let fs = fields(raw).ok_or_else(bad)?;
+    let metadata = object_meta(field(&fs, 1).unwrap_or_default()).ok_or_else(bad)?;
+    match kind.as_str() {
+        "ConfigMap" => {
+            let mut cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata});
+            if fs.iter().any(|(n, _)| *n == 2) {
+                cm["data"] = string_map(&fs, 2).ok_or_else(bad)?;
+            }
+            if let Some((_, v)) = varints(raw).into_iter().find(|(n, _)| *n == 4) {
+                cm["immutable"] = json!(v != 0);
+            }
+            if fs.iter().any(|(n, _)| *n == 3) {
+                return Err(ApiError::unsupported_media_type(
+                    "application/vnd.kubernetes.protobuf (ConfigMap binaryData: send JSON, e.g. `kubectl create configmap ... --dry-run=client -o json | kubectl create -f -`)",
+                ));
+            }
+            Ok(cm)
+        }
+        "Namespace" => Ok(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})),
+        other => Err(unsupported(other)),
+    }
+}
+
+/// The 415 for a protobuf body the embedded cluster cannot read.
+pub fn unsupported(kind: &str) -> ApiError {
+    ApiError::unsupported_media_type(&format!(
+        "{MEDIA_TYPE} for {kind}: the embedded cluster reads JSON bodies (and protobuf only for ConfigMap, Namespace and SelfSubjectAccessReview); send JSON, e.g. `kubectl create -f manifest.yaml` or `... --dry-run=client -o json | kubectl create -f -`"
+    ))
 }
 
 /// Decodes a protobuf SelfSubjectAccessReview into its JSON form.
 pub fn decode_access_review(body: &[u8]) -> ApiResult<Value> {
     let bad = || ApiError::bad_request("the protobuf body is not a valid SelfSubjectAccessReview");
-    let unknown = body.strip_prefix(b"k8s\0").ok_or_else(bad)?;
-    let envelope = fields(unknown).ok_or_else(bad)?;
-    let raw = field(&envelope, 2).ok_or_else(bad)?;
-    let review = fields(&raw).ok_or_else(bad)?;
+    let (_, raw) = unwrap_envelope(body).ok_or_else(bad)?;
+    let review = fields(raw).ok_or_else(bad)?;
     let spec_bytes = field(&review, 2).unwrap_or_default();
-    let spec = fields(&spec_bytes).ok_or_else(bad)?;
+    let spec = fields(spec_bytes).ok_or_else(bad)?;
     let mut out =
         json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "metadata": {}, "spec": {}});
     if let Some(attrs) = field(&spec, 1) {
-        let attrs = fields(&attrs).ok_or_else(bad)?;
+        let attrs = fields(attrs).ok_or_else(bad)?;
         let mut m = Map::new();
         for (number, name) in [
             (1, "namespace"),
@@ -75,13 +201,13 @@ pub fn decode_access_review(body: &[u8]) -> ApiResult<Value> {
             (7, "name"),
         ] {
             if let Some(v) = field(&attrs, number) {
-                m.insert(name.into(), json!(String::from_utf8_lossy(&v)));
+                m.insert(name.into(), json!(String::from_utf8_lossy(v)));
             }
         }
         out["spec"]["resourceAttributes"] = Value::Object(m);
     } else if let Some(attrs) = field(&spec, 2) {
-        let attrs = fields(&attrs).ok_or_else(bad)?;
-        let s = |n| field(&attrs, n).map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
+        let attrs = fields(attrs).ok_or_else(bad)?;
+        let s = |n| field(&attrs, n).map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
         out["spec"]["nonResourceAttributes"] = json!({"path": s(1), "verb": s(2)});
     }
     Ok(out)
@@ -113,5 +239,29 @@ mod tests {
         );
         assert!(decode_access_review(b"k8s\0\xff\xff").is_err());
         assert!(decode_access_review(b"{}").is_err());
+    }
+
+    fn entry(k: &[u8], v: &[u8]) -> Vec<u8> {
+        [ld(1, k), ld(2, v)].concat()
+    }
+
+    #[test]
+    fn decodes_kubectl_create_configmap_and_namespace() {
+        let meta = [ld(1, b"ctx"), ld(3, b"team-a"), ld(11, &entry(b"app", b"tlc"))].concat();
+        let cm = [ld(1, &meta), ld(2, &entry(b"environment.yaml", b"id: 1\n")), ld(2, &entry(b"k", b"v"))].concat();
+        let envelope = [ld(1, &[ld(1, b"v1"), ld(2, b"ConfigMap")].concat()), ld(2, &cm)].concat();
+        let v = decode_object(&[b"k8s\0".as_slice(), &envelope].concat()).expect("configmap");
+        assert_eq!(
+            v,
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ctx", "namespace": "team-a", "labels": {"app": "tlc"}},
+                   "data": {"environment.yaml": "id: 1\n", "k": "v"}})
+        );
+        let ns = [ld(1, &[ld(1, b"v1"), ld(2, b"Namespace")].concat()), ld(2, &ld(1, &ld(1, b"team-b")))].concat();
+        assert_eq!(
+            decode_object(&[b"k8s\0".as_slice(), &ns].concat()).expect("namespace")["metadata"]["name"],
+            "team-b"
+        );
+        let pod = [ld(1, &[ld(1, b"v1"), ld(2, b"Pod")].concat()), ld(2, &ld(1, &ld(1, b"p")))].concat();
+        assert_eq!(decode_object(&[b"k8s\0".as_slice(), &pod].concat()).expect_err("pods are JSON only").code, 415);
     }
 }
