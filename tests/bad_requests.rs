@@ -83,6 +83,13 @@ async fn malformed_requests_get_status_objects() {
             "/api/v1/namespaces/default/configmaps",
             "application/vnd.kubernetes.protobuf",
             b"k8s\0garbage".to_vec(),
+            400,
+        ),
+        (
+            Method::POST,
+            "/api/v1/namespaces/default/pods",
+            "application/vnd.kubernetes.protobuf",
+            b"k8s\0anything".to_vec(),
             415,
         ),
         (

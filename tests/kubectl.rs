@@ -118,6 +118,10 @@ async fn kubectl_works_against_the_embedded_cluster() {
     k.run(&["create", "-f", ns_file.to_str().unwrap_or_default()]).await;
     let created = k.run(&["create", "-f", job_file.to_str().unwrap_or_default()]).await;
     assert_eq!(created.trim(), "job.batch/lifecycle-1 created");
+    // Imperative creates send protobuf bodies.
+    let created = k.run(&["create", "configmap", "settings", "-n", "team-a", "--from-literal=sso=saml"]).await;
+    assert_eq!(created.trim(), "configmap/settings created");
+    assert_eq!(k.run(&["get", "configmap", "settings", "-n", "team-a", "-o", "jsonpath={.data.sso}"]).await, "saml");
     let jobs: serde_json::Value =
         serde_json::from_str(&k.run(&["get", "jobs", "-A", "-o", "json"]).await).expect("json");
     let items = jobs["items"].as_array().expect("items");
