@@ -112,6 +112,50 @@ async fn serve_logs(cluster: &EmbeddedCluster, names: &[String], follow: bool) -
     (start.elapsed(), counts.iter().sum())
 }
 
+/// Creates pods whose scripts print `lines` lines each and follows every log from the moment the
+/// container starts: the kubelet interprets the loops while the server streams.
+async fn live_logs(pods: usize, lines: usize) -> (Duration, usize) {
+    let mut config = ClusterConfig::new("bench-live").with_time_scale(0.0);
+    config.kubelet.events = false;
+    let cluster = EmbeddedCluster::start(config).await.expect("cluster");
+    let api: Api<Pod> = Api::namespaced(cluster.client().await.expect("client"), "default");
+    let script = format!(
+        "i=0\nwhile [ $i -lt {lines} ]; do\n  echo \"[lifecycle.upsert] step $i of {lines}: TASK [apply tenant settings] changed\"\n  i=$((i+1))\ndone"
+    );
+    let start = Instant::now();
+    let counts: Vec<usize> = stream::iter(0..pods)
+        .map(|i| {
+            let api = api.clone();
+            let script = script.clone();
+            async move {
+                let name = format!("live-{i:04}");
+                let pod: Pod =
+                    serde_json::from_value(json!({"metadata": {"name": name}, "spec": {"restartPolicy": "Never",
+                    "containers": [{"name": "main", "image": "busybox:1.36", "command": ["sh", "-c", script]}]}}))
+                    .expect("pod");
+                api.create(&PostParams::default(), &pod).await.expect("create");
+                // Follow as soon as the container can be followed (400 while it is being created).
+                let body = loop {
+                    match api.log_stream(&name, &LogParams { follow: true, ..Default::default() }).await {
+                        Ok(b) => break b,
+                        Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+                    }
+                };
+                let mut lines = futures::io::AsyncBufReadExt::lines(body);
+                let mut n = 0;
+                while let Some(line) = lines.next().await {
+                    line.expect("line");
+                    n += 1;
+                }
+                n
+            }
+        })
+        .buffer_unordered(pods.max(1))
+        .collect()
+        .await;
+    (start.elapsed(), counts.iter().sum())
+}
+
 fn arg(n: usize, default: usize) -> usize {
     std::env::args().filter(|a| !a.starts_with('-')).nth(n).and_then(|a| a.parse().ok()).unwrap_or(default)
 }
@@ -150,4 +194,11 @@ async fn main() {
             got as f64 / took.as_secs_f64()
         );
     }
+    let (took, got) = live_logs(log_pods, lines).await;
+    println!(
+        "log lines produced and followed live: {log_pods} pods x {lines} lines printed by interpreted scripts, followed from container start: {got} lines ({} lost) in {:.3} s -> {:.0} lines/s",
+        (log_pods * lines).saturating_sub(got),
+        took.as_secs_f64(),
+        got as f64 / took.as_secs_f64()
+    );
 }
