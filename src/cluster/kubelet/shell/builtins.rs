@@ -221,19 +221,10 @@ fn bb_escape(q: &[u8]) -> (u8, usize) {
         }
     }
     if num_digits == 0 {
-        let mapped = match q.first() {
-            Some(b'a') => 7,
-            Some(b'b') => 8,
-            Some(b'e') => 27,
-            Some(b'f') => 12,
-            Some(b'n') => b'\n',
-            Some(b'r') => b'\r',
-            Some(b't') => b'\t',
-            Some(b'v') => 11,
-            Some(b'\\') => b'\\',
-            _ => return (b'\\', 0),
+        return match q.first().copied().and_then(super::printf::simple_escape) {
+            Some(mapped) => (mapped, 1),
+            None => (b'\\', 0),
         };
-        return (mapped, 1);
     }
     (n as u8, k)
 }

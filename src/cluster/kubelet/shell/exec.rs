@@ -31,6 +31,27 @@ pub(super) enum Unwind {
 /// The status of what ran, or an unwinding.
 pub(super) type Flow = Result<i32, Unwind>;
 
+/// What a loop does after its body ran.
+enum Next {
+    /// Go on with this status (`continue` counts as 0).
+    Go(i32),
+    /// `break` out of this loop.
+    Stop,
+}
+
+/// Interprets a loop body's outcome for the innermost loop: `break N` / `continue N` with N above
+/// one unwind to the loops outside, anything else propagates.
+fn after_body(result: Flow) -> Result<Next, Unwind> {
+    match result {
+        Ok(s) => Ok(Next::Go(s)),
+        Err(Unwind::Break(n)) if n > 1 => Err(Unwind::Break(n - 1)),
+        Err(Unwind::Break(_)) => Ok(Next::Stop),
+        Err(Unwind::Continue(n)) if n > 1 => Err(Unwind::Continue(n - 1)),
+        Err(Unwind::Continue(_)) => Ok(Next::Go(0)),
+        Err(e) => Err(e),
+    }
+}
+
 type BoxFlow<'f> = Pin<Box<dyn Future<Output = Flow> + Send + 'f>>;
 
 /// The state of one run of a program.
@@ -240,22 +261,12 @@ impl<'a, H: Host> Shell<'a, H> {
                 }
                 Err(e) => return Err(e),
             }
-            match self.run_list(body, tested).await {
-                Ok(s) => st = s,
-                Err(Unwind::Break(n)) => {
-                    if n > 1 {
-                        return Err(Unwind::Break(n - 1));
-                    }
+            match after_body(self.run_list(body, tested).await)? {
+                Next::Go(s) => st = s,
+                Next::Stop => {
                     st = 0;
                     break;
                 }
-                Err(Unwind::Continue(n)) => {
-                    if n > 1 {
-                        return Err(Unwind::Continue(n - 1));
-                    }
-                    st = 0;
-                }
-                Err(e) => return Err(e),
             }
         }
         Ok(st)
@@ -266,22 +277,12 @@ impl<'a, H: Host> Shell<'a, H> {
         for item in items {
             self.tick().await;
             self.vars.set(var, item);
-            match self.run_list(body, tested).await {
-                Ok(s) => st = s,
-                Err(Unwind::Break(n)) => {
-                    if n > 1 {
-                        return Err(Unwind::Break(n - 1));
-                    }
+            match after_body(self.run_list(body, tested).await)? {
+                Next::Go(s) => st = s,
+                Next::Stop => {
                     st = 0;
                     break;
                 }
-                Err(Unwind::Continue(n)) => {
-                    if n > 1 {
-                        return Err(Unwind::Continue(n - 1));
-                    }
-                    st = 0;
-                }
-                Err(e) => return Err(e),
             }
         }
         Ok(st)

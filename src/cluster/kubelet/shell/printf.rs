@@ -11,30 +11,37 @@ fn is_octal(b: u8) -> bool {
     (b'0'..=b'7').contains(&b)
 }
 
+/// The one-letter escapes shared by `printf` and `echo -e` (`\\n`, `\\t`, …): the byte they stand for.
+pub(super) fn simple_escape(c: u8) -> Option<u8> {
+    Some(match c {
+        b'\\' => b'\\',
+        b'a' => 7,
+        b'b' => 8,
+        b'e' => 27,
+        b'f' => 12,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        b'v' => 11,
+        _ => return None,
+    })
+}
+
 /// dash printf's `conv_escape`: the escape starting at `s[i]` (after the backslash).
 fn conv_escape(s: &[u8], i: usize) -> (u8, usize) {
-    let v = match s.get(i) {
-        Some(b'\\') => b'\\',
-        Some(b'a') => 7,
-        Some(b'b') => 8,
-        Some(b'e') => 27,
-        Some(b'f') => 12,
-        Some(b'n') => b'\n',
-        Some(b'r') => b'\r',
-        Some(b't') => b'\t',
-        Some(b'v') => 11,
-        Some(&d) if is_octal(d) => {
+    match s.get(i).copied() {
+        Some(c) if let Some(v) = simple_escape(c) => (v, i + 1),
+        Some(d) if is_octal(d) => {
             let mut value: u32 = 0;
             let mut j = i;
             while j < s.len() && j < i + 3 && is_octal(s[j]) {
                 value = value * 8 + u32::from(s[j] - b'0');
                 j += 1;
             }
-            return (value as u8, j);
+            (value as u8, j)
         }
-        _ => return (b'\\', i),
-    };
-    (v, i + 1)
+        _ => (b'\\', i),
+    }
 }
 
 /// dash printf's `%b` argument decoding; the flag is true when `\c` stops all output.
