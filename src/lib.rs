@@ -2,3 +2,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod contract;
+pub mod lifecycle;
+pub mod logs;
+pub mod tenants;

@@ -1,0 +1,146 @@
+//! The labels and annotations every object the console creates carries, whichever engine created
+//! it. Branch pods are found again by these labels alone: that is how any console re-attaches to a
+//! batch it did not start, or one that outlived the terminal that started it.
+
+use std::collections::BTreeMap;
+
+/// The batch (one tenant × one operation) a branch belongs to.
+pub const BATCH_ID: &str = "tlc.dev/batch-id";
+/// The tenant environment id.
+pub const TENANT_ID: &str = "tlc.dev/tenant-id";
+/// The operation.
+pub const OPERATION: &str = "tlc.dev/operation";
+/// The source Job's name (its namespace is the pod's).
+pub const JOB: &str = "tlc.dev/job";
+/// The attempt number of the branch (1 for the first run; retries count up).
+pub const ATTEMPT: &str = "tlc.dev/attempt";
+/// Which engine created it: `direct` or `argo`.
+pub const ENGINE: &str = "tlc.dev/engine";
+/// Standard marker of the managing tool.
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// The managing tool's name.
+pub const MANAGER: &str = "tlc";
+
+/// Annotation: the source Job as `namespace/name`.
+pub const JOB_REF: &str = "tlc.dev/job-ref";
+/// Annotation: the tenant's name (for display; the id is the label).
+pub const TENANT_NAME: &str = "tlc.dev/tenant-name";
+/// Annotation: the region the batch runs in.
+pub const REGION: &str = "tlc.dev/region";
+
+/// Labels of Job templates that would let the Job controller adopt (and, for a suspended Job,
+/// delete) our branch pods; the bridge never copies them.
+pub const JOB_CONTROLLER_LABELS: [&str; 4] =
+    ["controller-uid", "batch.kubernetes.io/controller-uid", "job-name", "batch.kubernetes.io/job-name"];
+
+/// Who and what a branch is, as labels and annotations say it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BranchIdentity {
+    /// Batch id.
+    pub batch_id: String,
+    /// Tenant environment id.
+    pub tenant_id: String,
+    /// Tenant name (annotation only).
+    pub tenant_name: String,
+    /// Operation.
+    pub operation: String,
+    /// Source Job namespace.
+    pub job_namespace: String,
+    /// Source Job name.
+    pub job_name: String,
+    /// Attempt, from 1.
+    pub attempt: u32,
+    /// `direct` or `argo`.
+    pub engine: String,
+    /// Region.
+    pub region: String,
+}
+
+impl BranchIdentity {
+    /// The labels to put on the branch's pod and ConfigMap.
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        [
+            (BATCH_ID, self.batch_id.clone()),
+            (TENANT_ID, self.tenant_id.clone()),
+            (OPERATION, self.operation.clone()),
+            (JOB, self.job_name.clone()),
+            (ATTEMPT, self.attempt.to_string()),
+            (ENGINE, self.engine.clone()),
+            (MANAGED_BY, MANAGER.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// The annotations to put on the branch's pod and ConfigMap.
+    pub fn annotations(&self) -> BTreeMap<String, String> {
+        [
+            (JOB_REF, format!("{}/{}", self.job_namespace, self.job_name)),
+            (TENANT_NAME, self.tenant_name.clone()),
+            (REGION, self.region.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Reads the identity back from an object's labels and annotations (and its namespace); `None`
+    /// when the object is not a branch.
+    pub fn from_metadata(
+        namespace: &str,
+        labels: &BTreeMap<String, String>,
+        annotations: &BTreeMap<String, String>,
+    ) -> Option<Self> {
+        let get = |k: &str| labels.get(k).cloned();
+        let job_ref = annotations.get(JOB_REF).and_then(|r| r.split_once('/'));
+        Some(BranchIdentity {
+            batch_id: get(BATCH_ID)?,
+            tenant_id: get(TENANT_ID).unwrap_or_default(),
+            tenant_name: annotations.get(TENANT_NAME).cloned().unwrap_or_default(),
+            operation: get(OPERATION).unwrap_or_default(),
+            job_namespace: job_ref.map(|(ns, _)| ns.to_string()).unwrap_or_else(|| namespace.to_string()),
+            job_name: job_ref.map(|(_, n)| n.to_string()).or_else(|| get(JOB)).unwrap_or_default(),
+            attempt: get(ATTEMPT).and_then(|a| a.parse().ok()).unwrap_or(1),
+            engine: get(ENGINE).unwrap_or_default(),
+            region: annotations.get(REGION).cloned().unwrap_or_default(),
+        })
+    }
+}
+
+/// The label selector matching every branch of a batch.
+pub fn batch_selector(batch_id: &str) -> String {
+    format!("{BATCH_ID}={batch_id}")
+}
+
+/// The label selector matching every branch of every batch.
+pub fn all_branches_selector() -> String {
+    format!("{BATCH_ID},{MANAGED_BY}={MANAGER}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_round_trips_through_metadata() {
+        let id = BranchIdentity {
+            batch_id: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
+            tenant_id: "799a8abb-653a-41c9-bec7-a47dba840eba".into(),
+            tenant_name: "acme-prod".into(),
+            operation: "lifecycle.upsert".into(),
+            job_namespace: "identity".into(),
+            job_name: "identity-realm".into(),
+            attempt: 2,
+            engine: "direct".into(),
+            region: "eu-west".into(),
+        };
+        let back = BranchIdentity::from_metadata("identity", &id.labels(), &id.annotations()).expect("a branch");
+        assert_eq!(back, id);
+        for (k, v) in id.labels() {
+            crate::cluster::store::selector::validate_label_key(&k).expect("key");
+            crate::cluster::store::selector::validate_label_value(&v).expect("value");
+        }
+        assert!(BranchIdentity::from_metadata("x", &BTreeMap::new(), &BTreeMap::new()).is_none());
+    }
+}

@@ -1,0 +1,74 @@
+//! Discovery: every lifecycle Job across namespaces (or a namespace list), with its problems; and the
+//! seed's JSON (`[{"name":…,"namespace":…}]`, stable order, runnable Jobs only) that feeds an Argo
+//! `withParam`. Teams add and remove Jobs at any time: each run of discovery sees the current set.
+
+use k8s_openapi::api::batch::v1::Job;
+use kube::api::{Api, ListParams};
+use serde::de::DeserializeOwned;
+
+use super::error::{Result, kube_error};
+use crate::contract::LifecycleJob;
+
+/// What to discover and how to read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scope {
+    /// The lifecycle annotation key.
+    pub annotation: String,
+    /// Namespaces to look in; empty means all.
+    pub namespaces: Vec<String>,
+    /// Where the bridge mounts the files (a template using it is a problem).
+    pub mount_dir: String,
+}
+
+/// Lists everything matching `params`, page by page (large estates have thousands of Jobs).
+pub async fn list_all<K>(api: &Api<K>, params: &ListParams) -> std::result::Result<Vec<K>, kube::Error>
+where
+    K: Clone + DeserializeOwned + std::fmt::Debug,
+{
+    let mut items = Vec::new();
+    let mut params = params.clone().limit(500);
+    loop {
+        let page = api.list(&params).await?;
+        items.extend(page.items);
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(token) => params = params.continue_token(&token),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// Every lifecycle Job in the region, sorted by namespace then name.
+pub async fn discover(client: &kube::Client, region: &str, scope: &Scope) -> Result<Vec<LifecycleJob>> {
+    let mut jobs: Vec<Job> = Vec::new();
+    if scope.namespaces.is_empty() {
+        let api: Api<Job> = Api::all(client.clone());
+        jobs = list_all(&api, &ListParams::default()).await.map_err(kube_error(region, "list", "jobs", None))?;
+    } else {
+        for ns in &scope.namespaces {
+            let api: Api<Job> = Api::namespaced(client.clone(), ns);
+            jobs.extend(list_all(&api, &ListParams::default()).await.map_err(kube_error(
+                region,
+                "list",
+                "jobs",
+                Some(ns),
+            ))?);
+        }
+    }
+    let mut found: Vec<LifecycleJob> =
+        jobs.iter().filter_map(|j| LifecycleJob::from_job(j, &scope.annotation, &scope.mount_dir)).collect();
+    found.sort_by(|a, b| a.job.cmp(&b.job));
+    Ok(found)
+}
+
+/// The runnable Jobs that handle `operation`, in discovery order.
+pub fn runnable_for<'a>(jobs: &'a [LifecycleJob], operation: &'a str) -> impl Iterator<Item = &'a LifecycleJob> + 'a {
+    jobs.iter().filter(move |j| j.is_runnable() && j.handles(operation))
+}
+
+/// The seed's discovery output for `operation`: `[{"name":…,"namespace":…}]`, runnable Jobs only.
+pub fn seed_json(jobs: &[LifecycleJob], operation: &str) -> String {
+    let list: Vec<serde_json::Value> = runnable_for(jobs, operation)
+        .map(|j| serde_json::json!({"name": j.job.name, "namespace": j.job.namespace}))
+        .collect();
+    serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
+}

@@ -1,0 +1,8 @@
+//! The engine room: discovery, the bridge, the direct engine, the run model and the log multiplexer.
+//! The same code serves the console, the headless commands, and the Argo WorkflowTemplate's
+//! `discover` and `bridge` steps.
+
+pub mod bridge;
+pub mod discovery;
+pub mod error;
+pub mod run;
