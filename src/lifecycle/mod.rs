@@ -4,5 +4,8 @@
 
 pub mod bridge;
 pub mod discovery;
+pub mod engine;
 pub mod error;
+pub mod regions;
 pub mod run;
+pub mod watch;

@@ -208,9 +208,12 @@ pub async fn run_pod(node: Arc<Node>, pod: Arc<Value>, signal: watch::Receiver<S
         init,
         containers,
     };
+    // At time scale 0 sleeps take no time at all, so a deadline measured the same way would fire
+    // at once: deadlines only apply when simulated time actually passes.
     let deadline = pod
         .pointer("/spec/activeDeadlineSeconds")
         .and_then(Value::as_i64)
+        .filter(|_| node.config.time_scale > 0.0)
         .and_then(|secs| node.scaled(secs as f64))
         .map(|d| Instant::now() + d);
     let mut worker = Worker {
@@ -416,7 +419,8 @@ impl Worker {
             message: Some(format!("back-off {secs}s restarting failed container={name} pod={pod}_{ns}({uid})")),
         };
         self.event(Some(&name), Severity::Warning, "BackOff", "Back-off restarting failed container");
-        self.node.scaled(secs).unwrap_or_default()
+        // Never restart faster than every 10 ms of real time, even at time scale 0.
+        self.node.scaled(secs).unwrap_or_default().max(Duration::from_millis(10))
     }
 
     /// Waits out an init container's restart back-off.

@@ -1,0 +1,9 @@
+//! Engines run a plan. `direct` runs the fan-out from the console; `argo` (coming) submits a Workflow
+//! from the shipped WorkflowTemplate. Both produce the same labelled pods, so status and logs are
+//! read the same way.
+
+pub mod direct;
+pub mod plan;
+
+pub use direct::{BranchResult, DirectEngine};
+pub use plan::{Plan, PlannedBatch, Request, Skipped, plan};
