@@ -221,10 +221,10 @@ async fn batch_files(client: &kube::Client, region: &str, batch: &Batch) -> Resu
         let Some(attempt) = branch.current() else { continue };
         let name = branch_pod_name(&batch.id, &branch.job.namespace, &branch.job.name, attempt.number);
         let api: Api<ConfigMap> = Api::namespaced(client.clone(), &branch.job.namespace);
-        if let Ok(Some(cm)) = api.get_opt(&name).await {
-            if let Some(files) = read(&cm) {
-                return Ok(files);
-            }
+        if let Ok(Some(cm)) = api.get_opt(&name).await
+            && let Some(files) = read(&cm)
+        {
+            return Ok(files);
         }
     }
     let all: Api<ConfigMap> = Api::all(client.clone());

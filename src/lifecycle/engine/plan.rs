@@ -102,11 +102,11 @@ pub fn plan(request: &Request, jobs_by_region: &BTreeMap<String, Vec<LifecycleJo
         let mut branches = Vec::new();
         let mut skipped = Vec::new();
         for job in jobs.iter().filter(|j| j.handles(op)) {
-            if let Some(only) = &request.only_jobs {
-                if !only.contains(&job.job) {
-                    skipped.push(Skipped { job: job.job.clone(), reason: "not selected".into() });
-                    continue;
-                }
+            if let Some(only) = &request.only_jobs
+                && !only.contains(&job.job)
+            {
+                skipped.push(Skipped { job: job.job.clone(), reason: "not selected".into() });
+                continue;
             }
             if !job.is_runnable() {
                 let reasons: Vec<String> = job.problems.iter().map(ToString::to_string).collect();
