@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod config;
 pub mod contract;
 pub mod lifecycle;
 pub mod logs;

@@ -12,10 +12,10 @@ fn main() -> std::process::ExitCode {
         }
     };
     match runtime.block_on(tlc::cli::run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("tlc: {message}");
-            std::process::ExitCode::FAILURE
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("tlc: {}", failure.message);
+            std::process::ExitCode::from(failure.code)
         }
     }
 }

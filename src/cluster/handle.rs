@@ -15,6 +15,7 @@ use super::kubeconfig::{self, Entry};
 use super::kubelet::{self, KubeletConfig, Node};
 use super::logs::LogStore;
 use super::manifests;
+use super::metrics::Metrics;
 use super::store::Store;
 
 /// How to start an embedded cluster.
@@ -74,6 +75,7 @@ pub struct EmbeddedCluster {
     logs: Arc<LogStore>,
     policy: Arc<Policy>,
     faults: Arc<Faults>,
+    metrics: Arc<Metrics>,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -90,12 +92,14 @@ impl EmbeddedCluster {
         users.extend(config.users.iter().cloned());
         let policy = Arc::new(Policy::new(users));
         let faults = Arc::new(Faults::default());
+        let metrics = Arc::new(Metrics::default());
         let shutdown = CancellationToken::new();
         let state = Arc::new(ApiState {
             store: store.clone(),
             logs: logs.clone(),
             policy: policy.clone(),
             faults: faults.clone(),
+            metrics: metrics.clone(),
             settings: config.server.clone(),
             shutdown: shutdown.clone(),
             server_address: addr.to_string(),
@@ -113,6 +117,7 @@ impl EmbeddedCluster {
             logs,
             policy,
             faults,
+            metrics,
             shutdown,
             tasks,
         })
@@ -156,6 +161,11 @@ impl EmbeddedCluster {
     /// Fault injection switches.
     pub fn faults(&self) -> &Arc<Faults> {
         &self.faults
+    }
+
+    /// Load gauges (open log streams and watches).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Users and rules.

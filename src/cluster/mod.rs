@@ -12,6 +12,7 @@ pub mod kubeconfig;
 pub mod kubelet;
 pub mod logs;
 pub mod manifests;
+pub mod metrics;
 pub mod sim;
 pub mod store;
 pub mod time;

@@ -43,6 +43,16 @@ impl Regions {
     /// Connects to `contexts` (pairs of region name and kube context) of a kubeconfig (`None`: the
     /// kube-rs default: `$KUBECONFIG` or `~/.kube/config`); no contexts means the current one.
     pub async fn connect(kubeconfig: Option<&Path>, contexts: &[(String, String)]) -> Result<Self> {
+        if kubeconfig.is_none() && contexts.is_empty() && std::env::var_os("KUBECONFIG").is_none() {
+            // Inside a pod (the Argo steps) there is no kubeconfig: use the service account.
+            if let Ok(config) = kube::Config::incluster() {
+                let url = config.cluster_url.to_string();
+                let client =
+                    kube::Client::try_from(config).map_err(|e| Error::Setup(format!("in-cluster client: {e}")))?;
+                let name = std::env::var("TLC_REGION").unwrap_or_else(|_| "in-cluster".into());
+                return Ok(Regions { regions: vec![Region { name, context: "in-cluster".into(), url, client }] });
+            }
+        }
         let kc = match kubeconfig {
             Some(path) => kube::config::Kubeconfig::read_from(path)
                 .map_err(|e| Error::Setup(format!("cannot read kubeconfig {}: {e}", path.display())))?,

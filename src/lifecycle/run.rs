@@ -66,6 +66,8 @@ pub struct PodSnapshot {
     pub finished: Option<Timestamp>,
     /// It has a deletion timestamp.
     pub deleting: bool,
+    /// Its containers, in order (whose logs make up the branch's log).
+    pub containers: Vec<String>,
 }
 
 fn ts(t: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> Timestamp {
@@ -119,6 +121,7 @@ impl PodSnapshot {
             started,
             finished,
             deleting: pod.metadata.deletion_timestamp.is_some(),
+            containers: pod.spec.iter().flat_map(|s| s.containers.iter().map(|c| c.name.clone())).collect(),
         })
     }
 }

@@ -128,6 +128,7 @@ pub async fn serve(state: &Arc<ApiState>, target: &Target, query: &Query) -> Api
 }
 
 async fn stream(state: Arc<ApiState>, log: Arc<ContainerLog>, sel: Selection, tx: StreamSender) {
+    let _open = state.metrics.log_streams.open();
     let mut changes = log.subscribe();
     changes.borrow_and_update();
     let (base, end) = log.bounds();

@@ -42,6 +42,8 @@ pub struct ApiState {
     pub policy: Arc<Policy>,
     /// Fault switches.
     pub faults: Arc<Faults>,
+    /// Load gauges.
+    pub metrics: Arc<crate::cluster::metrics::Metrics>,
     /// Tunables.
     pub settings: ServerSettings,
     /// Cancelled when the cluster shuts down; open streams end.

@@ -136,6 +136,7 @@ async fn run(
     bookmarks: bool,
     timeout: Duration,
 ) {
+    let _open = state.metrics.watches.open();
     let mut revisions = state.store.subscribe();
     let mut drops = state.faults.watch_drops();
     drops.borrow_and_update();

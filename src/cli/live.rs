@@ -1,0 +1,321 @@
+//! Following batches live, for `tlc run` and `tlc logs`: label watches feed the run model, every
+//! branch's containers are streamed through the multiplexer, and the printer shows their lines and
+//! every start and end. It returns when every branch has finished and every stream has ended (or,
+//! without `follow`, once every stream has delivered what there was).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use tokio::sync::mpsc;
+
+use super::printer::{Printer, human};
+use crate::contract::JobRef;
+use crate::lifecycle::regions::Regions;
+use crate::lifecycle::run::{Phase, PodSnapshot, RunEvent, RunState, update};
+use crate::lifecycle::watch::watch_branches;
+use crate::logs::follow::Source;
+use crate::logs::mux::{Mux, MuxEvent, Priority, StreamKey, Want};
+
+/// How to follow.
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    /// Follow until every branch has finished (else print what there is and stop).
+    pub follow: bool,
+    /// Print log lines (else only status lines).
+    pub lines: bool,
+    /// Colours on.
+    pub colour: bool,
+    /// Prefix lines with the tenant (several tenants).
+    pub with_tenant: bool,
+    /// Prefix lines with the kubelet's timestamps.
+    pub timestamps: bool,
+    /// Only these branches (empty: all).
+    pub branches: Vec<JobRef>,
+    /// Concurrent log streams at most.
+    pub stream_limit: usize,
+}
+
+/// Progress of the live view, for the caller's exit decision.
+pub struct Live {
+    /// The model as last seen.
+    pub state: RunState,
+    /// Streams that ended with an error (their logs may be incomplete).
+    pub stream_errors: Vec<String>,
+    /// The operator pressed Ctrl-C: the batches go on in the cluster without us.
+    pub detached: bool,
+}
+
+fn priority(phase: Phase) -> Priority {
+    match phase {
+        Phase::Running => Priority::Running,
+        Phase::Failed | Phase::Cancelled => Priority::Failed,
+        Phase::Pending => Priority::Pending,
+        Phase::Succeeded => Priority::Finished,
+    }
+}
+
+struct Follower<'a> {
+    regions: &'a Regions,
+    options: &'a LiveOptions,
+    mux: Mux,
+    printer: Printer,
+    wanted: HashSet<StreamKey>,
+    ended: HashSet<StreamKey>,
+    last_phase: HashMap<(String, JobRef, u32), Phase>,
+    /// Final status lines waiting for their branch's log streams to end (so they come last).
+    deferred: HashMap<(String, JobRef, u32), (String, String)>,
+    stream_errors: Vec<String>,
+}
+
+impl Follower<'_> {
+    fn selected(&self, job: &JobRef) -> bool {
+        self.options.branches.is_empty() || self.options.branches.contains(job)
+    }
+
+    fn on_pod(&mut self, state: &RunState, snap: &PodSnapshot) {
+        let id = &snap.identity;
+        let job = JobRef::new(&id.job_namespace, &id.job_name);
+        if !self.selected(&job) {
+            return;
+        }
+        if self.options.lines
+            && let Some(region) = self.regions.get(&id.region).or_else(|| self.regions.iter().next())
+        {
+            for container in &snap.containers {
+                let key = StreamKey {
+                    batch_id: id.batch_id.clone(),
+                    job: job.clone(),
+                    attempt: id.attempt,
+                    container: container.clone(),
+                };
+                if self.wanted.insert(key.clone()) {
+                    self.mux.want(Want {
+                        key,
+                        source: Source {
+                            region: region.name.clone(),
+                            namespace: id.job_namespace.clone(),
+                            pod: snap.pod_name.clone(),
+                            container: container.clone(),
+                        },
+                        client: region.client.clone(),
+                        live: self.options.follow,
+                        priority: priority(snap.phase),
+                    });
+                }
+            }
+        }
+        self.status(state, &id.batch_id, &job, id.attempt);
+    }
+
+    fn status(&mut self, state: &RunState, batch_id: &str, job: &JobRef, attempt: u32) {
+        let Some(batch) = state.batches.get(batch_id) else { return };
+        self.printer.fit(&Printer::prefix(&batch.tenant_name, job, self.options.with_tenant));
+        let Some(a) = batch.branches.get(job).and_then(|b| b.attempts.get(&attempt)) else { return };
+        let key = (batch_id.to_string(), job.clone(), attempt);
+        let before = self.last_phase.insert(key, a.phase);
+        if before == Some(a.phase) {
+            return;
+        }
+        let retry = if attempt > 1 { format!(" (attempt {attempt})") } else { String::new() };
+        let took = a.duration(jiff::Timestamp::now()).map(|d| format!(" after {}", human(d))).unwrap_or_default();
+        let text = match a.phase {
+            Phase::Pending if before.is_none() => format!("pending{retry}"),
+            Phase::Pending => return,
+            Phase::Running => format!("running{retry}"),
+            Phase::Succeeded => format!("succeeded{took}{retry}"),
+            Phase::Failed => match (a.exit_code, &a.reason) {
+                (Some(code), Some(r)) => format!("failed with exit code {code} ({r}){took}{retry}"),
+                (Some(code), None) => format!("failed with exit code {code}{took}{retry}"),
+                (None, Some(r)) => format!("failed: {r}{retry}"),
+                (None, None) => format!("failed{retry}"),
+            },
+            Phase::Cancelled => format!("cancelled{took}{retry}"),
+        };
+        let streaming = self
+            .wanted
+            .iter()
+            .any(|k| k.batch_id == batch_id && &k.job == job && k.attempt == attempt && !self.ended.contains(k));
+        if a.phase.is_final() && streaming {
+            self.deferred.insert((batch_id.to_string(), job.clone(), attempt), (batch.tenant_name.clone(), text));
+        } else {
+            self.printer.status(&batch.tenant_name, job, &text);
+        }
+    }
+
+    /// A stream ended: print its branch's final status if that was waiting for it.
+    fn stream_ended(&mut self, key: StreamKey) {
+        self.ended.insert(key.clone());
+        let branch = (key.batch_id.clone(), key.job.clone(), key.attempt);
+        let open = self.wanted.iter().any(|k| {
+            k.batch_id == key.batch_id && k.job == key.job && k.attempt == key.attempt && !self.ended.contains(k)
+        });
+        if !open && let Some((tenant, text)) = self.deferred.remove(&branch) {
+            self.printer.status(&tenant, &key.job, &text);
+        }
+    }
+
+    fn done(&self, state: &RunState, batch_ids: &[String], engine_done: bool) -> bool {
+        let streams_done = self.wanted.iter().all(|k| self.ended.contains(k));
+        if !self.options.follow {
+            return streams_done;
+        }
+        let branches_done = batch_ids.iter().all(|id| {
+            state.batches.get(id).is_some_and(|b| {
+                b.branches.iter().filter(|(j, _)| self.selected(j)).all(|(_, br)| br.phase().is_final())
+            })
+        });
+        engine_done && branches_done && streams_done
+    }
+}
+
+/// Follows `batch_ids` (in their regions) from `initial`, printing as it goes. `engine` is the
+/// engine's event stream while it still launches branches (its end counts as "engine done").
+/// Ctrl-C detaches — at once when every branch is launched; while some are not (they would never
+/// run with the direct engine), only on a second Ctrl-C.
+pub async fn follow_batches(
+    regions: &Regions,
+    batch_ids: &[(String, String)],
+    initial: RunState,
+    mut engine: Option<mpsc::UnboundedReceiver<RunEvent>>,
+    options: LiveOptions,
+) -> Live {
+    let prefixes: Vec<String> = initial
+        .batches
+        .values()
+        .flat_map(|b| b.branches.keys().map(|j| Printer::prefix(&b.tenant_name, j, options.with_tenant)))
+        .collect();
+    let (mux, mut merged) = Mux::start(options.stream_limit);
+    let mut follower = Follower {
+        regions,
+        options: &options,
+        mux: mux.clone(),
+        printer: Printer::new(options.colour, options.with_tenant, options.timestamps, &prefixes),
+        wanted: HashSet::new(),
+        ended: HashSet::new(),
+        last_phase: HashMap::new(),
+        deferred: HashMap::new(),
+        stream_errors: Vec::new(),
+    };
+    let ids: Vec<String> = batch_ids.iter().map(|(_, id)| id.clone()).collect();
+    let mut state = RunState::default();
+    // Replay what is already known, then follow the watches.
+    let mut seed: Vec<RunEvent> = Vec::new();
+    for batch in initial.batches.values() {
+        for branch in batch.branches.values() {
+            for a in branch.attempts.values() {
+                let identity = crate::contract::BranchIdentity {
+                    batch_id: batch.id.clone(),
+                    tenant_id: batch.tenant_id.clone(),
+                    tenant_name: batch.tenant_name.clone(),
+                    operation: batch.operation.clone(),
+                    job_namespace: branch.job.namespace.clone(),
+                    job_name: branch.job.name.clone(),
+                    attempt: a.number,
+                    engine: batch.engine.clone(),
+                    region: batch.region.clone(),
+                };
+                seed.push(RunEvent::Planned(identity));
+            }
+        }
+    }
+    for ev in seed {
+        update(&mut state, ev);
+    }
+    let (tx, mut watched) = mpsc::unbounded_channel();
+    let mut by_region: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (region, id) in batch_ids {
+        by_region.entry(region.clone()).or_default().push(id.clone());
+    }
+    let mut watchers = Vec::new();
+    for (region, ids) in &by_region {
+        if let Some(r) = regions.get(region) {
+            let selector = format!("tlc.dev/batch-id in ({})", ids.join(","));
+            watchers.push(tokio::spawn(watch_branches(r.client.clone(), selector, tx.clone())));
+        }
+    }
+    drop(tx);
+    let mut engine_done = engine.is_none();
+    let mut interrupts = 0;
+    let mut detached = false;
+    loop {
+        if follower.done(&state, &ids, engine_done) {
+            break;
+        }
+        tokio::select! {
+            ev = async { match engine.as_mut() { Some(e) => e.recv().await, None => std::future::pending().await } } => match ev {
+                Some(ev) => {
+                    let identity = match &ev {
+                        RunEvent::Planned(i) | RunEvent::LaunchFailed { identity: i, .. } => Some(i.clone()),
+                        _ => None,
+                    };
+                    update(&mut state, ev);
+                    if let Some(i) = identity {
+                        follower.status(&state, &i.batch_id, &JobRef::new(&i.job_namespace, &i.job_name), i.attempt);
+                    }
+                }
+                None => {
+                    engine = None;
+                    engine_done = true;
+                }
+            },
+            ev = watched.recv() => match ev {
+                Some(RunEvent::Pod(snap)) => {
+                    update(&mut state, RunEvent::Pod(snap.clone()));
+                    follower.on_pod(&state, &snap);
+                }
+                Some(RunEvent::PodGone(snap)) => {
+                    update(&mut state, RunEvent::PodGone(snap.clone()));
+                    let id = &snap.identity;
+                    follower.status(&state, &id.batch_id, &JobRef::new(&id.job_namespace, &id.job_name), id.attempt);
+                }
+                Some(other) => update(&mut state, other),
+                None => {
+                    // Every watch ended (cannot happen while they retry); stop waiting on them.
+                    if !engine_done {
+                        continue;
+                    }
+                    break;
+                }
+            },
+            m = merged.recv() => match m {
+                Some(MuxEvent::Line { key, ts, line }) => {
+                    let tenant = state.batches.get(&key.batch_id).map(|b| b.tenant_name.clone()).unwrap_or_default();
+                    update(&mut state, RunEvent::LogLine { batch_id: key.batch_id.clone(), job: key.job.clone(), text: line.plain() });
+                    // Name the container only when the branch has several.
+                    let siblings = follower
+                        .wanted
+                        .iter()
+                        .filter(|k| k.batch_id == key.batch_id && k.job == key.job && k.attempt == key.attempt)
+                        .count();
+                    let container = (siblings > 1).then_some(key.container.as_str());
+                    follower.printer.line(&tenant, &key.job, container, ts, &line);
+                }
+                Some(MuxEvent::Ended { key, result }) => {
+                    if let Err(e) = &result {
+                        follower.stream_errors.push(format!("{} {}: {e}", key.job, key.container));
+                    }
+                    follower.stream_ended(key);
+                }
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c() => {
+                interrupts += 1;
+                let unlaunched: usize = ids
+                    .iter()
+                    .filter_map(|id| state.batches.get(id))
+                    .flat_map(|b| b.branches.values())
+                    .filter(|br| br.current().is_some_and(|a| a.pod_name.is_empty() && !a.phase.is_final()))
+                    .count();
+                if engine_done || unlaunched == 0 || interrupts >= 2 {
+                    detached = true;
+                    break;
+                }
+                eprintln!("tlc: {unlaunched} branches are not launched yet and will not run if you detach now; press Ctrl-C again to detach anyway");
+            }
+        }
+    }
+    mux.stop();
+    for w in watchers {
+        w.abort();
+    }
+    Live { state, stream_errors: follower.stream_errors, detached }
+}

@@ -1,0 +1,88 @@
+//! `tlc logs BATCH`: the logs of a batch's branches, stern-style — what there is, or (with
+//! `--follow`) live until every branch has finished. Works for any batch in the cluster, whoever
+//! started it: the branches are found by their labels.
+
+use clap::Args;
+
+use super::live::{LiveOptions, follow_batches};
+use super::output::colour;
+use super::printer::summary;
+use super::runs::batches;
+use super::session::{GlobalArgs, Session, report};
+use crate::contract::JobRef;
+use crate::contract::labels::batch_selector;
+use crate::lifecycle::error::{Error, Result};
+
+/// Options of `tlc logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The batch id.
+    pub batch: String,
+    /// Only these branches, `NAMESPACE/NAME` of their Job (repeatable).
+    #[arg(long = "branch", value_name = "NS/NAME")]
+    pub branches: Vec<String>,
+    /// Follow until every branch has finished.
+    #[arg(long, short)]
+    pub follow: bool,
+    /// Prefix lines with the kubelet's timestamps.
+    #[arg(long)]
+    pub timestamps: bool,
+    /// Only look in these regions (repeatable).
+    #[arg(long)]
+    pub region: Vec<String>,
+}
+
+/// Runs `tlc logs`; exit code 3 when the batch has failed branches, 1 when logs are incomplete.
+pub async fn run(global: &GlobalArgs, args: LogsArgs) -> Result<u8> {
+    let branches = args
+        .branches
+        .iter()
+        .map(|b| JobRef::parse(b).ok_or_else(|| Error::Input(format!("--branch must be NAMESPACE/NAME, got \"{b}\""))))
+        .collect::<Result<Vec<_>>>()?;
+    let session = Session::open(global).await?;
+    let regions = session.region_names(&args.region)?;
+    let (state, errors) = batches(&session, &regions, Some(&batch_selector(&args.batch))).await;
+    report(&errors);
+    let Some(batch) = state.batches.get(&args.batch).cloned() else {
+        return Err(Error::NotFound(format!(
+            "no batch {} in {} (no pod carries its label)",
+            args.batch,
+            regions.join(", ")
+        )));
+    };
+    for b in &branches {
+        if !batch.branches.contains_key(b) {
+            return Err(Error::Input(format!("batch {} has no branch {b}", batch.id)));
+        }
+    }
+    let options = LiveOptions {
+        follow: args.follow,
+        lines: true,
+        colour: colour(),
+        with_tenant: false,
+        timestamps: args.timestamps,
+        branches,
+        stream_limit: 64,
+    };
+    let live =
+        follow_batches(&session.regions, &[(batch.region.clone(), batch.id.clone())], state, None, options).await;
+    for e in &live.stream_errors {
+        eprintln!("tlc: log stream incomplete: {e}");
+    }
+    if live.detached {
+        return Ok(super::run::DETACHED);
+    }
+    let now = jiff::Timestamp::now();
+    if let Some(b) = live.state.batches.get(&batch.id) {
+        eprintln!();
+        eprint!("{}", summary(b, now));
+    }
+    let failed = live.state.batches.get(&batch.id).is_some_and(|b| b.counts().failed + b.counts().cancelled > 0);
+    Ok(if !live.stream_errors.is_empty() {
+        1
+    } else if failed {
+        super::run::BRANCHES_FAILED
+    } else {
+        0
+    })
+}
