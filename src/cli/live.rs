@@ -20,8 +20,10 @@ use crate::logs::mux::{Mux, MuxEvent, Priority, StreamKey, Want};
 pub struct LiveOptions {
     /// Follow until every branch has finished (else print what there is and stop).
     pub follow: bool,
-    /// Print log lines (else only status lines).
+    /// Print log lines.
     pub lines: bool,
+    /// Print status lines (a branch started, ended).
+    pub status: bool,
     /// Colours on.
     pub colour: bool,
     /// Prefix lines with the tenant (several tenants).
@@ -74,36 +76,44 @@ impl Follower<'_> {
     fn on_pod(&mut self, state: &RunState, snap: &PodSnapshot) {
         let id = &snap.identity;
         let job = JobRef::new(&id.job_namespace, &id.job_name);
-        if !self.selected(&job) {
+        self.want_logs(&id.region, &id.batch_id, &job, id.attempt, &snap.pod_name, &snap.containers, snap.phase);
+        self.status(state, &id.batch_id, &job, id.attempt);
+    }
+
+    /// Asks the multiplexer for the logs of one attempt's containers (once each).
+    #[allow(clippy::too_many_arguments)]
+    fn want_logs(
+        &mut self,
+        region: &str,
+        batch_id: &str,
+        job: &JobRef,
+        attempt: u32,
+        pod: &str,
+        containers: &[String],
+        phase: Phase,
+    ) {
+        if !self.options.lines || !self.selected(job) || pod.is_empty() {
             return;
         }
-        if self.options.lines
-            && let Some(region) = self.regions.get(&id.region).or_else(|| self.regions.iter().next())
-        {
-            for container in &snap.containers {
-                let key = StreamKey {
-                    batch_id: id.batch_id.clone(),
-                    job: job.clone(),
-                    attempt: id.attempt,
-                    container: container.clone(),
-                };
-                if self.wanted.insert(key.clone()) {
-                    self.mux.want(Want {
-                        key,
-                        source: Source {
-                            region: region.name.clone(),
-                            namespace: id.job_namespace.clone(),
-                            pod: snap.pod_name.clone(),
-                            container: container.clone(),
-                        },
-                        client: region.client.clone(),
-                        live: self.options.follow,
-                        priority: priority(snap.phase),
-                    });
-                }
+        let Some(region) = self.regions.get(region).or_else(|| self.regions.iter().next()) else { return };
+        for container in containers {
+            let key =
+                StreamKey { batch_id: batch_id.to_string(), job: job.clone(), attempt, container: container.clone() };
+            if self.wanted.insert(key.clone()) {
+                self.mux.want(Want {
+                    key,
+                    source: Source {
+                        region: region.name.clone(),
+                        namespace: job.namespace.clone(),
+                        pod: pod.to_string(),
+                        container: container.clone(),
+                    },
+                    client: region.client.clone(),
+                    live: self.options.follow,
+                    priority: priority(phase),
+                });
             }
         }
-        self.status(state, &id.batch_id, &job, id.attempt);
     }
 
     fn status(&mut self, state: &RunState, batch_id: &str, job: &JobRef, attempt: u32) {
@@ -117,8 +127,11 @@ impl Follower<'_> {
         }
         let retry = if attempt > 1 { format!(" (attempt {attempt})") } else { String::new() };
         let took = a.duration(jiff::Timestamp::now()).map(|d| format!(" after {}", human(d))).unwrap_or_default();
+        if !self.options.status {
+            return;
+        }
         let text = match a.phase {
-            Phase::Pending if before.is_none() => format!("pending{retry}"),
+            // Waiting branches make no noise; their prefix is already measured above.
             Phase::Pending => return,
             Phase::Running => format!("running{retry}"),
             Phase::Succeeded => format!("succeeded{took}{retry}"),
@@ -178,17 +191,12 @@ pub async fn follow_batches(
     mut engine: Option<mpsc::UnboundedReceiver<RunEvent>>,
     options: LiveOptions,
 ) -> Live {
-    let prefixes: Vec<String> = initial
-        .batches
-        .values()
-        .flat_map(|b| b.branches.keys().map(|j| Printer::prefix(&b.tenant_name, j, options.with_tenant)))
-        .collect();
     let (mux, mut merged) = Mux::start(options.stream_limit);
     let mut follower = Follower {
         regions,
         options: &options,
         mux: mux.clone(),
-        printer: Printer::new(options.colour, options.with_tenant, options.timestamps, &prefixes),
+        printer: Printer::new(options.colour, options.with_tenant, options.timestamps, &[]),
         wanted: HashSet::new(),
         ended: HashSet::new(),
         last_phase: HashMap::new(),
@@ -196,30 +204,26 @@ pub async fn follow_batches(
         stream_errors: Vec::new(),
     };
     let ids: Vec<String> = batch_ids.iter().map(|(_, id)| id.clone()).collect();
-    let mut state = RunState::default();
-    // Replay what is already known, then follow the watches.
-    let mut seed: Vec<RunEvent> = Vec::new();
-    for batch in initial.batches.values() {
+    // Start from what is already known (re-attach), streaming the latest attempt of each branch.
+    let state = initial;
+    for batch in state.batches.values() {
         for branch in batch.branches.values() {
-            for a in branch.attempts.values() {
-                let identity = crate::contract::BranchIdentity {
-                    batch_id: batch.id.clone(),
-                    tenant_id: batch.tenant_id.clone(),
-                    tenant_name: batch.tenant_name.clone(),
-                    operation: batch.operation.clone(),
-                    job_namespace: branch.job.namespace.clone(),
-                    job_name: branch.job.name.clone(),
-                    attempt: a.number,
-                    engine: batch.engine.clone(),
-                    region: batch.region.clone(),
-                };
-                seed.push(RunEvent::Planned(identity));
+            if let Some(a) = branch.current().filter(|_| follower.selected(&branch.job)) {
+                follower.want_logs(
+                    &batch.region,
+                    &batch.id,
+                    &branch.job,
+                    a.number,
+                    &a.pod_name,
+                    &a.containers,
+                    a.phase,
+                );
+                follower.last_phase.insert((batch.id.clone(), branch.job.clone(), a.number), a.phase);
+                follower.printer.fit(&Printer::prefix(&batch.tenant_name, &branch.job, options.with_tenant));
             }
         }
     }
-    for ev in seed {
-        update(&mut state, ev);
-    }
+    let mut state = state;
     let (tx, mut watched) = mpsc::unbounded_channel();
     let mut by_region: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (region, id) in batch_ids {

@@ -58,6 +58,7 @@ pub async fn run(global: &GlobalArgs, args: LogsArgs) -> Result<u8> {
     let options = LiveOptions {
         follow: args.follow,
         lines: true,
+        status: true,
         colour: colour(),
         with_tenant: false,
         timestamps: args.timestamps,

@@ -102,6 +102,7 @@ pub async fn retry(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
     let options = LiveOptions {
         follow: true,
         lines: true,
+        status: true,
         colour: colour(),
         with_tenant: false,
         timestamps: false,

@@ -64,10 +64,15 @@ impl Table {
     }
 }
 
-/// Prints a serialisable value as pretty JSON on stdout.
+/// Prints a serialisable value as pretty JSON on stdout (an encoding failure goes to stderr, so
+/// stdout never carries something that is not the JSON asked for).
 pub fn print_json<T: serde::Serialize>(value: &T) {
-    let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    let _ = writeln!(std::io::stdout(), "{text}");
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => {
+            let _ = writeln!(std::io::stdout(), "{text}");
+        }
+        Err(e) => eprintln!("tlc: cannot encode the output as JSON: {e}"),
+    }
 }
 
 /// Whether stdout should get colours: a terminal, and `NO_COLOR` unset.

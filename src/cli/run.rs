@@ -250,6 +250,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
     let options = LiveOptions {
         follow: true,
         lines: !json,
+        status: !json,
         colour: !json && colour(),
         with_tenant: plan.batches.len() > 1,
         timestamps: args.timestamps,

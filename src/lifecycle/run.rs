@@ -145,6 +145,8 @@ pub struct Attempt {
     pub finished: Option<Timestamp>,
     /// Being deleted.
     pub deleting: bool,
+    /// Its pod's containers (whose logs make up the attempt's log).
+    pub containers: Vec<String>,
 }
 
 impl Attempt {
@@ -158,6 +160,7 @@ impl Attempt {
             started: None,
             finished: None,
             deleting: false,
+            containers: Vec::new(),
         }
     }
 
@@ -173,7 +176,8 @@ impl Attempt {
 pub struct Branch {
     /// The Job.
     pub job: JobRef,
-    /// Its attempts by number.
+    /// Its attempts by number (a list in JSON).
+    #[serde(serialize_with = "values_as_list")]
     pub attempts: BTreeMap<u32, Attempt>,
     /// The last log line seen (sanitised text).
     pub last_line: Option<String>,
@@ -243,8 +247,14 @@ pub struct Batch {
     pub engine: String,
     /// Earliest branch pod creation.
     pub started: Option<Timestamp>,
-    /// Branches by Job.
+    /// Branches by Job (a list in JSON).
+    #[serde(serialize_with = "values_as_list")]
     pub branches: BTreeMap<JobRef, Branch>,
+}
+
+/// Serialises a map's values as a JSON list (JSON object keys must be strings).
+fn values_as_list<K, V: serde::Serialize, S: serde::Serializer>(map: &BTreeMap<K, V>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(map.values())
 }
 
 impl Batch {
@@ -365,6 +375,9 @@ pub fn update(state: &mut RunState, event: RunEvent) {
             }
             let attempt = branch_of(state, &snapshot.identity).attempt_mut(snapshot.identity.attempt);
             attempt.pod_name = snapshot.pod_name;
+            if !snapshot.containers.is_empty() {
+                attempt.containers = snapshot.containers;
+            }
             // A final phase is never undone by a late, stale event.
             if !attempt.phase.is_final() || snapshot.phase.is_final() {
                 attempt.phase = snapshot.phase;
