@@ -2,6 +2,7 @@
 //! clear message and an exit code scripts can use (see docs/cli.md).
 
 pub mod bridge;
+pub mod config_cmd;
 pub mod confirm;
 pub mod discover;
 pub mod jobs;
@@ -55,6 +56,8 @@ pub enum Command {
     Retry(manage::ManageArgs),
     /// Serve the embedded Kubernetes cluster(s) until interrupted, and write a kubeconfig for kubectl.
     Sim(sim::SimArgs),
+    /// Show the configuration in force (or, with --defaults, the shipped defaults).
+    Config(config_cmd::ConfigArgs),
 }
 
 /// Exit code: a mutation was refused (read-only mode, not confirmed).
@@ -97,6 +100,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Cancel(a) => manage::cancel(g, a).await,
         Command::Retry(a) => manage::retry(g, a).await,
         Command::Sim(a) => return sim::run(a).await.map(|()| 0).map_err(|message| Failure { code: 1, message }),
+        Command::Config(a) => config_cmd::run(g, a),
     };
     result.map_err(Failure::from)
 }

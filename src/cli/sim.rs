@@ -93,6 +93,8 @@ pub async fn run(args: SimArgs) -> Result<(), String> {
     }
     let path = args.kubeconfig.unwrap_or_else(default_kubeconfig);
     sim.write_kubeconfig(&path).map_err(|e| e.to_string())?;
+    let tlc_config = path.with_file_name("tlc.toml");
+    write_tlc_config(&tlc_config, &path, &args.regions, args.estate)?;
     println!("tlc sim: {} embedded cluster(s) on loopback", sim.clusters().len());
     for (c, count) in sim.clusters().iter().zip(&seeded) {
         println!("  {:<10} {}   ({count} objects seeded)", c.name(), c.url());
@@ -104,10 +106,42 @@ pub async fn run(args: SimArgs) -> Result<(), String> {
     println!("  kubectl --context {first} get jobs -A");
     println!("  kubectl --context {first}-viewer get pods -A      # a read-only user");
     println!();
+    println!("tlc configuration for these regions: {}", tlc_config.display());
+    println!("  export TLC_CONFIG={}", tlc_config.display());
+    println!("  tlc tenants");
+    println!("  tlc run --tenant acme-prod --operation lifecycle.upsert");
+    println!();
     println!("Serving until interrupted (Ctrl-C).");
     wait_for_termination().await;
     sim.shutdown().await;
     Ok(())
+}
+
+/// Writes a tlc configuration for the simulated regions (their contexts, the estate's annotation),
+/// so that `TLC_CONFIG=… tlc tenants` works against them. Never overwrites a file it did not write.
+fn write_tlc_config(
+    path: &std::path::Path,
+    kubeconfig: &std::path::Path,
+    regions: &[String],
+    estate: EstateKind,
+) -> Result<(), String> {
+    const MARKER: &str = "# Written by `tlc sim` for its embedded clusters.";
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        if !existing.starts_with(MARKER) {
+            return Err(format!("refusing to overwrite {}: `tlc sim` did not write it", path.display()));
+        }
+    }
+    let annotation = match estate {
+        EstateKind::Demo | EstateKind::Generated => crate::cluster::estate::generated::ANNOTATION,
+        EstateKind::Empty => "tlc.dev/lifecycle",
+    };
+    let contexts: Vec<String> = regions.iter().map(|r| format!("{r:?}")).collect();
+    let text = format!(
+        "{MARKER}\n[cluster]\nkubeconfig = {:?}\ncontexts = [{}]\n\n[lifecycle]\nannotation = {annotation:?}\n",
+        kubeconfig.display().to_string(),
+        contexts.join(", ")
+    );
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 async fn wait_for_termination() {

@@ -1,212 +1,200 @@
-//! TEMPORARY stand-in for the configuration module (replaced by the real one): defaults and flag
-//! overrides only, with the agreed API.
+//! tlc's configuration. The defaults are a TOML preset embedded in the binary (`defaults.toml`,
+//! which is also the reference); the user's file is a patch over it, read strictly (an unknown key
+//! or a wrong type is an error naming the file, line, column and key); command-line flags override
+//! both. See docs/configuration.md.
+
+mod error;
+mod load;
+mod settings;
 
 use std::path::{Path, PathBuf};
 
-/// Config error.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
+pub use error::{ConfigError, Origin};
+use load::{PathBase, apply_overrides, read_file, validate};
+use settings::Settings;
 
-/// Config.
-#[derive(Clone, Debug)]
+/// The defaults, as shipped.
+pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
+
+/// The whole configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// Cluster.
+    /// Which clusters.
     pub cluster: ClusterConfig,
-    /// Lifecycle.
+    /// The lifecycle contract's settings.
     pub lifecycle: LifecycleConfig,
-    /// Tenants.
+    /// Where tenants come from.
     pub tenants: TenantsConfig,
-    /// Run.
+    /// How operations run.
     pub run: RunConfig,
 }
-/// Cluster.
-#[derive(Clone, Debug)]
+
+/// `[cluster]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClusterConfig {
-    /// Kubeconfig.
+    /// The kubeconfig (None: kube-rs' default rules).
     pub kubeconfig: Option<PathBuf>,
-    /// Contexts.
+    /// One kube context per region (empty: the current context).
     pub contexts: Vec<RegionContext>,
 }
-/// Region context.
+
+/// A region and its kube context.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegionContext {
-    /// Region.
+    /// The region's name.
     pub region: String,
-    /// Context.
+    /// The kube context.
     pub context: String,
 }
-/// Lifecycle.
-#[derive(Clone, Debug)]
+
+/// `[lifecycle]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LifecycleConfig {
-    /// Annotation.
+    /// The lifecycle annotation key.
     pub annotation: String,
-    /// Namespaces.
+    /// Namespaces to discover in (empty: all).
     pub namespaces: Vec<String>,
-    /// Mount dir.
+    /// Where branch pods mount the two files.
     pub mount_dir: String,
 }
-/// Tenant source.
-#[derive(Clone, Debug)]
+
+/// Where tenants come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TenantSource {
-    /// ConfigMaps.
+    /// ConfigMaps in each region's cluster.
     ConfigMaps {
-        /// Namespace.
+        /// Their namespace.
         namespace: String,
-        /// Selector.
+        /// The label selector picking them.
         selector: String,
-        /// Id label.
+        /// The label with the tenant id.
         id_label: String,
-        /// Key.
+        /// The data key with environment.yaml.
         key: String,
     },
-    /// Directory.
+    /// A directory of YAML files.
     Directory {
-        /// Path.
+        /// The directory.
         path: PathBuf,
     },
 }
-/// Tenants.
-#[derive(Clone, Debug)]
+
+/// `[tenants]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TenantsConfig {
-    /// Source.
+    /// The source.
     pub source: TenantSource,
 }
-/// Engine.
+
+/// The engines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
-    /// Direct.
+    /// The console runs the fan-out.
     Direct,
-    /// Argo.
+    /// A Workflow runs it.
     Argo,
 }
-/// Run.
-#[derive(Clone, Debug)]
+
+/// `[run]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunConfig {
-    /// Engine.
+    /// The default engine.
     pub engine: Engine,
-    /// Concurrency.
+    /// Branches in flight per batch.
     pub concurrency: usize,
-    /// Read only.
+    /// Refuse every mutation.
     pub read_only: bool,
-    /// Argo namespace.
+    /// Argo: the Workflow namespace.
     pub argo_namespace: String,
-    /// Template.
+    /// Argo: the WorkflowTemplate's name.
     pub workflow_template: String,
 }
-/// Overrides.
+
+/// What the command line overrides.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
-    /// .
+    /// `--kubeconfig`.
     pub kubeconfig: Option<PathBuf>,
-    /// .
+    /// `--context` (repeated).
     pub contexts: Option<Vec<String>>,
-    /// .
+    /// `--annotation`.
     pub annotation: Option<String>,
-    /// .
+    /// `--job-namespace` (repeated).
     pub namespaces: Option<Vec<String>>,
-    /// .
+    /// `--mount-dir`.
     pub mount_dir: Option<String>,
-    /// .
+    /// `--tenant-source configmaps|dir:PATH`.
     pub tenant_source: Option<String>,
-    /// .
+    /// `--tenant-namespace`.
     pub tenant_namespace: Option<String>,
-    /// .
+    /// `--engine`.
     pub engine: Option<String>,
-    /// .
+    /// `--concurrency`.
     pub concurrency: Option<usize>,
-    /// .
+    /// `--read-only`.
     pub read_only: bool,
 }
-/// Source.
+
+/// Which file to read.
 #[derive(Clone, Debug)]
 pub enum ConfigSource {
-    /// Default path.
+    /// The default path; a missing file is fine.
     Default,
-    /// Explicit.
+    /// A path given by `--config` or `$TLC_CONFIG`; it must exist.
     Explicit(PathBuf),
 }
+
+fn defaults_settings() -> Result<Settings, ConfigError> {
+    let mut s = Settings::default();
+    read_file(&mut s, DEFAULTS_TOML, Path::new("<defaults>"), true)?;
+    Ok(s)
+}
+
 impl Config {
-    /// Defaults.
-    pub fn defaults() -> Config {
-        Config {
-            cluster: ClusterConfig { kubeconfig: None, contexts: vec![] },
-            lifecycle: LifecycleConfig {
-                annotation: "tlc.dev/lifecycle".into(),
-                namespaces: vec![],
-                mount_dir: "/var/run/tlc/lifecycle".into(),
-            },
-            tenants: TenantsConfig {
-                source: TenantSource::ConfigMaps {
-                    namespace: "tenants".into(),
-                    selector: "tlc.dev/tenant=true".into(),
-                    id_label: "tlc.dev/tenant-id".into(),
-                    key: "environment.yaml".into(),
-                },
-            },
-            run: RunConfig {
-                engine: Engine::Direct,
-                concurrency: 16,
-                read_only: false,
-                argo_namespace: "argo".into(),
-                workflow_template: "tenant-lifecycle".into(),
-            },
-        }
+    /// The built-in defaults (an error only if the shipped defaults.toml were broken; a test holds it).
+    pub fn defaults() -> Result<Config, ConfigError> {
+        Config::from_toml_str("", Path::new("<defaults>"), &Overrides::default())
     }
-    /// Load.
-    pub fn load(_source: ConfigSource, o: &Overrides) -> Result<Config, ConfigError> {
-        let mut c = Config::defaults();
-        if let Some(k) = &o.kubeconfig {
-            c.cluster.kubeconfig = Some(k.clone());
-        }
-        if let Some(cs) = &o.contexts {
-            c.cluster.contexts = cs
-                .iter()
-                .map(|e| match e.split_once('=') {
-                    Some((r, x)) => RegionContext { region: r.into(), context: x.into() },
-                    None => RegionContext { region: e.clone(), context: e.clone() },
-                })
-                .collect();
-        }
-        if let Some(a) = &o.annotation {
-            c.lifecycle.annotation = a.clone();
-        }
-        if let Some(n) = &o.namespaces {
-            c.lifecycle.namespaces = n.clone();
-        }
-        if let Some(m) = &o.mount_dir {
-            c.lifecycle.mount_dir = m.clone();
-        }
-        if let Some(s) = &o.tenant_source
-            && let Some(p) = s.strip_prefix("dir:")
-        {
-            c.tenants.source = TenantSource::Directory { path: PathBuf::from(p) };
-        }
-        if let (Some(ns), TenantSource::ConfigMaps { namespace, .. }) = (&o.tenant_namespace, &mut c.tenants.source) {
-            *namespace = ns.clone();
-        }
-        if let Some(e) = &o.engine {
-            c.run.engine = if e == "argo" { Engine::Argo } else { Engine::Direct };
-        }
-        if let Some(n) = o.concurrency {
-            if !(1..=1000).contains(&n) {
-                return Err(ConfigError(format!("--concurrency: must be between 1 and 1000, got {n}")));
-            }
-            c.run.concurrency = n;
-        }
-        c.run.read_only |= o.read_only;
-        Ok(c)
-    }
-    /// From text.
-    pub fn from_toml_str(_t: &str, _o: &Path, ov: &Overrides) -> Result<Config, ConfigError> {
-        Config::load(ConfigSource::Default, ov)
-    }
-    /// Default path.
+
+    /// The default file path (`~/.config/tlc/config.toml` on Linux).
     pub fn default_path() -> Option<PathBuf> {
-        None
+        directories::ProjectDirs::from("dev", "tlc", "tlc").map(|d| d.config_dir().join("config.toml"))
     }
-    /// Defaults TOML.
+
+    /// The shipped defaults file.
     pub fn defaults_toml() -> &'static str {
-        ""
+        DEFAULTS_TOML
+    }
+
+    /// Loads the configuration: defaults, then the file, then `overrides`.
+    pub fn load(source: ConfigSource, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let (path, required) = match source {
+            ConfigSource::Explicit(p) => (p, true),
+            ConfigSource::Default => match Config::default_path() {
+                Some(p) => (p, false),
+                None => return Config::from_toml_str("", Path::new("<defaults>"), overrides),
+            },
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Config::from_toml_str(&text, &path, overrides),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                Config::from_toml_str("", &path, overrides)
+            }
+            Err(e) => {
+                Err(ConfigError { origin: Origin::Path(path), key: None, message: format!("cannot read it: {e}") })
+            }
+        }
+    }
+
+    /// The configuration from a user file's text (at `origin`, for messages and relative paths).
+    pub fn from_toml_str(user_text: &str, origin: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let mut settings = defaults_settings()?;
+        read_file(&mut settings, user_text, origin, false)?;
+        apply_overrides(&mut settings, overrides);
+        let base = PathBase { dir: origin.parent().map(Path::to_path_buf) };
+        validate(&settings, user_text, origin, &base)
     }
 }
+
+#[cfg(test)]
+mod tests;
