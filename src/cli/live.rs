@@ -117,6 +117,9 @@ impl Follower<'_> {
     }
 
     fn status(&mut self, state: &RunState, batch_id: &str, job: &JobRef, attempt: u32) {
+        if !self.selected(job) {
+            return;
+        }
         let Some(batch) = state.batches.get(batch_id) else { return };
         self.printer.fit(&Printer::prefix(&batch.tenant_name, job, self.options.with_tenant));
         let Some(a) = batch.branches.get(job).and_then(|b| b.attempts.get(&attempt)) else { return };

@@ -126,10 +126,10 @@ fn write_tlc_config(
     estate: EstateKind,
 ) -> Result<(), String> {
     const MARKER: &str = "# Written by `tlc sim` for its embedded clusters.";
-    if let Ok(existing) = std::fs::read_to_string(path) {
-        if !existing.starts_with(MARKER) {
-            return Err(format!("refusing to overwrite {}: `tlc sim` did not write it", path.display()));
-        }
+    if let Ok(existing) = std::fs::read_to_string(path)
+        && !existing.starts_with(MARKER)
+    {
+        return Err(format!("refusing to overwrite {}: `tlc sim` did not write it", path.display()));
     }
     let annotation = match estate {
         EstateKind::Demo | EstateKind::Generated => crate::cluster::estate::generated::ANNOTATION,
