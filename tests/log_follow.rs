@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 async fn collect(client: &kube::Client, pod: &str, live: bool) -> (End, Vec<String>) {
     let source =
         Source { region: "test".into(), namespace: "default".into(), pod: pod.into(), container: "main".into() };
-    let (tx, mut rx) = mpsc::channel::<RawLine>(64);
+    let (tx, mut rx) = mpsc::channel::<Vec<RawLine>>(64);
     let stop = CancellationToken::new();
     let client = client.clone();
     let task = tokio::spawn(async move {
@@ -23,8 +23,8 @@ async fn collect(client: &kube::Client, pod: &str, live: bool) -> (End, Vec<Stri
         follow(&client, &source, live, &mut cursor, &tx, &stop).await
     });
     let mut lines = Vec::new();
-    while let Some(line) = tokio::time::timeout(DEADLINE, rx.recv()).await.expect("lines keep coming") {
-        lines.push(String::from_utf8(line.text).expect("utf8"));
+    while let Some(batch) = tokio::time::timeout(DEADLINE, rx.recv()).await.expect("lines keep coming") {
+        lines.extend(batch.into_iter().map(|line| String::from_utf8(line.text).expect("utf8")));
     }
     let end = task.await.expect("joins").expect("follows");
     (end, lines)
@@ -63,11 +63,11 @@ async fn a_stream_cut_before_any_progress_is_reported_not_retried_forever() {
     c.faults().cut_logs_after(Some(3));
     let source =
         Source { region: "test".into(), namespace: "default".into(), pod: "dense".into(), container: "main".into() };
-    let (tx, mut rx) = mpsc::channel::<RawLine>(1024);
+    let (tx, mut rx) = mpsc::channel::<Vec<RawLine>>(1024);
     let drain = tokio::spawn(async move {
         let mut n = 0;
-        while rx.recv().await.is_some() {
-            n += 1;
+        while let Some(batch) = rx.recv().await {
+            n += batch.len();
         }
         n
     });

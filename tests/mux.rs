@@ -42,7 +42,9 @@ async fn drain(mut rx: mpsc::Receiver<MuxEvent>, streams: usize) -> (BTreeMap<St
     let mut ended = Vec::new();
     while ended.len() < streams {
         match tokio::time::timeout(DEADLINE, rx.recv()).await.expect("the stream keeps moving").expect("open") {
-            MuxEvent::Line { key, line, .. } => lines.entry(key.job.name).or_default().push(line.plain()),
+            MuxEvent::Lines { key, lines: batch } => {
+                lines.entry(key.job.name).or_default().extend(batch.iter().map(|(_, line)| line.plain()));
+            }
             MuxEvent::Ended { key, result } => {
                 assert_eq!(result, Ok(End::Complete), "{key:?}");
                 ended.push(key.job.name);

@@ -130,10 +130,20 @@ pub async fn run(global: &GlobalArgs, args: BridgeArgs) -> Result<u8> {
         let stop = stop.clone();
         let prefix = (containers.len() > 1).then(|| format!("[{container}] "));
         async move {
-            let (tx, mut rx) = mpsc::channel::<RawLine>(256);
+            let (tx, mut rx) = mpsc::channel::<Vec<RawLine>>(64);
             let printer = async move {
-                while let Some(line) = rx.recv().await {
-                    println!("{}{}", prefix.as_deref().unwrap_or(""), crate::logs::sanitize::strip(&line.text));
+                use std::io::Write as _;
+                while let Some(lines) = rx.recv().await {
+                    let mut out = std::io::stdout().lock();
+                    for line in lines {
+                        let _ = writeln!(
+                            out,
+                            "{}{}",
+                            prefix.as_deref().unwrap_or(""),
+                            crate::logs::sanitize::strip(&line.text)
+                        );
+                    }
+                    let _ = out.flush();
                 }
             };
             let mut cursor = Cursor::default();

@@ -61,6 +61,8 @@ struct Follower<'a> {
     mux: Mux,
     printer: Printer,
     wanted: HashSet<StreamKey>,
+    /// Containers streamed per (batch, job, attempt): a prefix names the container when several.
+    containers: HashMap<(String, JobRef, u32), usize>,
     ended: HashSet<StreamKey>,
     last_phase: HashMap<(String, JobRef, u32), Phase>,
     /// Final status lines waiting for their branch's log streams to end (so they come last).
@@ -100,6 +102,7 @@ impl Follower<'_> {
             let key =
                 StreamKey { batch_id: batch_id.to_string(), job: job.clone(), attempt, container: container.clone() };
             if self.wanted.insert(key.clone()) {
+                *self.containers.entry((batch_id.to_string(), job.clone(), attempt)).or_default() += 1;
                 self.mux.want(Want {
                     key,
                     source: Source {
@@ -201,6 +204,7 @@ pub async fn follow_batches(
         mux: mux.clone(),
         printer: Printer::new(options.colour, options.with_tenant, options.timestamps, &[]),
         wanted: HashSet::new(),
+        containers: HashMap::new(),
         ended: HashSet::new(),
         last_phase: HashMap::new(),
         deferred: HashMap::new(),
@@ -284,17 +288,18 @@ pub async fn follow_batches(
                 }
             },
             m = merged.recv() => match m {
-                Some(MuxEvent::Line { key, ts, line }) => {
+                Some(MuxEvent::Lines { key, lines }) => {
                     let tenant = state.batches.get(&key.batch_id).map(|b| b.tenant_name.clone()).unwrap_or_default();
-                    update(&mut state, RunEvent::LogLine { batch_id: key.batch_id.clone(), job: key.job.clone(), text: line.plain() });
+                    if let Some((_, last)) = lines.last() {
+                        update(&mut state, RunEvent::LogLine { batch_id: key.batch_id.clone(), job: key.job.clone(), text: last.plain() });
+                    }
                     // Name the container only when the branch has several.
-                    let siblings = follower
-                        .wanted
-                        .iter()
-                        .filter(|k| k.batch_id == key.batch_id && k.job == key.job && k.attempt == key.attempt)
-                        .count();
-                    let container = (siblings > 1).then_some(key.container.as_str());
-                    follower.printer.line(&tenant, &key.job, container, ts, &line);
+                    let several = follower.containers.get(&(key.batch_id.clone(), key.job.clone(), key.attempt)).is_some_and(|n| *n > 1);
+                    let container = several.then_some(key.container.as_str());
+                    for (ts, line) in &lines {
+                        follower.printer.line(&tenant, &key.job, container, *ts, line);
+                    }
+                    follower.printer.flush();
                 }
                 Some(MuxEvent::Ended { key, result }) => {
                     if let Err(e) = &result {

@@ -14,8 +14,9 @@ use crate::logs::sanitize::SafeLine;
 
 const PALETTE: [u8; 12] = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96];
 
-/// Prints lines of many branches.
+/// Prints lines of many branches (buffered: call [`Printer::flush`] after a burst).
 pub struct Printer {
+    out: std::io::BufWriter<std::io::Stdout>,
     colour: bool,
     with_tenant: bool,
     timestamps: bool,
@@ -45,7 +46,14 @@ impl Printer {
     /// A printer; `with_tenant` adds the tenant to the prefix (several tenants in one run).
     pub fn new(colour: bool, with_tenant: bool, timestamps: bool, prefixes: &[String]) -> Self {
         let width = prefixes.iter().map(|p| p.chars().count()).max().unwrap_or(0);
-        Printer { colour, with_tenant, timestamps, width, colours: BTreeMap::new() }
+        Printer {
+            out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+            colour,
+            with_tenant,
+            timestamps,
+            width,
+            colours: BTreeMap::new(),
+        }
     }
 
     /// Widens the prefix column to fit `prefix` (branches appear as the run goes).
@@ -83,7 +91,12 @@ impl Printer {
             _ => String::new(),
         };
         let text = if self.colour { line.to_ansi() } else { line.plain() };
-        let _ = writeln!(std::io::stdout(), "{head}{stamp}{text}");
+        let _ = writeln!(self.out, "{head}{stamp}{text}");
+    }
+
+    /// Writes out what is buffered.
+    pub fn flush(&mut self) {
+        let _ = self.out.flush();
     }
 
     /// Prints a status line of a branch (started, succeeded, failed …), dimmed.
@@ -115,7 +128,9 @@ pub fn summary(batch: &Batch, now: Timestamp) -> String {
         c.pending
     );
     let mut t = Table::new(&["BRANCH", "PHASE", "EXIT", "DURATION", "ATTEMPT", "LAST LINE / REASON"]);
-    for b in batch.branches.values() {
+    // A big batch lists only what needs attention.
+    let brief = batch.branches.len() > SUMMARY_ALL_UP_TO;
+    for b in batch.branches.values().filter(|b| !brief || b.phase() != Phase::Succeeded) {
         let a = b.current();
         let exit = a.and_then(|a| a.exit_code).map(|c| c.to_string()).unwrap_or_else(|| "-".into());
         let duration = a.and_then(|a| a.duration(now)).map(human).unwrap_or_else(|| "-".into());
@@ -137,9 +152,17 @@ pub fn summary(batch: &Batch, now: Timestamp) -> String {
             detail,
         ]);
     }
-    out.push_str(&t.render());
+    if !t.is_empty() {
+        out.push_str(&t.render());
+    }
+    if brief {
+        out.push_str(&format!("({} succeeded branches not listed; -o json shows every branch)\n", c.succeeded));
+    }
     out
 }
+
+/// Batches with more branches than this list only the branches that did not succeed.
+pub const SUMMARY_ALL_UP_TO: usize = 30;
 
 #[cfg(test)]
 mod tests {

@@ -29,7 +29,7 @@ pub fn read_file(settings: &mut Settings, text: &str, path: &Path, defaults: boo
             let hint = suggest(table_name, SCHEMA.iter().map(|(t, _)| *t))
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
-            return Err(at(table_key.span(), None, format!("unknown key `{table_name}`{hint}")));
+            return Err(at(table_key.span(), None, format!("unknown key `{}`{hint}", table_name.escape_debug())));
         };
         let DeValue::Table(table) = table_value.get_ref() else {
             return Err(at(
@@ -45,7 +45,7 @@ pub fn read_file(settings: &mut Settings, text: &str, path: &Path, defaults: boo
                 let hint = suggest(name, keys.iter().map(|(k, _)| *k))
                     .map(|s| format!(" (did you mean `{table_name}.{s}`?)"))
                     .unwrap_or_default();
-                return Err(at(key.span(), None, format!("unknown key `{dotted}`{hint}")));
+                return Err(at(key.span(), None, format!("unknown key `{}`{hint}", dotted.escape_debug())));
             };
             let raw = convert(value, *kind).map_err(|m| at(value.span(), Some(dotted.clone()), m))?;
             settings.set(&dotted, raw, if defaults { Source::Default } else { Source::File(value.span()) });
@@ -192,11 +192,11 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
         if region.is_empty() || context.is_empty() {
             return Err(fail(
                 "cluster.contexts",
-                format!("entry {} must be CONTEXT or REGION=CONTEXT, got \"{entry}\"", i + 1),
+                format!("entry {} must be CONTEXT or REGION=CONTEXT, got \"{}\"", i + 1, entry.escape_debug()),
             ));
         }
         if contexts.iter().any(|c| c.region == region) {
-            return Err(fail("cluster.contexts", format!("region \"{region}\" is listed twice")));
+            return Err(fail("cluster.contexts", format!("region \"{}\" is listed twice", region.escape_debug())));
         }
         contexts.push(RegionContext { region: region.into(), context: context.into() });
     }
@@ -206,7 +206,8 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
         return Err(fail(
             "lifecycle.annotation",
             format!(
-                "must be a Kubernetes annotation key (an optional DNS subdomain prefix and '/', then up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit), got \"{annotation}\""
+                "must be a Kubernetes annotation key (an optional DNS subdomain prefix and '/', then up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit), got \"{}\"",
+                annotation.escape_debug()
             ),
         ));
     }
@@ -214,12 +215,18 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
     if let Some(bad) = namespaces.iter().find(|n| !is_dns_label(n)) {
         return Err(fail(
             "lifecycle.namespaces",
-            format!("\"{bad}\" is not a namespace name (lowercase letters, digits and '-', at most 63)"),
+            format!(
+                "\"{}\" is not a namespace name (lowercase letters, digits and '-', at most 63)",
+                bad.escape_debug()
+            ),
         ));
     }
     let mount_dir = settings.str("lifecycle.mount_dir");
     if !mount_dir.starts_with('/') || mount_dir.trim_end_matches('/').is_empty() {
-        return Err(fail("lifecycle.mount_dir", format!("must be an absolute path other than /, got \"{mount_dir}\"")));
+        return Err(fail(
+            "lifecycle.mount_dir",
+            format!("must be an absolute path other than /, got \"{}\"", mount_dir.escape_debug()),
+        ));
     }
 
     let source = match settings.str("tenants.source").as_str() {
@@ -228,7 +235,10 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
             if !is_dns_label(&namespace) {
                 return Err(fail(
                     "tenants.namespace",
-                    format!("\"{namespace}\" is not a namespace name (lowercase letters, digits and '-', at most 63)"),
+                    format!(
+                        "\"{}\" is not a namespace name (lowercase letters, digits and '-', at most 63)",
+                        namespace.escape_debug()
+                    ),
                 ));
             }
             for key in ["tenants.selector", "tenants.id_label", "tenants.key"] {
@@ -255,14 +265,22 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
             }
         },
         other => {
-            return Err(fail("tenants.source", format!("must be \"configmaps\" or \"directory\", got \"{other}\"")));
+            return Err(fail(
+                "tenants.source",
+                format!("must be \"configmaps\" or \"directory\", got \"{}\"", other.escape_debug()),
+            ));
         }
     };
 
     let engine = match settings.str("run.engine").as_str() {
         "direct" => Engine::Direct,
         "argo" => Engine::Argo,
-        other => return Err(fail("run.engine", format!("must be \"direct\" or \"argo\", got \"{other}\""))),
+        other => {
+            return Err(fail(
+                "run.engine",
+                format!("must be \"direct\" or \"argo\", got \"{}\"", other.escape_debug()),
+            ));
+        }
     };
     let concurrency = settings.int("run.concurrency");
     if !(1..=1000).contains(&concurrency) {
@@ -270,7 +288,10 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
     }
     let argo_namespace = settings.str("run.argo_namespace");
     if !is_dns_label(&argo_namespace) {
-        return Err(fail("run.argo_namespace", format!("\"{argo_namespace}\" is not a namespace name")));
+        return Err(fail(
+            "run.argo_namespace",
+            format!("\"{}\" is not a namespace name", argo_namespace.escape_debug()),
+        ));
     }
     let workflow_template = settings.str("run.workflow_template");
     if workflow_template.trim().is_empty() {

@@ -114,6 +114,15 @@ fn errors_name_file_line_column_and_key() {
 }
 
 #[test]
+fn hostile_values_cannot_reach_the_terminal_through_messages() {
+    let e = err("[run]\nengine = \"\\u001b]0;pwned\\u0007\"\n");
+    assert!(!e.chars().any(char::is_control), "{e:?}");
+    assert!(e.ends_with("run.engine: must be \"direct\" or \"argo\", got \"\\u{1b}]0;pwned\\u{7}\""), "{e}");
+    let e = err("[run]\n\"a\\u001bb\" = 1\n");
+    assert!(!e.chars().any(char::is_control), "{e:?}");
+}
+
+#[test]
 fn flags_override_and_are_named_when_wrong() {
     let o = Overrides {
         annotation: Some("collibra.com/tenant.lifecycle".into()),

@@ -71,14 +71,15 @@ fn container_started(pod: &Pod, container: &str) -> bool {
         || pod.status.as_ref().and_then(|s| s.phase.as_deref()).is_some_and(|p| p == "Succeeded" || p == "Failed")
 }
 
-/// Follows (or, with `follow = false`, reads once) a container's log, sending each new line.
+/// Follows (or, with `follow = false`, reads once) a container's log, sending new lines in batches
+/// (whatever arrived together).
 /// `cursor` carries the position across calls, so a caller may also resume later.
 pub async fn follow(
     client: &kube::Client,
     source: &Source,
     follow: bool,
     cursor: &mut Cursor,
-    tx: &mpsc::Sender<RawLine>,
+    tx: &mpsc::Sender<Vec<RawLine>>,
     stop: &CancellationToken,
 ) -> Result<End> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), &source.namespace);
@@ -127,30 +128,54 @@ pub async fn follow(
             }
         };
         futures::pin_mut!(reader);
-        let mut buf = Vec::with_capacity(256);
+        // Read whatever has arrived, cut it into lines, and send them as one batch.
+        let mut partial: Vec<u8> = Vec::new();
         let mut delivered = false;
         let cut = loop {
-            buf.clear();
-            let read = tokio::select! {
+            let chunk = tokio::select! {
                 _ = stop.cancelled() => return Ok(End::Stopped),
-                r = reader.read_until(b'\n', &mut buf) => r,
+                c = reader.fill_buf() => c.map(<[u8]>::to_vec),
             };
-            match read {
-                Ok(0) => break false,
-                Ok(_) => {
-                    if buf.last() == Some(&b'\n') {
-                        buf.pop();
-                    }
-                    let (ts, text) = split_timestamp(&buf);
-                    if cursor.accept(ts) == Verdict::Deliver {
-                        backoff = Duration::from_millis(50);
-                        delivered = true;
-                        if tx.send(RawLine { ts, text: text.to_vec() }).await.is_err() {
-                            return Ok(End::Stopped);
-                        }
+            let bytes = match chunk {
+                Ok(b) => b,
+                Err(_) => break true,
+            };
+            reader.consume_unpin(bytes.len());
+            if bytes.is_empty() {
+                // The last line of a finished container may lack its newline.
+                if !partial.is_empty() {
+                    let (ts, text) = split_timestamp(&partial);
+                    if cursor.accept(ts) == Verdict::Deliver
+                        && tx.send(vec![RawLine { ts, text: text.to_vec() }]).await.is_err()
+                    {
+                        return Ok(End::Stopped);
                     }
                 }
-                Err(_) => break true,
+                break false;
+            }
+            let mut batch = Vec::new();
+            let mut rest: &[u8] = &bytes;
+            while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+                let line: &[u8] = if partial.is_empty() {
+                    &rest[..pos]
+                } else {
+                    partial.extend_from_slice(&rest[..pos]);
+                    &partial
+                };
+                let (ts, text) = split_timestamp(line);
+                if cursor.accept(ts) == Verdict::Deliver {
+                    batch.push(RawLine { ts, text: text.to_vec() });
+                }
+                partial.clear();
+                rest = &rest[pos + 1..];
+            }
+            partial.extend_from_slice(rest);
+            if !batch.is_empty() {
+                backoff = Duration::from_millis(50);
+                delivered = true;
+                if tx.send(batch).await.is_err() {
+                    return Ok(End::Stopped);
+                }
             }
         };
         if !follow && !cut {

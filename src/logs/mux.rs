@@ -69,14 +69,12 @@ impl std::fmt::Debug for Want {
 /// What the merged stream carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MuxEvent {
-    /// A line, already neutralised.
-    Line {
-        /// Its stream.
+    /// Lines of one stream that arrived together, already neutralised, in order.
+    Lines {
+        /// Their stream.
         key: StreamKey,
-        /// The kubelet's timestamp.
-        ts: Option<i64>,
-        /// The text.
-        line: SafeLine,
+        /// Each line with the kubelet's timestamp.
+        lines: Vec<(Option<i64>, SafeLine)>,
     },
     /// A stream ended.
     Ended {
@@ -112,7 +110,7 @@ impl Mux {
     /// Starts a multiplexer running at most `limit` streams at once; returns it and the merged stream.
     pub fn start(limit: usize) -> (Mux, mpsc::Receiver<MuxEvent>) {
         let (control, requests) = mpsc::unbounded_channel();
-        let (out, merged) = mpsc::channel(4096);
+        let (out, merged) = mpsc::channel(32);
         let stop = CancellationToken::new();
         let mux = Mux { control: control.clone(), stop: stop.clone() };
         tokio::spawn(dispatch(limit.max(1), requests, control, out, stop));
@@ -185,16 +183,17 @@ async fn run_stream(
     control: mpsc::UnboundedSender<Control>,
     stop: CancellationToken,
 ) {
-    let (tx, mut rx) = mpsc::channel::<RawLine>(256);
+    // Small buffers: a slow reader holds the streams back instead of piling lines up in memory.
+    let (tx, mut rx) = mpsc::channel::<Vec<RawLine>>(2);
     let key = want.key.clone();
     let forward = {
         let out = out.clone();
         let key = key.clone();
         async move {
             let mut style = Style::default();
-            while let Some(raw) = rx.recv().await {
-                let line = sanitize_line(&raw.text, &mut style);
-                if out.send(MuxEvent::Line { key: key.clone(), ts: raw.ts, line }).await.is_err() {
+            while let Some(raws) = rx.recv().await {
+                let lines = raws.iter().map(|raw| (raw.ts, sanitize_line(&raw.text, &mut style))).collect();
+                if out.send(MuxEvent::Lines { key: key.clone(), lines }).await.is_err() {
                     return;
                 }
             }
