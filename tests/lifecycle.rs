@@ -380,3 +380,26 @@ async fn a_read_only_user_can_trigger_nothing() {
         "nothing was created"
     );
 }
+
+#[tokio::test]
+async fn the_tenant_source_is_watched() {
+    let e = estate(0.0).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    tokio::spawn(configmaps::watch(e.client.clone(), source(), "eu-west".into(), tx));
+    let first = tokio::time::timeout(DEADLINE, rx.recv()).await.expect("initial list").expect("open");
+    assert_eq!(first.len(), 6);
+    let cms: Api<ConfigMap> = Api::namespaced(e.client.clone(), "tenants");
+    let new: ConfigMap = serde_json::from_value(
+        serde_json::json!({"metadata": {"name": "tenant-newco", "labels": {"tlc.dev/tenant": "true"}},
+        "data": {"environment.yaml": "id: not-a-uuid\nname: newco\n"}}),
+    )
+    .expect("cm");
+    cms.create(&kube::api::PostParams::default(), &new).await.expect("create");
+    let next = tokio::time::timeout(DEADLINE, rx.recv()).await.expect("an update").expect("open");
+    assert_eq!(next.len(), 7);
+    let newco = next.iter().find(|t| t.name == "newco").expect("listed");
+    assert_eq!(newco.problems, vec!["tenant id \"not-a-uuid\" is not a UUID".to_string()], "listed with its problem");
+    cms.delete("tenant-newco", &Default::default()).await.expect("delete");
+    let after = tokio::time::timeout(DEADLINE, rx.recv()).await.expect("an update").expect("open");
+    assert_eq!(after.len(), 6);
+}

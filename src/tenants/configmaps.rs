@@ -83,6 +83,61 @@ pub async fn list(client: &kube::Client, source: &ConfigMapSource, region: &str)
     Ok(cms.items.iter().map(|cm| tenant_from_configmap(cm, source, region)).collect())
 }
 
+/// Watches the tenants of one region: sends the whole (sorted) list once it is known and again
+/// after every change, until the receiver goes away. Transient errors are retried with back-off.
+pub async fn watch(
+    client: kube::Client,
+    source: ConfigMapSource,
+    region: String,
+    tx: tokio::sync::mpsc::UnboundedSender<Vec<Tenant>>,
+) {
+    use futures::StreamExt;
+    use kube::runtime::watcher::{self, Event};
+    let api: Api<ConfigMap> = Api::namespaced(client, &source.namespace);
+    let stream = kube::runtime::WatchStreamExt::default_backoff(watcher::watcher(
+        api,
+        watcher::Config::default().labels(&source.selector),
+    ));
+    futures::pin_mut!(stream);
+    let mut known: BTreeMap<String, Tenant> = BTreeMap::new();
+    let mut relist: BTreeMap<String, Tenant> = BTreeMap::new();
+    let name = |cm: &ConfigMap| cm.metadata.name.clone().unwrap_or_default();
+    let mut listed = false;
+    while let Some(event) = stream.next().await {
+        let changed = match event {
+            Ok(Event::Init) => {
+                relist.clear();
+                false
+            }
+            Ok(Event::InitApply(cm)) => {
+                relist.insert(name(&cm), tenant_from_configmap(&cm, &source, &region));
+                false
+            }
+            Ok(Event::InitDone) => {
+                known = std::mem::take(&mut relist);
+                listed = true;
+                true
+            }
+            Ok(Event::Apply(cm)) => {
+                known.insert(name(&cm), tenant_from_configmap(&cm, &source, &region));
+                listed
+            }
+            Ok(Event::Delete(cm)) => {
+                known.remove(&name(&cm));
+                listed
+            }
+            Err(_) => false,
+        };
+        if changed {
+            let mut list: Vec<Tenant> = known.values().cloned().collect();
+            super::sort(&mut list);
+            if tx.send(list).is_err() {
+                return;
+            }
+        }
+    }
+}
+
 /// The error for a tenant that is not found.
 pub fn not_found(query: &str, region_hint: &str) -> Error {
     Error::NotFound(format!("no tenant named or with id \"{query}\"{region_hint}"))
