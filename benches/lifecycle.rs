@@ -73,6 +73,31 @@ async fn setup(estate: GeneratedEstate) -> Setup {
 }
 
 /// Waits until `count` pods have been added to the store since `from`; returns when that happened.
+/// The plan `tlc run` would make for the estate's one tenant (and the regions to run it in).
+async fn plan_estate(s: &Setup, engine: &str) -> (tlc::lifecycle::engine::Plan, Regions) {
+    let client = s.cluster.client().await.expect("client");
+    let regions = Regions::new(vec![Region {
+        name: "bench".into(),
+        context: "bench".into(),
+        url: s.cluster.url(),
+        client: client.clone(),
+    }]);
+    let scope = Scope { annotation: ANNOTATION.into(), namespaces: vec![], mount_dir: MOUNT.into() };
+    let jobs = discovery::discover(&client, "bench", &scope).await.expect("discover");
+    let source = ConfigMapSource::defaults().expect("configmaps");
+    let tenants = configmaps::list(&client, &source, "bench").await.expect("tenants");
+    let request = Request {
+        tenants,
+        operation: Operation::new("lifecycle.upsert").expect("op"),
+        changeset_yaml: "{}\n".into(),
+        only_jobs: None,
+        engine: engine.into(),
+        mount_dir: MOUNT.into(),
+    };
+    (plan(&request, &[("bench".to_string(), jobs)].into_iter().collect()), regions)
+}
+
+/// Waits until `count` pods have been added to the store since `from`; returns when that happened.
 async fn pods_created(cluster: &EmbeddedCluster, from: u64, count: usize, start: Instant) -> Duration {
     let mut rx = cluster.store().subscribe();
     loop {
@@ -138,36 +163,7 @@ async fn fan_out(kubectl: &Path) {
         tlc_usage.peak_mib
     );
     // kubectl: the same 1,000 branch pods (another batch id, so other names), from one file.
-    let client = s.cluster.client().await.expect("client");
-    let regions = Regions::new(vec![Region {
-        name: "bench".into(),
-        context: "bench".into(),
-        url: s.cluster.url(),
-        client: client.clone(),
-    }]);
-    let jobs = discovery::discover(
-        &client,
-        "bench",
-        &Scope { annotation: ANNOTATION.into(), namespaces: vec![], mount_dir: MOUNT.into() },
-    )
-    .await
-    .expect("discover");
-    let source = ConfigMapSource {
-        namespace: "tenants".into(),
-        selector: "tlc.dev/tenant=true".into(),
-        id_label: "tlc.dev/tenant-id".into(),
-        key: "environment.yaml".into(),
-    };
-    let tenants = configmaps::list(&client, &source, "bench").await.expect("tenants");
-    let request = Request {
-        tenants,
-        operation: Operation::new("lifecycle.upsert").expect("op"),
-        changeset_yaml: "{}\n".into(),
-        only_jobs: None,
-        engine: "kubectl".into(),
-        mount_dir: MOUNT.into(),
-    };
-    let p = plan(&request, &[("bench".to_string(), jobs)].into_iter().collect());
+    let (p, regions) = plan_estate(&s, "kubectl").await;
     let items: Vec<_> = p.batches[0].branches.iter().map(branch_pod).collect();
     assert_eq!(items.len(), 1000);
     // One document per pod (kubectl validates a `List` client-side against OpenAPI v2, which the
@@ -248,36 +244,7 @@ async fn logs(kubectl: &Path) {
     const BRANCHES: usize = 200;
     const LINES: usize = 5000;
     let s = setup(GeneratedEstate { tenants: 1, namespaces: 1, jobs_per_namespace: BRANCHES, log_lines: LINES }).await;
-    let client = s.cluster.client().await.expect("client");
-    let regions = Regions::new(vec![Region {
-        name: "bench".into(),
-        context: "bench".into(),
-        url: s.cluster.url(),
-        client: client.clone(),
-    }]);
-    let jobs = discovery::discover(
-        &client,
-        "bench",
-        &Scope { annotation: ANNOTATION.into(), namespaces: vec![], mount_dir: MOUNT.into() },
-    )
-    .await
-    .expect("discover");
-    let source = ConfigMapSource {
-        namespace: "tenants".into(),
-        selector: "tlc.dev/tenant=true".into(),
-        id_label: "tlc.dev/tenant-id".into(),
-        key: "environment.yaml".into(),
-    };
-    let tenants = configmaps::list(&client, &source, "bench").await.expect("tenants");
-    let request = Request {
-        tenants,
-        operation: Operation::new("lifecycle.upsert").expect("op"),
-        changeset_yaml: "{}\n".into(),
-        only_jobs: None,
-        engine: "direct".into(),
-        mount_dir: MOUNT.into(),
-    };
-    let p = plan(&request, &[("bench".to_string(), jobs)].into_iter().collect());
+    let (p, regions) = plan_estate(&s, "direct").await;
     let batch = p.batches[0].batch_id.clone();
     let engine = DirectEngine { regions, concurrency: 1000 };
     let (tx, _rx) = mpsc::unbounded_channel();

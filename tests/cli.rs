@@ -49,6 +49,23 @@ impl Fixture {
     }
 }
 
+/// `tlc bridge` arguments for the lineage-graph Job.
+fn bridge_args<'a>(tenant: &'a str, batch: &'a str) -> [&'a str; 11] {
+    [
+        "bridge",
+        "--job",
+        "lineage/lineage-graph",
+        "--tenant",
+        tenant,
+        "--operation",
+        "lifecycle.upsert",
+        "--batch",
+        batch,
+        "--region",
+        "eu-west",
+    ]
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -208,55 +225,13 @@ async fn logs_retry_and_the_bridge_exit_code() {
     assert!(stdout(&retry).contains("(attempt 2)"), "{}", stdout(&retry));
 
     // The bridge exits with the container's exit code.
-    let bridge = f
-        .tlc(&[
-            "bridge",
-            "--job",
-            "lineage/lineage-graph",
-            "--tenant",
-            "globex-prod",
-            "--operation",
-            "lifecycle.upsert",
-            "--batch",
-            "01000000-0000-7000-8000-0000000000aa",
-            "--region",
-            "eu-west",
-        ])
-        .await;
+    let bridge = f.tlc(&bridge_args("globex-prod", "01000000-0000-7000-8000-0000000000aa")).await;
     assert_eq!(bridge.status.code(), Some(2), "{}", stderr(&bridge));
     assert!(stdout(&bridge).contains("Error: lineage graph"), "{}", stdout(&bridge));
-    let fine = f
-        .tlc(&[
-            "bridge",
-            "--job",
-            "lineage/lineage-graph",
-            "--tenant",
-            "acme-prod",
-            "--operation",
-            "lifecycle.upsert",
-            "--batch",
-            "01000000-0000-7000-8000-0000000000bb",
-            "--region",
-            "eu-west",
-        ])
-        .await;
+    let fine = f.tlc(&bridge_args("acme-prod", "01000000-0000-7000-8000-0000000000bb")).await;
     assert_eq!(fine.status.code(), Some(0), "{}", stderr(&fine));
     // Re-issuing the same bridge attaches to the same pod.
-    let again = f
-        .tlc(&[
-            "bridge",
-            "--job",
-            "lineage/lineage-graph",
-            "--tenant",
-            "acme-prod",
-            "--operation",
-            "lifecycle.upsert",
-            "--batch",
-            "01000000-0000-7000-8000-0000000000bb",
-            "--region",
-            "eu-west",
-        ])
-        .await;
+    let again = f.tlc(&bridge_args("acme-prod", "01000000-0000-7000-8000-0000000000bb")).await;
     assert_eq!(again.status.code(), Some(0));
     assert!(stderr(&again).contains("attached to pod"), "{}", stderr(&again));
     let wrong = f

@@ -49,12 +49,7 @@ fn scope() -> Scope {
 }
 
 fn source() -> ConfigMapSource {
-    ConfigMapSource {
-        namespace: "tenants".into(),
-        selector: "tlc.dev/tenant=true".into(),
-        id_label: "tlc.dev/tenant-id".into(),
-        key: "environment.yaml".into(),
-    }
+    ConfigMapSource::defaults().expect("the defaults name ConfigMaps")
 }
 
 async fn request(

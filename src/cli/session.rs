@@ -117,14 +117,8 @@ impl Session {
     pub async fn tenants(&self, regions: &[String]) -> (Vec<Tenant>, Vec<Error>) {
         let mut all = Vec::new();
         let mut errors = Vec::new();
-        match &self.config.tenants.source {
-            TenantSource::ConfigMaps { namespace, selector, id_label, key } => {
-                let source = ConfigMapSource {
-                    namespace: namespace.clone(),
-                    selector: selector.clone(),
-                    id_label: id_label.clone(),
-                    key: key.clone(),
-                };
+        match (&self.config.tenants.source, ConfigMapSource::from_config(&self.config)) {
+            (_, Some(source)) => {
                 let reads = regions.iter().filter_map(|r| self.regions.get(r)).map(|r| {
                     let source = source.clone();
                     async move { tenants::configmaps::list(&r.client, &source, &r.name).await }
@@ -136,12 +130,13 @@ impl Session {
                     }
                 }
             }
-            TenantSource::Directory { path } => match tenants::directory::list(path) {
+            (TenantSource::Directory { path }, None) => match tenants::directory::list(path) {
                 Ok(t) => all.extend(
                     t.into_iter().filter(|t| regions.contains(&t.region) || !self.regions.names().contains(&t.region)),
                 ),
                 Err(e) => errors.push(e),
             },
+            (TenantSource::ConfigMaps { .. }, None) => {}
         }
         tenants::sort(&mut all);
         (all, errors)

@@ -22,6 +22,26 @@ pub struct ConfigMapSource {
     pub key: String,
 }
 
+impl ConfigMapSource {
+    /// The ConfigMap source a configuration names, if it names one.
+    pub fn from_config(config: &crate::config::Config) -> Option<Self> {
+        match &config.tenants.source {
+            crate::config::TenantSource::ConfigMaps { namespace, selector, id_label, key } => Some(ConfigMapSource {
+                namespace: namespace.clone(),
+                selector: selector.clone(),
+                id_label: id_label.clone(),
+                key: key.clone(),
+            }),
+            crate::config::TenantSource::Directory { .. } => None,
+        }
+    }
+
+    /// The source the default configuration names.
+    pub fn defaults() -> Option<Self> {
+        crate::config::Config::defaults().ok().as_ref().and_then(Self::from_config)
+    }
+}
+
 /// Reads one ConfigMap as a tenant of `region`.
 pub fn tenant_from_configmap(cm: &ConfigMap, source: &ConfigMapSource, region: &str) -> Tenant {
     let labels: BTreeMap<String, String> = cm.metadata.labels.clone().unwrap_or_default();
@@ -149,12 +169,7 @@ mod tests {
     use serde_json::json;
 
     fn source() -> ConfigMapSource {
-        ConfigMapSource {
-            namespace: "tenants".into(),
-            selector: "tlc.dev/tenant=true".into(),
-            id_label: "tlc.dev/tenant-id".into(),
-            key: "environment.yaml".into(),
-        }
+        ConfigMapSource::defaults().expect("the defaults name ConfigMaps")
     }
 
     fn cm(labels: serde_json::Value, data: serde_json::Value) -> ConfigMap {
