@@ -216,6 +216,15 @@ async fn logs_retry_and_the_bridge_exit_code() {
     let text = stdout(&logs);
     assert!(text.lines().all(|l| l.starts_with("lineage/lineage-graph │ ")), "{text}");
     assert!(text.contains("exceeds the 2,000,000-node quota"), "{text}");
+    let json = f.tlc(&["logs", &batch, "--branch", "lineage/lineage-graph", "-o", "json"]).await;
+    let records: Vec<serde_json::Value> =
+        stdout(&json).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    assert_eq!(records.len(), text.lines().count(), "one record per line");
+    assert!(
+        records
+            .iter()
+            .all(|r| r["branch"] == "lineage/lineage-graph" && r["batch"] == batch.as_str() && r["time"].is_string())
+    );
     let missing = f.tlc(&["logs", "01000000-0000-7000-8000-000000000000"]).await;
     assert_eq!(missing.status.code(), Some(1));
     assert!(stderr(&missing).contains("no batch 01000000-0000-7000-8000-000000000000"), "{}", stderr(&missing));

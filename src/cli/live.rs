@@ -34,6 +34,8 @@ pub struct LiveOptions {
     pub branches: Vec<JobRef>,
     /// Concurrent log streams at most.
     pub stream_limit: usize,
+    /// Log lines as newline-delimited JSON.
+    pub json: bool,
 }
 
 /// Progress of the live view, for the caller's exit decision.
@@ -202,7 +204,10 @@ pub async fn follow_batches(
         regions,
         options: &options,
         mux: mux.clone(),
-        printer: Printer::new(options.colour, options.with_tenant, options.timestamps, &[]),
+        printer: {
+            let p = Printer::new(options.colour, options.with_tenant, options.timestamps, &[]);
+            if options.json { p.json() } else { p }
+        },
         wanted: HashSet::new(),
         containers: HashMap::new(),
         ended: HashSet::new(),
@@ -297,7 +302,11 @@ pub async fn follow_batches(
                     let several = follower.containers.get(&(key.batch_id.clone(), key.job.clone(), key.attempt)).is_some_and(|n| *n > 1);
                     let container = several.then_some(key.container.as_str());
                     for (ts, line) in &lines {
-                        follower.printer.line(&tenant, &key.job, container, *ts, line);
+                        if follower.printer.is_json() {
+                            follower.printer.json_line(&key.batch_id, &key.job, &key.container, *ts, line);
+                        } else {
+                            follower.printer.line(&tenant, &key.job, container, *ts, line);
+                        }
                     }
                     follower.printer.flush();
                 }

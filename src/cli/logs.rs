@@ -30,6 +30,19 @@ pub struct LogsArgs {
     /// Only look in these regions (repeatable).
     #[arg(long)]
     pub region: Vec<String>,
+    /// Output: text lines with a branch prefix, or one JSON object per line.
+    #[arg(long, short, value_enum, default_value_t)]
+    pub output: LogsFormat,
+}
+
+/// `tlc logs` output formats.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogsFormat {
+    /// `namespace/job │ line`, coloured on a terminal.
+    #[default]
+    Text,
+    /// `{"batch", "branch", "container", "time", "line"}` per line.
+    Json,
 }
 
 /// Runs `tlc logs`; exit code 3 when the batch has failed branches, 1 when logs are incomplete.
@@ -59,11 +72,12 @@ pub async fn run(global: &GlobalArgs, args: LogsArgs) -> Result<u8> {
         follow: args.follow,
         lines: true,
         status: true,
-        colour: colour(),
+        colour: colour() && args.output == LogsFormat::Text,
         with_tenant: false,
         timestamps: args.timestamps,
         branches,
         stream_limit: 64,
+        json: args.output == LogsFormat::Json,
     };
     let live =
         follow_batches(&session.regions, &[(batch.region.clone(), batch.id.clone())], state, None, options).await;

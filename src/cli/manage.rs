@@ -108,6 +108,7 @@ pub async fn retry(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
         timestamps: false,
         branches: vec![],
         stream_limit: 64,
+        json: false,
     };
     let live =
         follow_batches(&session.regions, &[(batch.region.clone(), batch.id.clone())], initial, Some(rx), options).await;

@@ -17,6 +17,8 @@ const PALETTE: [u8; 12] = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96];
 /// Prints lines of many branches (buffered: call [`Printer::flush`] after a burst).
 pub struct Printer {
     out: std::io::BufWriter<std::io::Stdout>,
+    /// One JSON object per line instead of text.
+    json: bool,
     colour: bool,
     with_tenant: bool,
     timestamps: bool,
@@ -48,12 +50,20 @@ impl Printer {
         let width = prefixes.iter().map(|p| p.chars().count()).max().unwrap_or(0);
         Printer {
             out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+            json: false,
             colour,
             with_tenant,
             timestamps,
             width,
             colours: BTreeMap::new(),
         }
+    }
+
+    /// Switches to newline-delimited JSON: `{"batch", "branch", "container", "time", "line"}` per log
+    /// line (sanitised plain text), no status lines.
+    pub fn json(mut self) -> Self {
+        self.json = true;
+        self
     }
 
     /// Widens the prefix column to fit `prefix` (branches appear as the run goes).
@@ -73,6 +83,22 @@ impl Printer {
         }
         let code = *self.colours.entry(prefix.to_string()).or_insert(PALETTE[hash(prefix) % PALETTE.len()]);
         format!("\u{1b}[{code}m{padded}\u{1b}[0m \u{1b}[2m│\u{1b}[0m ")
+    }
+
+    /// Prints one log line of a branch as JSON.
+    pub fn json_line(&mut self, batch: &str, job: &JobRef, container: &str, ts: Option<i64>, line: &SafeLine) {
+        let time = ts.map(|t| {
+            let mut v = Vec::new();
+            crate::cluster::time::format_rfc3339_nano(t, &mut v);
+            String::from_utf8_lossy(&v).into_owned()
+        });
+        let record = serde_json::json!({"batch": batch, "branch": job.to_string(), "container": container, "time": time, "line": line.plain()});
+        let _ = writeln!(self.out, "{record}");
+    }
+
+    /// Whether lines are JSON.
+    pub fn is_json(&self) -> bool {
+        self.json
     }
 
     /// Prints one log line of a branch.
@@ -101,6 +127,9 @@ impl Printer {
 
     /// Prints a status line of a branch (started, succeeded, failed …), dimmed.
     pub fn status(&mut self, tenant: &str, job: &JobRef, text: &str) {
+        if self.json {
+            return;
+        }
         let head = self.coloured(&Printer::prefix(tenant, job, self.with_tenant));
         let body = if self.colour {
             format!("\u{1b}[2m── {}\u{1b}[0m", safe(text))

@@ -256,6 +256,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
         timestamps: args.timestamps,
         branches: vec![],
         stream_limit: 256,
+        json: false,
     };
     if !json {
         println!();
