@@ -245,7 +245,10 @@ async fn logs_retry_and_the_bridge_exit_code() {
     // A batch the Argo bridge started is re-attached like any other, by its labels.
     let runs = stdout(&f.tlc(&["runs", "-o", "json"]).await);
     let batches: Vec<serde_json::Value> = serde_json::from_str(&runs).expect("json");
-    let argo = batches.iter().find(|b| b["id"] == "01000000-0000-7000-8000-0000000000bb").expect("the bridge's batch is listed");
+    let argo = batches
+        .iter()
+        .find(|b| b["id"] == "01000000-0000-7000-8000-0000000000bb")
+        .expect("the bridge's batch is listed");
     assert_eq!((argo["engine"].as_str(), argo["tenant_name"].as_str()), (Some("argo"), Some("acme-prod")));
     assert!(stderr(&again).contains("attached to pod"), "{}", stderr(&again));
     let wrong = f
