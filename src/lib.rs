@@ -1,5 +1,6 @@
 //! tlc, the tenant lifecycle console.
 
+pub mod audit;
 pub mod cli;
 pub mod cluster;
 pub mod config;
@@ -7,3 +8,4 @@ pub mod contract;
 pub mod lifecycle;
 pub mod logs;
 pub mod tenants;
+pub mod tui;

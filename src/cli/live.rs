@@ -48,15 +48,6 @@ pub struct Live {
     pub detached: bool,
 }
 
-fn priority(phase: Phase) -> Priority {
-    match phase {
-        Phase::Running => Priority::Running,
-        Phase::Failed | Phase::Cancelled => Priority::Failed,
-        Phase::Pending => Priority::Pending,
-        Phase::Succeeded => Priority::Finished,
-    }
-}
-
 struct Follower<'a> {
     regions: &'a Regions,
     options: &'a LiveOptions,
@@ -115,7 +106,7 @@ impl Follower<'_> {
                     },
                     client: region.client.clone(),
                     live: self.options.follow,
-                    priority: priority(phase),
+                    priority: Priority::of(phase),
                 });
             }
         }

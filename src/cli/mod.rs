@@ -4,6 +4,7 @@
 pub mod bridge;
 pub mod config_cmd;
 pub mod confirm;
+pub mod console;
 pub mod discover;
 pub mod jobs;
 pub mod live;
@@ -28,14 +29,16 @@ pub struct Cli {
     /// Options shared by the cluster-facing commands.
     #[command(flatten)]
     pub global: session::GlobalArgs,
-    /// What to do.
+    /// What to do (none: open the console on the configured regions).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the console on the embedded demo estate (two regions, nothing else needed).
+    Demo(console::DemoArgs),
     /// List tenants of every region.
     Tenants(tenants::TenantsArgs),
     /// List discovered lifecycle Jobs and their problems.
@@ -85,7 +88,11 @@ impl From<Error> for Failure {
 /// Runs the parsed command line; returns the exit code.
 pub async fn run(cli: Cli) -> Result<u8, Failure> {
     let g = &cli.global;
-    let result = match cli.command {
+    let Some(command) = cli.command else {
+        return console::open(g).await.map_err(Failure::from);
+    };
+    let result = match command {
+        Command::Demo(a) => console::demo(g, a).await,
         Command::Tenants(a) => tenants::run(g, a).await,
         Command::Jobs(a) => jobs::run(g, a).await,
         Command::Discover(a) => discover::run(g, a).await,

@@ -11,6 +11,7 @@ use super::error::{ConfigError, Origin, line_column};
 use super::settings::{Kind, Raw, SCHEMA, Settings, Source, suggest};
 use super::{
     ClusterConfig, Config, Engine, LifecycleConfig, Overrides, RegionContext, RunConfig, TenantSource, TenantsConfig,
+    UiConfig,
 };
 use crate::cluster::store::selector::{is_dns_label, validate_label_key};
 
@@ -297,7 +298,25 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
     if workflow_template.trim().is_empty() {
         return Err(fail("run.workflow_template", "must not be empty".into()));
     }
+    let theme = settings.str("ui.theme");
+    if theme.trim().is_empty() {
+        return Err(fail("ui.theme", "must not be empty".into()));
+    }
+    let scrollback = settings.int("ui.scrollback");
+    if !(10_000..=10_000_000).contains(&scrollback) {
+        return Err(fail("ui.scrollback", format!("must be between 10000 and 10000000, got {scrollback}")));
+    }
+    let log_streams = settings.int("ui.log_streams");
+    if !(1..=1000).contains(&log_streams) {
+        return Err(fail("ui.log_streams", format!("must be between 1 and 1000, got {log_streams}")));
+    }
     Ok(Config {
+        ui: UiConfig {
+            theme,
+            scrollback: scrollback as usize,
+            log_streams: log_streams as usize,
+            bundle_dir: path_setting("ui.bundle_dir"),
+        },
         cluster: ClusterConfig { kubeconfig: path_setting("cluster.kubeconfig"), contexts },
         lifecycle: LifecycleConfig { annotation, namespaces, mount_dir },
         tenants: TenantsConfig { source },

@@ -27,6 +27,21 @@ pub struct Config {
     pub tenants: TenantsConfig,
     /// How operations run.
     pub run: RunConfig,
+    /// `[ui]`: the console.
+    pub ui: UiConfig,
+}
+
+/// `[ui]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UiConfig {
+    /// The theme's name.
+    pub theme: String,
+    /// Log lines kept per batch.
+    pub scrollback: usize,
+    /// Log streams followed at once.
+    pub log_streams: usize,
+    /// Where incident bundles go (`None`: the current directory).
+    pub bundle_dir: Option<PathBuf>,
 }
 
 /// `[cluster]`.

@@ -54,6 +54,7 @@ pub const SCHEMA: &[(&str, &[(&str, Kind)])] = &[
             ("workflow_template", Kind::Str),
         ],
     ),
+    ("ui", &[("theme", Kind::Str), ("scrollback", Kind::Int), ("log_streams", Kind::Int), ("bundle_dir", Kind::Str)]),
 ];
 
 /// A value as read, before validation.

@@ -7,3 +7,4 @@ pub mod follow;
 pub mod mux;
 pub mod resume;
 pub mod sanitize;
+pub mod scrollback;

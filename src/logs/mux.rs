@@ -41,6 +41,19 @@ pub enum Priority {
     Finished = 3,
 }
 
+impl Priority {
+    /// How urgently a branch in `phase` wants its log.
+    pub fn of(phase: crate::lifecycle::run::Phase) -> Self {
+        use crate::lifecycle::run::Phase;
+        match phase {
+            Phase::Running => Priority::Running,
+            Phase::Failed | Phase::Cancelled => Priority::Failed,
+            Phase::Pending => Priority::Pending,
+            Phase::Succeeded => Priority::Finished,
+        }
+    }
+}
+
 /// A request to stream one container's log.
 #[derive(Clone)]
 pub struct Want {

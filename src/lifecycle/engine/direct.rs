@@ -212,7 +212,7 @@ impl DirectEngine {
 
 /// The environment and changeset a batch ran with, read back from its branches' ConfigMaps
 /// (the latest attempt of a failed branch first, then any other branch of the batch).
-async fn batch_files(client: &kube::Client, region: &str, batch: &Batch) -> Result<(String, String)> {
+pub async fn batch_files(client: &kube::Client, region: &str, batch: &Batch) -> Result<(String, String)> {
     let read = |cm: &ConfigMap| {
         let d = cm.data.as_ref()?;
         Some((d.get(ENVIRONMENT_FILE)?.clone(), d.get(CHANGESET_FILE)?.clone()))

@@ -1,0 +1,349 @@
+//! The console's scrollback for one batch: every branch's sanitised lines merged in arrival order,
+//! bounded (the oldest lines are dropped and counted), with per-branch, error-line and filter-match
+//! indexes kept up to date as lines arrive. Views ask for "the n lines ending at position p" of one
+//! of these sequences, so drawing costs the same with ten thousand lines as with a million.
+
+use std::collections::VecDeque;
+
+use regex::Regex;
+
+use super::sanitize::{SafeLine, Style};
+
+/// One line in the scrollback: compact (one allocation for the text, one for its style runs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScrollLine {
+    /// Which branch (an index into [`Scrollback::branches`]'s order of first appearance).
+    pub branch: u32,
+    /// The kubelet's timestamp, Unix nanoseconds (`i64::MIN`: unknown).
+    pub ts: i64,
+    /// The text, printable characters only.
+    pub text: Box<str>,
+    /// Style runs: (byte offset where it starts, style); empty for an unstyled line.
+    pub styles: Box<[(u32, Style)]>,
+    /// It looks like an error (for "next error line").
+    pub error: bool,
+}
+
+impl ScrollLine {
+    /// The text split into (text, style) runs.
+    pub fn runs(&self) -> Vec<(&str, Style)> {
+        if self.styles.is_empty() {
+            return vec![(&self.text, Style::default())];
+        }
+        let mut out = Vec::with_capacity(self.styles.len() + 1);
+        let first = self.styles[0].0 as usize;
+        if first > 0 {
+            out.push((&self.text[..first], Style::default()));
+        }
+        for (i, (start, style)) in self.styles.iter().enumerate() {
+            let end = self.styles.get(i + 1).map_or(self.text.len(), |n| n.0 as usize);
+            out.push((&self.text[*start as usize..end], *style));
+        }
+        out
+    }
+
+    /// The timestamp, when known.
+    pub fn timestamp(&self) -> Option<i64> {
+        (self.ts != i64::MIN).then_some(self.ts)
+    }
+}
+
+/// Which sequence of lines a view shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sequence {
+    /// Every line, merged.
+    All,
+    /// Lines matching the filter.
+    Matches,
+    /// One branch's lines.
+    Branch(u32),
+}
+
+/// A batch's merged, bounded, indexed log.
+#[derive(Clone, Debug)]
+pub struct Scrollback {
+    lines: VecDeque<ScrollLine>,
+    /// Sequence number of `lines[0]`.
+    base: u64,
+    capacity: usize,
+    per_branch: Vec<VecDeque<u64>>,
+    errors: VecDeque<u64>,
+    filter: Option<Regex>,
+    matches: VecDeque<u64>,
+}
+
+fn error_pattern() -> Option<&'static Regex> {
+    static PATTERN: std::sync::OnceLock<Option<Regex>> = std::sync::OnceLock::new();
+    PATTERN
+        .get_or_init(|| {
+            Regex::new(
+                r"(?i)\b(error|errors|fatal|failed|failure|panic|exception|traceback)\b|(?i)exit (code|status) [1-9]",
+            )
+            .ok()
+        })
+        .as_ref()
+}
+
+/// Whether a line reads like an error.
+pub fn looks_like_error(text: &str) -> bool {
+    error_pattern().is_some_and(|p| p.is_match(text))
+}
+
+impl Scrollback {
+    /// An empty scrollback keeping at most `capacity` lines.
+    pub fn new(capacity: usize) -> Self {
+        Scrollback {
+            lines: VecDeque::new(),
+            base: 0,
+            capacity: capacity.max(1),
+            per_branch: Vec::new(),
+            errors: VecDeque::new(),
+            filter: None,
+            matches: VecDeque::new(),
+        }
+    }
+
+    /// Appends one sanitised line of `branch`.
+    pub fn push(&mut self, branch: u32, ts: Option<i64>, line: &SafeLine) {
+        let mut text = String::with_capacity(line.spans.iter().map(|s| s.text.len()).sum());
+        let mut styles = Vec::new();
+        for span in &line.spans {
+            if !span.style.is_plain() || !styles.is_empty() {
+                styles.push((text.len() as u32, span.style));
+            }
+            text.push_str(&span.text);
+        }
+        self.push_text(branch, ts, text, styles);
+    }
+
+    /// Appends a line already split into text and style runs.
+    pub fn push_text(&mut self, branch: u32, ts: Option<i64>, text: String, styles: Vec<(u32, Style)>) {
+        if self.lines.len() == self.capacity {
+            self.drop_oldest();
+        }
+        let seq = self.base + self.lines.len() as u64;
+        let error = looks_like_error(&text);
+        if error {
+            self.errors.push_back(seq);
+        }
+        if self.filter.as_ref().is_some_and(|f| f.is_match(&text)) {
+            self.matches.push_back(seq);
+        }
+        let b = branch as usize;
+        if self.per_branch.len() <= b {
+            self.per_branch.resize_with(b + 1, VecDeque::new);
+        }
+        self.per_branch[b].push_back(seq);
+        self.lines.push_back(ScrollLine {
+            branch,
+            ts: ts.unwrap_or(i64::MIN),
+            text: text.into_boxed_str(),
+            styles: styles.into_boxed_slice(),
+            error,
+        });
+    }
+
+    fn drop_oldest(&mut self) {
+        let Some(old) = self.lines.pop_front() else { return };
+        let seq = self.base;
+        self.base += 1;
+        if let Some(q) = self.per_branch.get_mut(old.branch as usize)
+            && q.front() == Some(&seq)
+        {
+            q.pop_front();
+        }
+        if self.errors.front() == Some(&seq) {
+            self.errors.pop_front();
+        }
+        if self.matches.front() == Some(&seq) {
+            self.matches.pop_front();
+        }
+    }
+
+    /// Lines received in all (kept or dropped).
+    pub fn total(&self) -> u64 {
+        self.base + self.lines.len() as u64
+    }
+
+    /// Lines dropped to stay within capacity.
+    pub fn dropped(&self) -> u64 {
+        self.base
+    }
+
+    /// Lines kept.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether nothing is kept.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// A line by sequence number, if still kept.
+    pub fn get(&self, seq: u64) -> Option<&ScrollLine> {
+        seq.checked_sub(self.base).and_then(|i| self.lines.get(i as usize))
+    }
+
+    /// Sets (or clears, with `None`) the filter and rebuilds its matches.
+    pub fn set_filter(&mut self, filter: Option<Regex>) {
+        self.matches.clear();
+        if let Some(f) = &filter {
+            for (i, l) in self.lines.iter().enumerate() {
+                if f.is_match(&l.text) {
+                    self.matches.push_back(self.base + i as u64);
+                }
+            }
+        }
+        self.filter = filter;
+    }
+
+    /// The filter in force.
+    pub fn filter(&self) -> Option<&Regex> {
+        self.filter.as_ref()
+    }
+
+    /// How many lines a sequence has.
+    pub fn count(&self, seq: Sequence) -> usize {
+        match seq {
+            Sequence::All => self.lines.len(),
+            Sequence::Matches => self.matches.len(),
+            Sequence::Branch(b) => self.per_branch.get(b as usize).map_or(0, VecDeque::len),
+        }
+    }
+
+    /// The sequence number of the `i`-th line of a sequence.
+    pub fn seq_at(&self, seq: Sequence, i: usize) -> Option<u64> {
+        match seq {
+            Sequence::All => (i < self.lines.len()).then(|| self.base + i as u64),
+            Sequence::Matches => self.matches.get(i).copied(),
+            Sequence::Branch(b) => self.per_branch.get(b as usize).and_then(|q| q.get(i)).copied(),
+        }
+    }
+
+    /// The position of sequence number `s` in a sequence (or of the last line before it).
+    pub fn position_of(&self, seq: Sequence, s: u64) -> usize {
+        let find = |q: &VecDeque<u64>| match q.binary_search(&s) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        match seq {
+            Sequence::All => s.saturating_sub(self.base).min(self.lines.len().saturating_sub(1) as u64) as usize,
+            Sequence::Matches => find(&self.matches),
+            Sequence::Branch(b) => self.per_branch.get(b as usize).map_or(0, find),
+        }
+    }
+
+    /// Up to `n` lines of a sequence ending at position `end` (exclusive), oldest first.
+    pub fn window(&self, seq: Sequence, end: usize, n: usize) -> Vec<(u64, &ScrollLine)> {
+        let end = end.min(self.count(seq));
+        let start = end.saturating_sub(n);
+        (start..end).filter_map(|i| self.seq_at(seq, i)).filter_map(|s| self.get(s).map(|l| (s, l))).collect()
+    }
+
+    /// The first error line after sequence number `after` (wrapping to the first), optionally of one branch.
+    pub fn next_error(&self, after: Option<u64>, branch: Option<u32>) -> Option<u64> {
+        let ok = |s: &u64| branch.is_none_or(|b| self.get(*s).is_some_and(|l| l.branch == b));
+        let start = after.map_or(0, |a| self.errors.partition_point(|s| *s <= a));
+        self.errors.iter().skip(start).find(|s| ok(s)).or_else(|| self.errors.iter().find(|s| ok(s))).copied()
+    }
+
+    /// The first match after sequence number `after` (wrapping), or before it with `backwards`.
+    pub fn next_match(&self, after: Option<u64>, backwards: bool) -> Option<u64> {
+        if self.matches.is_empty() {
+            return None;
+        }
+        match (after, backwards) {
+            (None, false) => self.matches.front().copied(),
+            (None, true) => self.matches.back().copied(),
+            (Some(a), false) => {
+                let i = self.matches.partition_point(|s| *s <= a);
+                self.matches.get(i).or(self.matches.front()).copied()
+            }
+            (Some(a), true) => {
+                let i = self.matches.partition_point(|s| *s < a);
+                if i == 0 { self.matches.back().copied() } else { self.matches.get(i - 1).copied() }
+            }
+        }
+    }
+
+    /// The first kept line of a branch.
+    pub fn first_of_branch(&self, branch: u32) -> Option<u64> {
+        self.per_branch.get(branch as usize).and_then(|q| q.front()).copied()
+    }
+
+    /// Every kept line of a branch, oldest first.
+    pub fn branch_lines(&self, branch: u32) -> impl Iterator<Item = &ScrollLine> {
+        self.per_branch.get(branch as usize).into_iter().flatten().filter_map(|s| self.get(*s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::sanitize::sanitize_line;
+
+    fn line(text: &str) -> SafeLine {
+        sanitize_line(text.as_bytes(), &mut Style::default())
+    }
+
+    #[test]
+    fn keeps_per_branch_order_and_drops_the_oldest_everywhere() {
+        let mut s = Scrollback::new(4);
+        for i in 0..6u32 {
+            s.push(i % 2, Some(i as i64), &line(&format!("b{} line {i}", i % 2)));
+        }
+        assert_eq!((s.total(), s.dropped(), s.len()), (6, 2, 4));
+        let b0: Vec<&str> = s.branch_lines(0).map(|l| &*l.text).collect();
+        assert_eq!(b0, vec!["b0 line 2", "b0 line 4"]);
+        let all: Vec<&str> = s.window(Sequence::All, usize::MAX, 10).into_iter().map(|(_, l)| &*l.text).collect();
+        assert_eq!(all, vec!["b0 line 2", "b1 line 3", "b0 line 4", "b1 line 5"]);
+        assert_eq!(s.count(Sequence::Branch(1)), 2);
+        assert_eq!(s.count(Sequence::Branch(7)), 0);
+    }
+
+    #[test]
+    fn filter_matches_are_rebuilt_and_kept_up_to_date() {
+        let mut s = Scrollback::new(100);
+        s.push(0, None, &line("apply started"));
+        s.push(0, None, &line("plan: 3 to add"));
+        s.set_filter(Regex::new("apply").ok());
+        assert_eq!(s.count(Sequence::Matches), 1);
+        s.push(1, None, &line("apply complete"));
+        assert_eq!(s.count(Sequence::Matches), 2);
+        assert_eq!(s.next_match(Some(0), false), Some(2));
+        assert_eq!(s.next_match(Some(2), false), Some(0), "wraps");
+        assert_eq!(s.next_match(Some(2), true), Some(0));
+        s.set_filter(None);
+        assert_eq!(s.count(Sequence::Matches), 0);
+    }
+
+    #[test]
+    fn error_lines_are_found_in_order_and_by_branch() {
+        let mut s = Scrollback::new(100);
+        s.push(0, None, &line("ok"));
+        s.push(1, None, &line("Error: lineage graph unreachable"));
+        s.push(0, None, &line("terraform apply failed"));
+        s.push(0, None, &line("errorless text is fine"));
+        assert_eq!(s.next_error(None, None), Some(1));
+        assert_eq!(s.next_error(Some(1), None), Some(2));
+        assert_eq!(s.next_error(Some(2), None), Some(1), "wraps");
+        assert_eq!(s.next_error(None, Some(0)), Some(2));
+        assert!(!s.get(3).is_some_and(|l| l.error));
+    }
+
+    #[test]
+    fn styled_runs_survive_and_windows_are_bounded() {
+        let mut s = Scrollback::new(10);
+        s.push(0, Some(5), &line("plain \u{1b}[31mred\u{1b}[0m tail"));
+        let l = s.get(0).expect("kept");
+        let runs: Vec<(&str, bool)> = l.runs().into_iter().map(|(t, st)| (t, st.is_plain())).collect();
+        assert_eq!(runs, vec![("plain ", true), ("red", false), (" tail", true)]);
+        assert_eq!(l.timestamp(), Some(5));
+        for i in 0..9 {
+            s.push(0, None, &line(&format!("{i}")));
+        }
+        assert_eq!(s.window(Sequence::All, 5, 3).iter().map(|(q, _)| *q).collect::<Vec<_>>(), vec![2, 3, 4]);
+        assert_eq!(s.position_of(Sequence::Branch(0), 4), 4);
+    }
+}

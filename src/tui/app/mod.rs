@@ -1,0 +1,760 @@
+//! The console's state and its one entry point, [`update`]: key presses and background events go
+//! in, the state changes, and the effects to carry out (submit a plan, cancel, save a bundle, …)
+//! come out for the runtime. No I/O happens here, so every behaviour is unit-tested without a
+//! terminal or a cluster.
+
+pub mod command;
+pub mod lists;
+pub mod logview;
+pub mod trigger;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use jiff::Timestamp;
+
+use self::lists::Cursor;
+use self::logview::{BatchLogs, LogView};
+use self::trigger::{Dialog, Migration};
+use super::data::{Access, Connection, DataEvent};
+use super::input::{InputOutcome, LineInput};
+use super::keys::{self, Action, Scope, ViewKind};
+use crate::audit::AuditRecord;
+use crate::contract::{JobRef, LifecycleJob};
+use crate::lifecycle::engine::plan::Plan;
+use crate::lifecycle::run::{Batch, RunEvent, RunState, update as run_update};
+use crate::logs::mux::MuxEvent;
+use crate::tenants::Tenant;
+
+/// Which screen is shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum View {
+    /// Tenants of every region.
+    Tenants,
+    /// Lifecycle Jobs.
+    Jobs,
+    /// Batches.
+    Runs,
+    /// One batch's branch table.
+    Batch(String),
+    /// One batch's logs.
+    Logs(String),
+    /// The audit history.
+    History,
+}
+
+impl View {
+    /// The key-binding scope of the view.
+    pub fn scope(&self) -> Scope {
+        match self {
+            View::Tenants => Scope::Tenants,
+            View::Jobs => Scope::Jobs,
+            View::Runs => Scope::Runs,
+            View::Batch(_) => Scope::Batch,
+            View::Logs(_) => Scope::Logs,
+            View::History => Scope::History,
+        }
+    }
+}
+
+/// What the keyboard is talking to.
+#[derive(Debug, Default)]
+pub enum Mode {
+    /// The view's bindings.
+    #[default]
+    Normal,
+    /// Typing a `:` command.
+    Command(LineInput),
+    /// Typing a `/` filter.
+    Filter(LineInput),
+    /// The help overlay (scroll offset).
+    Help(usize),
+    /// A dialog (preview, editor, confirmation, pickers).
+    Dialog(Box<Dialog>),
+}
+
+/// One region as the header shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionState {
+    /// Its name.
+    pub name: String,
+    /// Its kube context.
+    pub context: String,
+    /// Its connection.
+    pub connection: Connection,
+    /// What RBAC allows there (`None` until checked).
+    pub access: Option<Access>,
+}
+
+/// A status-line message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// The text.
+    pub text: String,
+    /// It is an error.
+    pub error: bool,
+}
+
+/// What the runtime must do after an update.
+#[derive(Debug)]
+pub enum Effect {
+    /// Leave.
+    Quit,
+    /// Ctrl-Z.
+    Suspend,
+    /// Clear and redraw everything.
+    Redraw,
+    /// Run a plan (a migration runs its second half after the first succeeds).
+    Submit(Box<Submission>),
+    /// Cancel a batch.
+    Cancel {
+        /// The batch.
+        batch: Box<Batch>,
+    },
+    /// Retry a batch's failed branches.
+    Retry {
+        /// The batch.
+        batch: Box<Batch>,
+        /// The files it ran with, when this console knows them.
+        files: Option<(String, String)>,
+    },
+    /// Save an incident bundle.
+    SaveBundle {
+        /// The batch.
+        batch_id: String,
+    },
+    /// Read the audit history.
+    LoadHistory,
+    /// Switch theme.
+    LoadTheme(String),
+}
+
+/// A confirmed request.
+#[derive(Debug)]
+pub struct Submission {
+    /// What runs.
+    pub plan: Plan,
+    /// The changeset text every branch gets.
+    pub changeset: String,
+    /// For `:migrate`: where migrate-in runs afterwards.
+    pub migration: Option<Migration>,
+}
+
+/// The whole console state.
+#[derive(Debug)]
+pub struct App {
+    /// The view shown.
+    pub view: View,
+    /// Views to go back to with Esc.
+    pub back: Vec<View>,
+    /// Keyboard mode.
+    pub mode: Mode,
+    /// Regions in configuration order.
+    pub regions: Vec<RegionState>,
+    /// Show only this region (`:ctx`).
+    pub only_region: Option<String>,
+    /// The engine triggers use.
+    pub engine: String,
+    /// Mutations refused.
+    pub read_only: bool,
+    /// Where branch pods mount the two files.
+    pub mount_dir: String,
+    /// Tenants by region.
+    pub tenants: BTreeMap<String, Vec<Tenant>>,
+    /// Lifecycle Jobs by region.
+    pub jobs: BTreeMap<String, Vec<LifecycleJob>>,
+    /// Every batch seen.
+    pub runs: RunState,
+    /// Log scrollback by batch.
+    pub logs: HashMap<String, BatchLogs>,
+    /// Lines kept per batch.
+    pub scrollback: usize,
+    /// Environment and changeset of batches whose files are known.
+    pub files: HashMap<String, (String, String)>,
+    /// Migrations started here.
+    pub migrations: Vec<Migration>,
+    /// Marked tenants (region, id).
+    pub marked: BTreeSet<(String, String)>,
+    /// List cursors.
+    pub tenants_cursor: Cursor,
+    /// Jobs list cursor.
+    pub jobs_cursor: Cursor,
+    /// Runs list cursor.
+    pub runs_cursor: Cursor,
+    /// Branch table cursor.
+    pub branches_cursor: Cursor,
+    /// History cursor.
+    pub history_cursor: Cursor,
+    /// The log view.
+    pub log_view: LogView,
+    /// The audit history (newest first).
+    pub history: Vec<AuditRecord>,
+    /// The status line.
+    pub status: Option<Status>,
+    /// The theme's name.
+    pub theme: String,
+    /// Theme names for help and completion.
+    pub themes: Vec<String>,
+    /// The clock (durations, "ago").
+    pub now: Timestamp,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    /// Batches whose logs are wanted (opened here or started here).
+    pub log_interest: BTreeSet<String>,
+}
+
+impl App {
+    /// A console over these regions (name, context).
+    pub fn new(regions: &[(String, String)], engine: &str, read_only: bool, mount_dir: &str) -> Self {
+        App {
+            view: View::Tenants,
+            back: Vec::new(),
+            mode: Mode::Normal,
+            regions: regions
+                .iter()
+                .map(|(name, context)| RegionState {
+                    name: name.clone(),
+                    context: context.clone(),
+                    connection: Connection::Connecting,
+                    access: None,
+                })
+                .collect(),
+            only_region: None,
+            engine: engine.to_string(),
+            read_only,
+            mount_dir: mount_dir.to_string(),
+            tenants: BTreeMap::new(),
+            jobs: BTreeMap::new(),
+            runs: RunState::default(),
+            logs: HashMap::new(),
+            scrollback: 1_000_000,
+            files: HashMap::new(),
+            migrations: Vec::new(),
+            marked: BTreeSet::new(),
+            tenants_cursor: Cursor::default(),
+            jobs_cursor: Cursor::default(),
+            runs_cursor: Cursor::default(),
+            branches_cursor: Cursor::default(),
+            history_cursor: Cursor::default(),
+            log_view: LogView::default(),
+            history: Vec::new(),
+            status: None,
+            theme: "dark".into(),
+            themes: Vec::new(),
+            now: Timestamp::UNIX_EPOCH,
+            size: (80, 24),
+            log_interest: BTreeSet::new(),
+        }
+    }
+
+    fn in_scope(&self, region: &str) -> bool {
+        self.only_region.as_deref().is_none_or(|r| r == region)
+    }
+
+    /// Rows a full-height list gets (the screen minus header, footer, table header and borders).
+    pub fn list_height(&self) -> usize {
+        (self.size.1 as usize).saturating_sub(6).max(1)
+    }
+
+    /// Tenants shown in the tenants view (region scope and filter applied), in order.
+    pub fn visible_tenants(&self) -> Vec<&Tenant> {
+        self.tenants
+            .values()
+            .flatten()
+            .filter(|t| self.in_scope(&t.region))
+            .filter(|t| {
+                self.tenants_cursor.accepts(&format!(
+                    "{} {} {} {}",
+                    t.name,
+                    t.id,
+                    t.region,
+                    t.plan.as_deref().unwrap_or("")
+                ))
+            })
+            .collect()
+    }
+
+    /// Jobs shown in the jobs view: (region, job).
+    pub fn visible_jobs(&self) -> Vec<(&str, &LifecycleJob)> {
+        self.jobs
+            .iter()
+            .filter(|(r, _)| self.in_scope(r))
+            .flat_map(|(r, jobs)| jobs.iter().map(move |j| (r.as_str(), j)))
+            .filter(|(r, j)| {
+                self.jobs_cursor.accepts(&format!("{} {} {} {}", j.job, r, j.annotation, j.images.join(" ")))
+            })
+            .collect()
+    }
+
+    /// Batches shown in the runs view, newest first.
+    pub fn visible_batches(&self) -> Vec<&Batch> {
+        self.runs
+            .batches
+            .values()
+            .rev()
+            .filter(|b| self.in_scope(&b.region))
+            .filter(|b| {
+                self.runs_cursor
+                    .accepts(&format!("{} {} {} {} {}", b.id, b.tenant_name, b.tenant_id, b.operation, b.region))
+            })
+            .collect()
+    }
+
+    /// Branches of a batch shown in its table (filtered), in order.
+    pub fn visible_branches<'a>(&'a self, batch: &'a Batch) -> Vec<&'a crate::lifecycle::run::Branch> {
+        batch.branches.values().filter(|b| self.branches_cursor.accepts(&b.job.to_string())).collect()
+    }
+
+    /// The tenant under the cursor.
+    pub fn selected_tenant(&self) -> Option<&Tenant> {
+        self.visible_tenants().get(self.tenants_cursor.selected).copied()
+    }
+
+    /// The batch the view is about: the shown one, or the one under the runs cursor.
+    pub fn current_batch(&self) -> Option<&Batch> {
+        match &self.view {
+            View::Batch(id) | View::Logs(id) => self.runs.batches.get(id),
+            View::Runs => self.visible_batches().get(self.runs_cursor.selected).copied(),
+            _ => None,
+        }
+    }
+
+    /// The latest batch of a tenant (for "last operation").
+    pub fn last_batch_of(&self, region: &str, tenant_id: &str) -> Option<&Batch> {
+        self.runs.batches.values().rev().find(|b| b.tenant_id == tenant_id && b.region == region)
+    }
+
+    /// The tenants an action applies to: the marked ones, else the one under the cursor.
+    pub fn action_tenants(&self) -> Vec<Tenant> {
+        let marked: Vec<Tenant> = self
+            .tenants
+            .values()
+            .flatten()
+            .filter(|t| self.marked.contains(&(t.region.clone(), t.id.clone())))
+            .cloned()
+            .collect();
+        if !marked.is_empty() {
+            return marked;
+        }
+        self.selected_tenant().cloned().into_iter().collect()
+    }
+
+    /// Why mutations are impossible in `region` (`create` or `delete` pods), if they are.
+    pub fn refusal(&self, region: &str, delete: bool) -> Option<String> {
+        if self.read_only {
+            return Some("read-only mode: triggering, cancelling and retrying are disabled".into());
+        }
+        let r = self.regions.iter().find(|r| r.name == region)?;
+        let access = r.access.as_ref()?;
+        if delete { access.delete.clone() } else { access.create.clone() }
+    }
+
+    /// Sets the status line.
+    pub fn notice(&mut self, text: impl Into<String>, error: bool) {
+        self.status = Some(Status { text: text.into(), error });
+    }
+
+    fn go(&mut self, view: View) {
+        if self.view != view {
+            let previous = std::mem::replace(&mut self.view, view);
+            self.back.push(previous);
+            if self.back.len() > 32 {
+                self.back.remove(0);
+            }
+        }
+        if let View::Logs(id) | View::Batch(id) = &self.view {
+            self.log_interest.insert(id.clone());
+        }
+    }
+
+    /// Opens a batch's logs.
+    pub fn open_logs(&mut self, batch_id: &str) {
+        if !matches!(&self.view, View::Logs(id) if id == batch_id) {
+            self.log_view = LogView::default();
+        }
+        self.go(View::Logs(batch_id.to_string()));
+    }
+
+    fn cursor_and_len(&mut self) -> Option<(&mut Cursor, usize)> {
+        let len = match &self.view {
+            View::Tenants => self.visible_tenants().len(),
+            View::Jobs => self.visible_jobs().len(),
+            View::Runs => self.visible_batches().len(),
+            View::Batch(id) => self.runs.batches.get(id).map_or(0, |b| self.visible_branches(b).len()),
+            View::History => self.history.len(),
+            View::Logs(_) => return None,
+        };
+        let cursor = match &self.view {
+            View::Tenants => &mut self.tenants_cursor,
+            View::Jobs => &mut self.jobs_cursor,
+            View::Runs => &mut self.runs_cursor,
+            View::Batch(_) => &mut self.branches_cursor,
+            View::History => &mut self.history_cursor,
+            View::Logs(_) => return None,
+        };
+        Some((cursor, len))
+    }
+
+    fn logs_for(&mut self, batch_id: &str) -> &mut BatchLogs {
+        let capacity = self.scrollback;
+        self.logs.entry(batch_id.to_string()).or_insert_with(|| BatchLogs::new(capacity))
+    }
+}
+
+/// What goes into [`update`].
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one message at a time; boxing would only add allocations
+pub enum Msg {
+    /// A key press.
+    Key(KeyEvent),
+    /// An action (from a key, a command, or a test).
+    Action(Action),
+    /// Background work reported.
+    Data(DataEvent),
+    /// The clock ticked (durations move on).
+    Tick(Timestamp),
+    /// The terminal was resized.
+    Resize(u16, u16),
+}
+
+/// Applies one message; returns the effects to carry out.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(app, key),
+        Msg::Action(action) => on_action(app, action),
+        Msg::Data(event) => {
+            on_data(app, event);
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            app.now = now;
+            Vec::new()
+        }
+        Msg::Resize(w, h) => {
+            app.size = (w, h);
+            Vec::new()
+        }
+    }
+}
+
+fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    match &mut app.mode {
+        Mode::Normal => match keys::action_for(app.view.scope(), &key) {
+            Some(action) => on_action(app, action),
+            None => Vec::new(),
+        },
+        Mode::Command(input) => {
+            if key.code == KeyCode::Tab {
+                if let Some(done) = command::complete(&input.text) {
+                    *input = LineInput::with_text(&done);
+                }
+                return Vec::new();
+            }
+            match input.handle(key) {
+                InputOutcome::Edited => Vec::new(),
+                InputOutcome::Cancel => {
+                    app.mode = Mode::Normal;
+                    Vec::new()
+                }
+                InputOutcome::Submit => {
+                    let line = input.text.clone();
+                    app.mode = Mode::Normal;
+                    match command::parse(&line) {
+                        Ok(action) => on_action(app, action),
+                        Err(e) if e.is_empty() => Vec::new(),
+                        Err(e) => {
+                            app.notice(e, true);
+                            Vec::new()
+                        }
+                    }
+                }
+            }
+        }
+        Mode::Filter(input) => {
+            let outcome = input.handle(key);
+            let text = input.text.clone();
+            match outcome {
+                InputOutcome::Cancel => {
+                    app.mode = Mode::Normal;
+                    set_filter(app, String::new());
+                }
+                InputOutcome::Submit => {
+                    app.mode = Mode::Normal;
+                    set_filter(app, text);
+                }
+                InputOutcome::Edited => set_filter(app, text),
+            }
+            Vec::new()
+        }
+        Mode::Help(scroll) => {
+            match key.code {
+                KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
+                KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
+                KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => return vec![Effect::Quit],
+                _ => app.mode = Mode::Normal,
+            }
+            Vec::new()
+        }
+        Mode::Dialog(_) => trigger::on_dialog_key(app, key),
+    }
+}
+
+/// Applies a filter to the focused list (or the logs).
+fn set_filter(app: &mut App, text: String) {
+    let height = app.list_height();
+    match app.view.clone() {
+        View::Logs(id) => {
+            let regex = if text.is_empty() {
+                None
+            } else {
+                match regex::RegexBuilder::new(&text).case_insensitive(true).size_limit(1 << 20).build() {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        app.notice(format!("not a regular expression: {}", first_line(&e.to_string())), true);
+                        return;
+                    }
+                }
+            };
+            app.log_view.filter = (!text.is_empty()).then(|| text.clone());
+            app.logs_for(&id).scrollback.set_filter(regex);
+            app.log_view.anchor = None;
+        }
+        _ => {
+            if let Some((cursor, _)) = app.cursor_and_len() {
+                cursor.filter = text;
+                cursor.selected = 0;
+                cursor.offset = 0;
+            }
+            if let Some((cursor, len)) = app.cursor_and_len() {
+                cursor.clamp(len, height);
+            }
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().last().unwrap_or(s).trim().to_string()
+}
+
+fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
+    let height = app.list_height();
+    match action {
+        Action::Quit => return vec![Effect::Quit],
+        Action::Suspend => return vec![Effect::Suspend],
+        Action::Redraw => return vec![Effect::Redraw],
+        Action::Help => app.mode = Mode::Help(0),
+        Action::Command => app.mode = Mode::Command(LineInput::default()),
+        Action::Filter => {
+            let current = match &app.view {
+                View::Logs(_) => app.log_view.filter.clone().unwrap_or_default(),
+                _ => app.cursor_and_len().map(|(c, _)| c.filter.clone()).unwrap_or_default(),
+            };
+            app.mode = Mode::Filter(LineInput::with_text(&current));
+        }
+        Action::Back => back(app),
+        Action::Up | Action::Down | Action::Top | Action::Bottom | Action::PageUp | Action::PageDown => {
+            if let View::Logs(id) = app.view.clone() {
+                logview::scroll(app, &id, &action);
+            } else if let Some((cursor, len)) = app.cursor_and_len() {
+                match action {
+                    Action::Up => cursor.move_by(-1, len, height),
+                    Action::Down => cursor.move_by(1, len, height),
+                    Action::Top => cursor.go(0, len, height),
+                    Action::Bottom => cursor.go(len.saturating_sub(1), len, height),
+                    Action::PageUp => cursor.move_by(-(height as isize), len, height),
+                    _ => cursor.move_by(height as isize, len, height),
+                }
+            }
+        }
+        Action::Show(kind) => {
+            let view = match kind {
+                ViewKind::Tenants => View::Tenants,
+                ViewKind::Jobs => View::Jobs,
+                ViewKind::Runs => View::Runs,
+                ViewKind::History => View::History,
+            };
+            app.go(view);
+            if kind == ViewKind::History {
+                return vec![Effect::LoadHistory];
+            }
+        }
+        Action::Enter => match app.view.clone() {
+            View::Tenants => {
+                if let Some(t) = app.selected_tenant() {
+                    let filter = t.name.clone();
+                    app.go(View::Runs);
+                    app.runs_cursor = Cursor { filter, ..Cursor::default() };
+                }
+            }
+            View::Runs => {
+                if let Some(id) = app.current_batch().map(|b| b.id.clone()) {
+                    app.branches_cursor = Cursor::default();
+                    app.go(View::Batch(id));
+                }
+            }
+            View::Batch(id) => app.open_logs(&id),
+            _ => {}
+        },
+        Action::Logs => match app.current_batch().map(|b| b.id.clone()) {
+            Some(id) => app.open_logs(&id),
+            None => app.notice("no batch selected: pick one in :runs", true),
+        },
+        Action::ToggleMark => {
+            if let Some(t) = app.selected_tenant() {
+                let key = (t.region.clone(), t.id.clone());
+                if !app.marked.remove(&key) {
+                    app.marked.insert(key);
+                }
+                app.tenants_cursor.move_by(1, app.visible_tenants().len(), height);
+            }
+        }
+        Action::Trigger(op) => return trigger::start(app, op),
+        Action::Cancel => return trigger::ask_cancel(app),
+        Action::Retry => return trigger::ask_retry(app),
+        Action::SaveBundle => match app.current_batch() {
+            Some(b) => return vec![Effect::SaveBundle { batch_id: b.id.clone() }],
+            None => app.notice("no batch selected", true),
+        },
+        Action::ToggleFollow
+        | Action::ToggleWrap
+        | Action::ToggleTimestamps
+        | Action::ToggleSplit
+        | Action::NextFailed
+        | Action::NextError
+        | Action::NextMatch
+        | Action::PrevMatch
+        | Action::NextPane => {
+            if let View::Logs(id) = app.view.clone() {
+                logview::act(app, &id, &action);
+            }
+        }
+        Action::Context(region) => match region {
+            Some(r) if !app.regions.iter().any(|x| x.name == r) => {
+                let known: Vec<&str> = app.regions.iter().map(|r| r.name.as_str()).collect();
+                app.notice(format!("no region \"{r}\" (regions: {})", known.join(", ")), true);
+            }
+            region => {
+                app.notice(
+                    match &region {
+                        Some(r) => format!("showing region {r} only (:ctx for all)"),
+                        None => "showing every region".into(),
+                    },
+                    false,
+                );
+                app.only_region = region;
+                for c in [&mut app.tenants_cursor, &mut app.jobs_cursor, &mut app.runs_cursor] {
+                    c.selected = 0;
+                    c.offset = 0;
+                }
+            }
+        },
+        Action::Theme(name) => return vec![Effect::LoadTheme(name)],
+    }
+    Vec::new()
+}
+
+fn back(app: &mut App) {
+    let filtered = match &app.view {
+        View::Logs(_) => app.log_view.filter.is_some(),
+        _ => app.cursor_and_len().is_some_and(|(c, _)| !c.filter.is_empty()),
+    };
+    if filtered {
+        set_filter(app, String::new());
+        return;
+    }
+    if let Some(previous) = app.back.pop() {
+        app.view = previous;
+    } else if app.view != View::Tenants {
+        app.view = View::Tenants;
+    }
+}
+
+fn on_data(app: &mut App, event: DataEvent) {
+    match event {
+        DataEvent::Connection { region, state } => {
+            if let Some(r) = app.regions.iter_mut().find(|r| r.name == region) {
+                r.connection = state;
+            }
+        }
+        DataEvent::Tenants { region, tenants } => {
+            app.tenants.insert(region, tenants);
+            let height = app.list_height();
+            let len = app.visible_tenants().len();
+            app.tenants_cursor.clamp(len, height);
+        }
+        DataEvent::Jobs { region, jobs } => {
+            app.jobs.insert(region, jobs);
+        }
+        DataEvent::Run(event) => {
+            if let RunEvent::Planned(identity) = &event {
+                app.log_interest.insert(identity.batch_id.clone());
+            }
+            run_update(&mut app.runs, event);
+        }
+        DataEvent::Logs(MuxEvent::Lines { key, lines }) => {
+            let last = lines.iter().rev().map(|(_, l)| l.plain()).find(|t| !t.trim().is_empty());
+            let logs = app.logs_for(&key.batch_id);
+            let branch = logs.branch_index(&key.job);
+            for (ts, line) in &lines {
+                logs.scrollback.push(branch, *ts, line);
+            }
+            if let Some(text) = last {
+                run_update(&mut app.runs, RunEvent::LogLine { batch_id: key.batch_id, job: key.job, text });
+            }
+        }
+        DataEvent::Logs(MuxEvent::Ended { key, result }) => {
+            if let Err(e) = result {
+                app.notice(format!("logs of {} (attempt {}): {e}", key.job, key.attempt), true);
+            }
+        }
+        DataEvent::Access { region, access } => {
+            if let Some(r) = app.regions.iter_mut().find(|r| r.name == region) {
+                r.access = Some(access);
+            }
+        }
+        DataEvent::Notice { text, error } => app.notice(text, error),
+        DataEvent::MigrationOutDone { id, all_succeeded } => {
+            if let Some(m) = app.migrations.iter_mut().find(|m| m.out_batch == id) {
+                if all_succeeded {
+                    m.state = trigger::MigrationState::StartingIn;
+                } else {
+                    m.state = trigger::MigrationState::Stopped(
+                        "migrate-out did not succeed on every branch: migrate-in was not started".into(),
+                    );
+                    let text = format!("migration of {}: migrate-out failed; migrate-in not started", m.tenant_name);
+                    app.notice(text, true);
+                }
+            }
+        }
+        DataEvent::MigrationInStarted { id, batch_id } => {
+            if let Some(m) = app.migrations.iter_mut().find(|m| m.out_batch == id) {
+                m.in_batch = Some(batch_id.clone());
+                m.state = trigger::MigrationState::InRunning;
+                let text = format!("migration of {}: migrate-in started in {}", m.tenant_name, m.target);
+                app.log_interest.insert(batch_id);
+                app.notice(text, false);
+            }
+        }
+        DataEvent::History { records, problems } => {
+            app.history = records;
+            if let Some(p) = problems.first() {
+                app.notice(format!("history: {p} ({} unreadable line(s))", problems.len()), true);
+            }
+        }
+        DataEvent::BundleSaved(Ok(path)) => app.notice(format!("incident bundle saved: {}", path.display()), false),
+        DataEvent::BundleSaved(Err(e)) => app.notice(format!("could not save the incident bundle: {e}"), true),
+        DataEvent::BatchFiles { batch_id, files } => {
+            app.files.insert(batch_id, files);
+        }
+    }
+}
+
+/// The job under a branch-table cursor (for tests and views).
+pub fn selected_branch_job(app: &App) -> Option<JobRef> {
+    let View::Batch(id) = &app.view else { return None };
+    let batch = app.runs.batches.get(id)?;
+    app.visible_branches(batch).get(app.branches_cursor.selected).map(|b| b.job.clone())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,304 @@
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::trigger::{Dialog, Pending};
+use super::*;
+use crate::lifecycle::run::Phase;
+use crate::tui::fixtures::{self, BATCH};
+use crate::tui::keys::OpKind;
+
+fn key(app: &mut App, c: char) -> Vec<Effect> {
+    update(app, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)))
+}
+
+fn code(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, c);
+    }
+}
+
+fn dialog(app: &App) -> &Dialog {
+    match &app.mode {
+        Mode::Dialog(d) => d,
+        other => panic!("no dialog open: {other:?}"),
+    }
+}
+
+#[test]
+fn filter_narrows_the_tenants_and_esc_clears_it() {
+    let mut app = fixtures::app((80, 24));
+    assert_eq!(app.visible_tenants().len(), 5);
+    key(&mut app, '/');
+    typed(&mut app, "prod");
+    assert_eq!(app.visible_tenants().len(), 4, "filtering as you type");
+    code(&mut app, KeyCode::Enter);
+    assert!(matches!(app.mode, Mode::Normal));
+    assert_eq!(app.tenants_cursor.filter, "prod");
+    code(&mut app, KeyCode::Esc);
+    assert_eq!(app.visible_tenants().len(), 5, "Esc clears the filter first");
+    assert_eq!(app.view, View::Tenants);
+}
+
+#[test]
+fn commands_switch_views_and_unknown_ones_say_so() {
+    let mut app = fixtures::app((80, 24));
+    key(&mut app, ':');
+    typed(&mut app, "jo");
+    code(&mut app, KeyCode::Tab);
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Jobs);
+    key(&mut app, ':');
+    typed(&mut app, "nope");
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(app.status.as_ref().map(|s| s.error), Some(true));
+    assert!(app.status.as_ref().is_some_and(|s| s.text.starts_with("unknown command :nope")));
+    code(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, View::Tenants, "Esc goes back");
+    let effects = update(&mut app, Msg::Action(Action::Show(ViewKind::History)));
+    assert!(matches!(effects.as_slice(), [Effect::LoadHistory]));
+    assert!(matches!(key(&mut app, 'q').as_slice(), [Effect::Quit]));
+}
+
+#[test]
+fn upsert_goes_through_preview_and_confirmation_to_a_submission() {
+    let mut app = fixtures::app((120, 40));
+    key(&mut app, 'j'); // globex-prod
+    assert!(key(&mut app, 'u').is_empty());
+    let Dialog::Preview(p) = dialog(&app) else { panic!("preview expected") };
+    let runs: Vec<String> = p.plan.batches[0].branches.iter().map(|b| b.job.job.to_string()).collect();
+    assert_eq!(runs, vec!["catalog/catalog-schema", "identity/identity-realm", "lineage/lineage-graph"]);
+    assert_eq!(p.plan.batches[0].skipped.len(), 1, "the unsuspended Job is skipped with its reason");
+    assert_eq!(p.plan.batches[0].tenant.name, "globex-prod");
+    code(&mut app, KeyCode::Enter);
+    let Dialog::Confirm(c) = dialog(&app) else { panic!("confirm expected") };
+    assert_eq!(c.expect, None, "a single-tenant upsert is a y/n question");
+    assert!(key(&mut app, 'x').is_empty(), "other keys do nothing");
+    let effects = key(&mut app, 'y');
+    let [Effect::Submit(s)] = effects.as_slice() else { panic!("submit expected: {effects:?}") };
+    assert_eq!(s.plan.branch_count(), 3);
+    assert_eq!(s.changeset, "{}\n");
+    let id = s.plan.batches[0].batch_id.clone();
+    assert_eq!(app.view, View::Batch(id.clone()), "after submit the console goes to the run");
+    assert!(app.files.contains_key(&id) && app.log_interest.contains(&id));
+}
+
+#[test]
+fn migrate_out_and_multi_tenant_requests_need_typed_confirmation() {
+    let mut app = fixtures::app((120, 40));
+    key(&mut app, 'o');
+    code(&mut app, KeyCode::Enter);
+    let Dialog::Confirm(c) = dialog(&app) else { panic!("confirm expected") };
+    assert_eq!(c.expect.as_deref(), Some("acme-prod"));
+    assert!(c.danger);
+    typed(&mut app, "acme-pro");
+    assert!(code(&mut app, KeyCode::Enter).is_empty(), "a wrong name does not run");
+    assert!(matches!(app.mode, Mode::Dialog(_)));
+    typed(&mut app, "d");
+    let effects = code(&mut app, KeyCode::Enter);
+    assert!(matches!(effects.as_slice(), [Effect::Submit(_)]));
+
+    let mut app = fixtures::app((120, 40));
+    app.view = View::Tenants;
+    key(&mut app, ' ');
+    key(&mut app, ' ');
+    assert_eq!(app.marked.len(), 2);
+    key(&mut app, 'u');
+    code(&mut app, KeyCode::Enter);
+    let Dialog::Confirm(c) = dialog(&app) else { panic!("confirm expected") };
+    assert_eq!(c.expect.as_deref(), Some("2 tenants"));
+    code(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode, Mode::Normal));
+    assert_eq!(app.marked.len(), 2, "cancelling keeps the selection");
+}
+
+#[test]
+fn the_changeset_editor_refuses_invalid_yaml_and_replans_with_valid_yaml() {
+    let mut app = fixtures::app((120, 40));
+    key(&mut app, 'u');
+    key(&mut app, 'e');
+    assert!(matches!(dialog(&app), Dialog::Editor { .. }));
+    // Clear the "{}" and type a list, which is YAML but not a mapping.
+    code(&mut app, KeyCode::End);
+    code(&mut app, KeyCode::Backspace);
+    code(&mut app, KeyCode::Backspace);
+    typed(&mut app, "- a");
+    update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
+    let Dialog::Editor { error, .. } = dialog(&app) else { panic!("editor expected") };
+    assert!(error.as_deref().is_some_and(|e| e.contains("must be a YAML mapping")), "{error:?}");
+    for _ in 0..3 {
+        code(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "reason: [unclosed");
+    update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
+    let Dialog::Editor { error, .. } = dialog(&app) else { panic!("editor expected") };
+    assert!(error.as_deref().is_some_and(|e| e.starts_with("not valid YAML")), "{error:?}");
+    for _ in 0.."[unclosed".len() {
+        code(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "rotate keys");
+    update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
+    let Dialog::Preview(p) = dialog(&app) else { panic!("preview expected") };
+    assert_eq!(p.request.changeset_yaml, "reason: rotate keys\n");
+    assert!(p.plan.batches[0].branches.iter().all(|b| b.changeset_yaml == "reason: rotate keys\n"));
+}
+
+#[test]
+fn team_operations_pick_their_jobs() {
+    let mut app = fixtures::app((120, 40));
+    key(&mut app, 't');
+    let Dialog::PickJobs { jobs, .. } = dialog(&app) else { panic!("job picker expected") };
+    assert_eq!(jobs.len(), 1);
+    code(&mut app, KeyCode::Enter);
+    assert!(app.status.as_ref().is_some_and(|s| s.text.starts_with("pick at least one")));
+    key(&mut app, ' ');
+    code(&mut app, KeyCode::Enter);
+    let Dialog::Preview(p) = dialog(&app) else { panic!("preview expected") };
+    let runs: Vec<String> = p.plan.batches[0].branches.iter().map(|b| b.job.job.to_string()).collect();
+    assert_eq!(runs, vec!["search/search-reindex"]);
+}
+
+#[test]
+fn migrate_previews_both_halves_and_records_the_migration() {
+    let mut app = fixtures::app((120, 40));
+    key(&mut app, 'm');
+    let Dialog::Preview(p) = dialog(&app) else { panic!("preview expected (one other region)") };
+    let (target, plan_in) = p.migrate_to.as_ref().expect("migrate-in half");
+    assert_eq!(target, "us-east");
+    assert_eq!(plan_in.batches[0].region, "us-east");
+    assert_eq!(plan_in.batches[0].branches.len(), 2, "catalog and identity handle migrate-in");
+    assert_eq!(p.plan.operation.as_str(), "lifecycle.migrate-out");
+    code(&mut app, KeyCode::Enter);
+    typed(&mut app, "acme-prod");
+    let effects = code(&mut app, KeyCode::Enter);
+    let [Effect::Submit(s)] = effects.as_slice() else { panic!("submit expected") };
+    let m = s.migration.as_ref().expect("migration");
+    assert_eq!((m.source.as_str(), m.target.as_str()), ("eu-west", "us-east"));
+    let out = m.out_batch.clone();
+    update(&mut app, Msg::Data(DataEvent::MigrationOutDone { id: out.clone(), all_succeeded: false }));
+    assert!(matches!(app.migrations[0].state, trigger::MigrationState::Stopped(_)));
+    assert!(app.status.as_ref().is_some_and(|s| s.error && s.text.contains("migrate-in not started")));
+}
+
+#[test]
+fn read_only_and_rbac_refusals_disable_actions_with_the_reason() {
+    let mut app = fixtures::app((120, 40));
+    app.read_only = true;
+    assert!(key(&mut app, 'u').is_empty());
+    assert!(matches!(app.mode, Mode::Normal));
+    assert!(app.status.as_ref().is_some_and(|s| s.text.contains("read-only mode")));
+
+    let mut app = fixtures::app((120, 40));
+    update(
+        &mut app,
+        Msg::Data(DataEvent::Access {
+            region: "eu-west".into(),
+            access: Access { create: Some("RBAC does not allow you to create pods in eu-west".into()), delete: None },
+        }),
+    );
+    key(&mut app, 'u');
+    assert!(matches!(app.mode, Mode::Normal));
+    assert!(app.status.as_ref().is_some_and(|s| s.text.contains("RBAC does not allow you to create pods in eu-west")));
+    app.view = View::Batch(BATCH.into());
+    key(&mut app, 'x');
+    assert!(matches!(dialog(&app), Dialog::Confirm(_)), "delete is allowed, so cancel asks");
+}
+
+#[test]
+fn cancel_and_retry_are_confirmed_and_only_offered_when_they_mean_something() {
+    let mut app = fixtures::app((120, 40));
+    app.view = View::Batch(BATCH.into());
+    key(&mut app, 'r');
+    assert!(app.status.as_ref().is_some_and(|s| s.text.contains("still running")), "{:?}", app.status);
+    key(&mut app, 'x');
+    let Dialog::Confirm(c) = dialog(&app) else { panic!("confirm expected") };
+    assert!(matches!(c.pending, Pending::Cancel(_)) && c.prompt.contains("1 unfinished"));
+    assert!(key(&mut app, 'n').is_empty());
+    key(&mut app, 'x');
+    let effects = key(&mut app, 'y');
+    assert!(matches!(effects.as_slice(), [Effect::Cancel { .. }]));
+    // Once the running branch ends, retry reruns the failed one.
+    update(
+        &mut app,
+        Msg::Data(DataEvent::Run(RunEvent::Pod(fixtures::branch_pod(
+            "identity",
+            "identity-realm",
+            "Succeeded",
+            Some(0),
+        )))),
+    );
+    key(&mut app, 'r');
+    let effects = key(&mut app, 'y');
+    let [Effect::Retry { batch, .. }] = effects.as_slice() else { panic!("retry expected: {effects:?}") };
+    assert_eq!(batch.failed_jobs(), vec![crate::contract::JobRef::new("lineage", "lineage-graph")]);
+}
+
+#[test]
+fn log_lines_feed_the_scrollback_and_the_branch_table() {
+    let app = fixtures::app((120, 40));
+    let batch = &app.runs.batches[BATCH];
+    let lineage = &batch.branches[&crate::contract::JobRef::new("lineage", "lineage-graph")];
+    assert_eq!(lineage.phase(), Phase::Failed);
+    assert_eq!(lineage.last_line.as_deref(), Some("title attack"), "the hostile line arrives inert");
+    let logs = &app.logs[BATCH];
+    assert_eq!(logs.scrollback.total(), 8);
+    assert!(logs.scrollback.branch_lines(1).all(|l| !l.text.contains('\u{1b}')));
+}
+
+#[test]
+fn log_view_follows_pauses_jumps_and_filters() {
+    let mut app = fixtures::app((120, 40));
+    app.view = View::Batch(BATCH.into());
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Logs(BATCH.into()));
+    assert_eq!(app.log_view.anchor, None, "following by default");
+    key(&mut app, 'k');
+    assert!(app.log_view.anchor.is_some(), "scrolling up pauses");
+    key(&mut app, 'G');
+    assert_eq!(app.log_view.anchor, None, "G follows again");
+    key(&mut app, 'e');
+    let error_line = app.log_view.mark.and_then(|s| app.logs[BATCH].scrollback.get(s)).map(|l| l.text.to_string());
+    assert_eq!(error_line.as_deref(), Some("Error: lineage graph over quota"));
+    key(&mut app, ']');
+    let first_failed = app.log_view.mark.and_then(|s| app.logs[BATCH].scrollback.get(s)).map(|l| l.text.to_string());
+    assert_eq!(first_failed.as_deref(), Some("Pre-flight: counting lineage nodes..."));
+    key(&mut app, '/');
+    typed(&mut app, "keycloak");
+    code(&mut app, KeyCode::Enter);
+    assert_eq!(app.logs[BATCH].scrollback.count(crate::logs::scrollback::Sequence::Matches), 2);
+    key(&mut app, '/');
+    typed(&mut app, "(");
+    assert!(app.status.as_ref().is_some_and(|s| s.error && s.text.starts_with("not a regular expression")));
+    code(&mut app, KeyCode::Esc);
+    key(&mut app, 'v');
+    assert!(app.log_view.split);
+    code(&mut app, KeyCode::Tab);
+    assert_eq!(app.log_view.focus, 1);
+    key(&mut app, ']');
+    assert_eq!(app.log_view.focus, 2, "split: ] focuses the failed branch's pane");
+    let effects = key(&mut app, 's');
+    assert!(matches!(effects.as_slice(), [Effect::SaveBundle { batch_id }] if batch_id == BATCH));
+}
+
+#[test]
+fn connection_state_and_region_scope() {
+    let mut app = fixtures::app((120, 40));
+    update(
+        &mut app,
+        Msg::Data(DataEvent::Connection {
+            region: "us-east".into(),
+            state: Connection::Down("connection refused".into()),
+        }),
+    );
+    assert_eq!(app.regions[1].connection, Connection::Down("connection refused".into()));
+    assert_eq!(app.visible_tenants().len(), 5, "the other region's data stays");
+    update(&mut app, Msg::Action(Action::Context(Some("eu-west".into()))));
+    assert_eq!(app.visible_tenants().len(), 3);
+    update(&mut app, Msg::Action(Action::Context(Some("mars".into()))));
+    assert!(app.status.as_ref().is_some_and(|s| s.error && s.text.contains("no region \"mars\"")));
+    update(&mut app, Msg::Action(Action::Context(None)));
+    assert_eq!(app.visible_tenants().len(), 5);
+    assert!(update(&mut app, Msg::Action(Action::Trigger(OpKind::Upsert))).is_empty());
+}

@@ -1,0 +1,328 @@
+//! Carrying out the effects `update` asks for — submit, cancel, retry, migrate, save a bundle,
+//! read the history — each in its own task, reporting back as events. Every trigger, cancel and
+//! retry is audited (a Kubernetes Event and a line in the local history) before it runs; if the
+//! audit record cannot be written the operator is told.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio_util::sync::CancellationToken;
+
+use super::Console;
+use crate::audit::event::{EventTarget, post};
+use crate::audit::{AuditAction, AuditRecord, actor, changeset_digest, history};
+use crate::contract::LifecycleJob;
+use crate::lifecycle::engine::direct::{BranchResult, DirectEngine, batch_files};
+use crate::lifecycle::engine::plan::{Plan, PlannedBatch};
+use crate::lifecycle::regions::Regions;
+use crate::lifecycle::run::{Batch, RunEvent};
+use crate::tui::app::trigger::{Migration, migrate_in_request};
+use crate::tui::app::{App, Effect};
+use crate::tui::bundle;
+use crate::tui::data::DataEvent;
+
+/// Runs effects against the regions.
+#[derive(Clone)]
+pub struct Executor {
+    engine: DirectEngine,
+    regions: Regions,
+    tx: UnboundedSender<DataEvent>,
+    mount_dir: String,
+    bundle_dir: PathBuf,
+    history: Option<PathBuf>,
+}
+
+fn notice(tx: &UnboundedSender<DataEvent>, text: impl Into<String>, error: bool) {
+    let _ = tx.send(DataEvent::Notice { text: text.into(), error });
+}
+
+impl Executor {
+    /// An executor for a console.
+    pub fn new(console: &Console, tx: UnboundedSender<DataEvent>) -> Self {
+        Executor {
+            engine: DirectEngine { regions: console.regions.clone(), concurrency: console.config.run.concurrency },
+            regions: console.regions.clone(),
+            tx,
+            mount_dir: console.config.lifecycle.mount_dir.clone(),
+            bundle_dir: console.config.ui.bundle_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
+            history: history::history_path(),
+        }
+    }
+
+    /// Starts carrying out an effect (the console-only ones are handled by the loop).
+    pub fn execute(&self, effect: Effect, app: &App) {
+        let this = self.clone();
+        match effect {
+            Effect::Submit(submission) => {
+                let jobs = app.jobs.clone();
+                tokio::spawn(async move {
+                    this.submit(submission.plan, submission.changeset, submission.migration, jobs).await
+                });
+            }
+            Effect::Cancel { batch } => {
+                tokio::spawn(async move { this.cancel(*batch).await });
+            }
+            Effect::Retry { batch, files } => {
+                let jobs = app.jobs.get(&batch.region).cloned().unwrap_or_default();
+                tokio::spawn(async move { this.retry(*batch, files, jobs).await });
+            }
+            Effect::SaveBundle { batch_id } => {
+                let Some(batch) = app.runs.batches.get(&batch_id).cloned() else { return };
+                let files = app.files.get(&batch_id).cloned();
+                let logs = app.logs.get(&batch_id);
+                let now = jiff::Timestamp::now();
+                if files.is_some() {
+                    let value = bundle::build(&batch, logs, files.as_ref(), &self.mount_dir, now);
+                    let name = bundle::file_name(&batch, now);
+                    let dir = self.bundle_dir.clone();
+                    let tx = self.tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let _ = tx.send(DataEvent::BundleSaved(bundle::write(&dir, &name, &value)));
+                    });
+                } else {
+                    // Read the files back from the cluster first; the bundle is built from the
+                    // logs held now (what the operator sees), plus the files once known.
+                    let value_without = bundle::build(&batch, logs, None, &self.mount_dir, now);
+                    tokio::spawn(async move { this.bundle_with_files(batch, value_without, now).await });
+                }
+            }
+            Effect::LoadHistory => {
+                let tx = self.tx.clone();
+                let path = self.history.clone();
+                tokio::task::spawn_blocking(move || {
+                    let (records, problems) = match path {
+                        Some(p) => history::read(&p),
+                        None => (Vec::new(), vec!["no data directory on this system".into()]),
+                    };
+                    let _ = tx.send(DataEvent::History { records, problems });
+                });
+            }
+            Effect::Quit | Effect::Suspend | Effect::Redraw | Effect::LoadTheme(_) => {}
+        }
+    }
+
+    async fn bundle_with_files(self, batch: Batch, mut value: serde_json::Value, now: jiff::Timestamp) {
+        if let Some(region) = self.regions.get(&batch.region) {
+            match batch_files(&region.client, &batch.region, &batch).await {
+                Ok(files) => {
+                    value["files"]["environment.yaml"] = files.0.clone().into();
+                    value["files"]["changeset.yaml"] = files.1.clone().into();
+                    let _ = self.tx.send(DataEvent::BatchFiles { batch_id: batch.id.clone(), files });
+                }
+                Err(e) => value["files"]["unavailable"] = e.to_string().into(),
+            }
+        }
+        let name = bundle::file_name(&batch, now);
+        let _ = self.tx.send(DataEvent::BundleSaved(bundle::write(&self.bundle_dir, &name, &value)));
+    }
+
+    /// Records an audit entry: the Event in the cluster and the local line. Failures are told.
+    async fn audit(&self, record: AuditRecord, target: Option<EventTarget>) {
+        if let (Some(region), Some(target)) = (self.regions.get(&record.region), target)
+            && let Err(e) = post(&region.client, &record.region, &record, &target).await
+        {
+            notice(&self.tx, format!("audit Event not recorded: {e}"), true);
+        }
+        if let Some(path) = &self.history
+            && let Err(e) = history::append(path, &record)
+        {
+            notice(&self.tx, format!("audit history not written: {e}"), true);
+        }
+    }
+
+    fn record(
+        &self,
+        action: AuditAction,
+        batch: &PlannedBatch,
+        changeset: &str,
+        outcome: &str,
+    ) -> (AuditRecord, Option<EventTarget>) {
+        let context = self.regions.get(&batch.region).map_or(batch.region.as_str(), |r| r.context.as_str());
+        let record = AuditRecord {
+            at: jiff::Timestamp::now(),
+            who: actor(context),
+            action,
+            batch_id: batch.batch_id.clone(),
+            region: batch.region.clone(),
+            tenant_id: batch.tenant.id.clone(),
+            tenant_name: batch.tenant.name.clone(),
+            operation: batch.branches.first().map(|b| b.operation.clone()).unwrap_or_default(),
+            changeset_digest: changeset_digest(changeset),
+            jobs: batch.branches.iter().map(|b| b.job.job.to_string()).collect(),
+            outcome: outcome.to_string(),
+        };
+        let target = batch
+            .branches
+            .first()
+            .map(|b| EventTarget { namespace: b.job.job.namespace.clone(), pod_name: b.pod_name() });
+        (record, target)
+    }
+
+    /// Forwards engine events into the console's stream.
+    fn forward(&self) -> UnboundedSender<RunEvent> {
+        let (tx, mut rx) = mpsc::unbounded_channel::<RunEvent>();
+        let out = self.tx.clone();
+        tokio::spawn(async move {
+            while let Some(e) = rx.recv().await {
+                if out.send(DataEvent::Run(e)).is_err() {
+                    return;
+                }
+            }
+        });
+        tx
+    }
+
+    async fn submit(
+        self,
+        plan: Plan,
+        changeset: String,
+        migration: Option<Migration>,
+        jobs: BTreeMap<String, Vec<LifecycleJob>>,
+    ) {
+        for b in &plan.batches {
+            let (record, target) = self.record(AuditAction::Trigger, b, &changeset, "ok");
+            self.audit(record, target).await;
+        }
+        let events = self.forward();
+        let results = match self.engine.execute(&plan, &events, &CancellationToken::new()).await {
+            Ok(r) => r,
+            Err(e) => {
+                notice(&self.tx, format!("nothing was run: {e}"), true);
+                return;
+            }
+        };
+        report_launch_errors(&self.tx, &results);
+        let Some(m) = migration else { return };
+        // Only the migration's own batch decides (one tenant per migration).
+        let all_succeeded = results
+            .iter()
+            .filter(|r| r.spec.batch_id == m.out_batch)
+            .all(|r| matches!(&r.outcome, Some(Ok(o)) if o.succeeded()));
+        let _ = self.tx.send(DataEvent::MigrationOutDone { id: m.out_batch.clone(), all_succeeded });
+        if !all_succeeded {
+            return;
+        }
+        let request = crate::lifecycle::engine::plan::Request {
+            tenants: vec![m.tenant.clone()],
+            operation: match crate::contract::Operation::new(crate::contract::operation::MIGRATE_OUT) {
+                Ok(o) => o,
+                Err(_) => return,
+            },
+            changeset_yaml: changeset.clone(),
+            only_jobs: None,
+            engine: "direct".into(),
+            mount_dir: self.mount_dir.clone(),
+        };
+        let in_plan = crate::lifecycle::engine::plan::plan(&migrate_in_request(&request, &m.target), &jobs);
+        if !in_plan.is_runnable() || in_plan.branch_count() == 0 {
+            let why = if in_plan.problems.is_empty() {
+                "no runnable Job handles migrate-in there".to_string()
+            } else {
+                in_plan.problems.join("; ")
+            };
+            notice(
+                &self.tx,
+                format!("migration of {}: migrate-in in {} not started: {why}", m.tenant_name, m.target),
+                true,
+            );
+            return;
+        }
+        if let Some(b) = in_plan.batches.first() {
+            let _ =
+                self.tx.send(DataEvent::MigrationInStarted { id: m.out_batch.clone(), batch_id: b.batch_id.clone() });
+            let (record, target) = self.record(AuditAction::Trigger, b, &changeset, "ok");
+            self.audit(record, target).await;
+        }
+        match self.engine.execute(&in_plan, &events, &CancellationToken::new()).await {
+            Ok(results) => report_launch_errors(&self.tx, &results),
+            Err(e) => notice(&self.tx, format!("migrate-in not run: {e}"), true),
+        }
+    }
+
+    async fn cancel(self, batch: Batch) {
+        let planned = planned_of(&batch);
+        let result = self.engine.cancel(&batch.region, &batch.id).await;
+        let outcome = match &result {
+            Ok(_) => "ok".to_string(),
+            Err(e) => e.to_string(),
+        };
+        let (mut record, _) = self.record(AuditAction::Cancel, &planned, "", &outcome);
+        record.operation = batch.operation.clone();
+        record.changeset_digest = String::new();
+        record.jobs = batch.branches.values().map(|b| b.job.to_string()).collect();
+        let target = batch.branches.values().find_map(|b| {
+            b.current()
+                .filter(|a| !a.pod_name.is_empty())
+                .map(|a| EventTarget { namespace: b.job.namespace.clone(), pod_name: a.pod_name.clone() })
+        });
+        self.audit(record, target).await;
+        match result {
+            Ok(deleted) => {
+                notice(&self.tx, format!("cancelled {} branch(es) of {}", deleted.len(), batch.tenant_name), false)
+            }
+            Err(e) => notice(&self.tx, format!("cancel failed: {e}"), true),
+        }
+    }
+
+    async fn retry(self, batch: Batch, files: Option<(String, String)>, jobs: Vec<LifecycleJob>) {
+        let retry = match self.engine.retry_plan(&batch, &jobs, &self.mount_dir, files).await {
+            Ok(r) => r,
+            Err(e) => {
+                notice(&self.tx, format!("retry not started: {e}"), true);
+                return;
+            }
+        };
+        let changeset = retry.branches.first().map(|b| b.changeset_yaml.clone()).unwrap_or_default();
+        if let Some(b) = retry.branches.first() {
+            let _ = self.tx.send(DataEvent::BatchFiles {
+                batch_id: batch.id.clone(),
+                files: (b.environment_yaml.clone(), b.changeset_yaml.clone()),
+            });
+        }
+        let (record, target) = self.record(AuditAction::Retry, &retry, &changeset, "ok");
+        self.audit(record, target).await;
+        let skipped: Vec<String> = retry.skipped.iter().map(|s| format!("{} ({})", s.job, s.reason)).collect();
+        if !skipped.is_empty() {
+            notice(&self.tx, format!("not retried: {}", skipped.join(", ")), true);
+        }
+        let events = self.forward();
+        let results = self.engine.retry(retry, &events, &CancellationToken::new()).await;
+        report_launch_errors(&self.tx, &results);
+    }
+}
+
+/// A batch as a plan-shaped record for the audit (no branches are launched from it).
+fn planned_of(batch: &Batch) -> PlannedBatch {
+    PlannedBatch {
+        batch_id: batch.id.clone(),
+        region: batch.region.clone(),
+        tenant: crate::tenants::Tenant {
+            id: batch.tenant_id.clone(),
+            name: batch.tenant_name.clone(),
+            display_name: None,
+            region: batch.region.clone(),
+            plan: None,
+            services: vec![],
+            labels: Default::default(),
+            environment_yaml: String::new(),
+            origin: format!("batch {}", batch.id),
+            problems: vec![],
+        },
+        branches: Vec::new(),
+        skipped: Vec::new(),
+    }
+}
+
+fn report_launch_errors(tx: &UnboundedSender<DataEvent>, results: &[BranchResult]) {
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Some(Err(e)) => Some(format!("{}: {e}", r.spec.job.job)),
+            _ => None,
+        })
+        .collect();
+    if let Some(first) = failed.first() {
+        notice(tx, format!("{} branch(es) could not run — {first}", failed.len()), true);
+    }
+}

@@ -1,0 +1,309 @@
+//! The console's loop: one task owns the state and the terminal and `select!`s over key presses,
+//! background events, log lines, the clock and termination signals. Every message goes through
+//! `update`; a frame is drawn only when something changed, at most 60 times a second, so a storm of
+//! resizes or log lines costs one frame per 16 ms. Effects that touch the cluster run in spawned
+//! tasks and report back as events: the UI never waits on the network.
+
+pub mod effects;
+pub mod sources;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::app::{App, Effect, Msg, update};
+use super::data::DataEvent;
+use super::terminal::Tui;
+use super::theme::Theme;
+use crate::config::{Config, TenantSource};
+use crate::lifecycle::discovery::Scope;
+use crate::lifecycle::regions::Regions;
+use crate::logs::follow::Source;
+use crate::logs::mux::{Mux, Priority, StreamKey, Want};
+use crate::tenants::configmaps::ConfigMapSource;
+
+/// The shortest time between two frames (60 per second at most).
+pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+
+/// Most background events applied before a frame may be drawn.
+const DRAIN_LIMIT: usize = 4096;
+
+/// What the console runs on.
+pub struct Console {
+    /// The configuration in force.
+    pub config: Config,
+    /// The regions.
+    pub regions: Regions,
+    /// The user theme directory.
+    pub theme_dir: Option<PathBuf>,
+}
+
+/// The user theme directory: `themes/` next to the configuration file.
+pub fn default_theme_dir() -> Option<PathBuf> {
+    Config::default_path().and_then(|p| p.parent().map(|d| d.join("themes")))
+}
+
+/// Starts the data sources of every region.
+pub fn start_sources(console: &Console, tx: &mpsc::UnboundedSender<DataEvent>) {
+    let scope = Scope {
+        annotation: console.config.lifecycle.annotation.clone(),
+        namespaces: console.config.lifecycle.namespaces.clone(),
+        mount_dir: console.config.lifecycle.mount_dir.clone(),
+    };
+    let cm_source = ConfigMapSource::from_config(&console.config);
+    for region in console.regions.iter() {
+        if let Some(source) = &cm_source {
+            tokio::spawn(sources::tenants(region.clone(), source.clone(), tx.clone()));
+        }
+        tokio::spawn(sources::jobs(region.clone(), scope.clone(), tx.clone()));
+        tokio::spawn(sources::branches(region.clone(), tx.clone()));
+        tokio::spawn(sources::access(region.clone(), tx.clone()));
+    }
+    if let TenantSource::Directory { path } = &console.config.tenants.source {
+        let path = path.clone();
+        let tx = tx.clone();
+        tokio::task::spawn_blocking(move || match crate::tenants::directory::list(&path) {
+            Ok(all) => {
+                let mut by_region: std::collections::BTreeMap<String, Vec<_>> = Default::default();
+                for t in all {
+                    by_region.entry(t.region.clone()).or_default().push(t);
+                }
+                for (region, tenants) in by_region {
+                    let _ = tx.send(DataEvent::Tenants { region, tenants });
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(DataEvent::Notice { text: format!("tenants: {e}"), error: true });
+            }
+        });
+    }
+}
+
+/// The state a console starts with.
+pub fn initial_app(console: &Console, theme: &Theme) -> App {
+    let regions: Vec<(String, String)> = console.regions.iter().map(|r| (r.name.clone(), r.context.clone())).collect();
+    let engine = match console.config.run.engine {
+        crate::config::Engine::Direct => "direct",
+        crate::config::Engine::Argo => "argo",
+    };
+    let mut app = App::new(&regions, engine, console.config.run.read_only, &console.config.lifecycle.mount_dir);
+    app.scrollback = console.config.ui.scrollback;
+    app.theme = theme.name().to_string();
+    app.themes = Theme::available(console.theme_dir.as_deref());
+    app.now = jiff::Timestamp::now();
+    if engine == "argo" {
+        app.notice("the argo engine is not available in the console yet: triggers run with the direct engine", true);
+        app.engine = "direct".into();
+    }
+    app
+}
+
+/// Asks the multiplexer for the logs of every branch attempt of the batches the operator looks at
+/// (or started here), once per container.
+pub fn want_logs(app: &App, console: &Console, mux: &Mux, requested: &mut HashSet<StreamKey>) {
+    for id in &app.log_interest {
+        let Some(batch) = app.runs.batches.get(id) else { continue };
+        let Some(region) = console.regions.get(&batch.region) else { continue };
+        for branch in batch.branches.values() {
+            for attempt in branch.attempts.values() {
+                if attempt.pod_name.is_empty() {
+                    continue;
+                }
+                for container in &attempt.containers {
+                    let key = StreamKey {
+                        batch_id: batch.id.clone(),
+                        job: branch.job.clone(),
+                        attempt: attempt.number,
+                        container: container.clone(),
+                    };
+                    if requested.contains(&key) {
+                        continue;
+                    }
+                    requested.insert(key.clone());
+                    mux.want(Want {
+                        key,
+                        source: Source {
+                            region: region.name.clone(),
+                            namespace: branch.job.namespace.clone(),
+                            pod: attempt.pod_name.clone(),
+                            container: container.clone(),
+                        },
+                        client: region.client.clone(),
+                        live: true,
+                        priority: Priority::of(attempt.phase),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Runs the console until the operator quits or a signal ends it; the terminal is restored however
+/// it ends.
+pub async fn run(console: Console) -> Result<u8, String> {
+    let (theme, theme_warning) = match Theme::load(&console.config.ui.theme, console.theme_dir.as_deref()) {
+        Ok(loaded) => (loaded.theme, loaded.warnings.first().cloned()),
+        Err(e) => (Theme::default_theme(), Some(format!("theme: {e}; using the default"))),
+    };
+    let mut theme = theme;
+    let (tx, mut rx) = mpsc::unbounded_channel::<DataEvent>();
+    let mut app = initial_app(&console, &theme);
+    if let Some(w) = theme_warning {
+        app.notice(w, true);
+    }
+    start_sources(&console, &tx);
+    let (mux, mut mux_rx) = Mux::start(console.config.ui.log_streams);
+    let mut requested: HashSet<StreamKey> = HashSet::new();
+    let executor = effects::Executor::new(&console, tx.clone());
+
+    let mut tui = Tui::new().map_err(|e| format!("cannot take over the terminal: {e}"))?;
+    if let Ok(size) = tui.terminal.size() {
+        app.size = (size.width, size.height);
+    }
+    let mut keys = EventStream::new();
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    let mut signals = Signals::new();
+    let mut dirty = true;
+    let mut last_frame = Instant::now() - FRAME_INTERVAL;
+    let outcome: Result<u8, String> = loop {
+        let frame_due = last_frame + FRAME_INTERVAL;
+        let mut effects = Vec::new();
+        tokio::select! {
+            event = keys.next() => match event {
+                Some(Ok(TermEvent::Key(key))) if key.kind != KeyEventKind::Release => {
+                    effects = update(&mut app, Msg::Key(key));
+                    dirty = true;
+                }
+                Some(Ok(TermEvent::Resize(w, h))) => {
+                    update(&mut app, Msg::Resize(w, h));
+                    dirty = true;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => break Err(format!("cannot read the terminal: {e}")),
+                None => break Ok(0),
+            },
+            Some(event) = rx.recv() => {
+                update(&mut app, Msg::Data(event));
+                let mut n = 1;
+                while n < DRAIN_LIMIT {
+                    let Ok(event) = rx.try_recv() else { break };
+                    update(&mut app, Msg::Data(event));
+                    n += 1;
+                }
+                want_logs(&app, &console, &mux, &mut requested);
+                dirty = true;
+            }
+            Some(event) = mux_rx.recv() => {
+                update(&mut app, Msg::Data(DataEvent::Logs(event)));
+                let mut n = 1;
+                while n < DRAIN_LIMIT {
+                    let Ok(event) = mux_rx.try_recv() else { break };
+                    update(&mut app, Msg::Data(DataEvent::Logs(event)));
+                    n += 1;
+                }
+                dirty = true;
+            }
+            _ = clock.tick() => {
+                update(&mut app, Msg::Tick(jiff::Timestamp::now()));
+                dirty = true;
+            }
+            _ = signals.next() => break Ok(0),
+            _ = tokio::time::sleep_until(frame_due), if dirty => {
+                if let Err(e) = tui.terminal.draw(|f| super::views::draw(f, &app, &theme)) {
+                    break Err(format!("cannot draw: {e}"));
+                }
+                last_frame = Instant::now();
+                dirty = false;
+            }
+        }
+        let mut quit = false;
+        for effect in effects {
+            match effect {
+                Effect::Quit => quit = true,
+                Effect::Suspend => {
+                    if let Err(e) = tui.suspend() {
+                        app.notice(format!("cannot suspend: {e}"), true);
+                    }
+                    dirty = true;
+                }
+                Effect::Redraw => {
+                    let _ = tui.terminal.clear();
+                    dirty = true;
+                }
+                Effect::LoadTheme(name) => match Theme::load(&name, console.theme_dir.as_deref()) {
+                    Ok(loaded) => {
+                        theme = loaded.theme;
+                        app.theme = theme.name().to_string();
+                        match loaded.warnings.first() {
+                            Some(w) => app.notice(format!("theme {name}: {w}"), true),
+                            None => app.notice(format!("theme {name}"), false),
+                        }
+                    }
+                    Err(e) => app.notice(e.to_string(), true),
+                },
+                other => executor.execute(other, &app),
+            }
+        }
+        if quit {
+            break Ok(0);
+        }
+    };
+    mux.stop();
+    drop(tui);
+    outcome
+}
+
+/// SIGTERM and SIGHUP end the console (the terminal is restored on the way out).
+struct Signals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals { term: signal(SignalKind::terminate()).ok(), hup: signal(SignalKind::hangup()).ok() }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
+        }
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            let term = async {
+                match &mut self.term {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let hup = async {
+                match &mut self.hup {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = term => {}
+                _ = hup => {}
+            }
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    }
+}

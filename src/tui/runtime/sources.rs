@@ -1,0 +1,203 @@
+//! The console's data sources, per region: tenants (ConfigMaps, watched; or a directory, read
+//! once), lifecycle Jobs (watched, re-read on every change), branch pods (watched, as run-model
+//! events), and what RBAC allows (SelfSubjectAccessReview). Every watch uses kube-rs' watcher
+//! with back-off and reports the region's connection state as it changes, so an unreachable
+//! region shows as such while the others keep working.
+
+use std::collections::BTreeMap;
+
+use futures::StreamExt;
+use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+use kube::api::{Api, PostParams};
+use kube::runtime::watcher::{self, Event};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::contract::LifecycleJob;
+use crate::contract::labels::all_branches_selector;
+use crate::lifecycle::discovery::Scope;
+use crate::lifecycle::regions::Region;
+use crate::lifecycle::run::{PodSnapshot, RunEvent};
+use crate::tenants::configmaps::{ConfigMapSource, tenant_from_configmap};
+use crate::tui::data::{Access, Connection, DataEvent};
+
+/// What a watched collection tells its owner.
+enum Change<'a, K> {
+    /// The (re)list finished: everything known now, and what vanished since the last list.
+    Listed(&'a BTreeMap<String, K>, Vec<K>),
+    /// One object was added or changed.
+    Applied(&'a BTreeMap<String, K>, &'a K),
+    /// One object was deleted.
+    Deleted(&'a BTreeMap<String, K>, K),
+}
+
+fn key_of<K: kube::Resource>(o: &K) -> String {
+    format!("{}/{}", o.meta().namespace.as_deref().unwrap_or(""), o.meta().name.as_deref().unwrap_or(""))
+}
+
+/// Watches `api` and calls `emit` on every change, reporting the region's connection as it goes.
+/// Ends when `emit` returns `false` (the console is gone).
+async fn watch_collection<K, F>(
+    api: Api<K>,
+    config: watcher::Config,
+    region: &str,
+    tx: &UnboundedSender<DataEvent>,
+    mut emit: F,
+) where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+    F: FnMut(Change<'_, K>) -> bool,
+{
+    let stream = kube::runtime::WatchStreamExt::default_backoff(watcher::watcher(api, config));
+    futures::pin_mut!(stream);
+    let mut known: BTreeMap<String, K> = BTreeMap::new();
+    let mut relist: BTreeMap<String, K> = BTreeMap::new();
+    let mut up: Option<bool> = None;
+    let connection = |ok: bool, up: &mut Option<bool>, message: String| {
+        if *up != Some(ok) {
+            *up = Some(ok);
+            let state = if ok { Connection::Connected } else { Connection::Down(message) };
+            return tx.send(DataEvent::Connection { region: region.to_string(), state }).is_ok();
+        }
+        true
+    };
+    while let Some(event) = stream.next().await {
+        let alive = match event {
+            Err(e) => connection(false, &mut up, describe_watch_error(&e)),
+            Ok(Event::Init) => {
+                relist.clear();
+                true
+            }
+            Ok(Event::InitApply(o)) => {
+                relist.insert(key_of(&o), o);
+                true
+            }
+            Ok(Event::InitDone) => {
+                let vanished: Vec<K> =
+                    known.iter().filter(|(k, _)| !relist.contains_key(*k)).map(|(_, v)| v.clone()).collect();
+                known = std::mem::take(&mut relist);
+                connection(true, &mut up, String::new()) && emit(Change::Listed(&known, vanished))
+            }
+            Ok(Event::Apply(o)) => {
+                let k = key_of(&o);
+                known.insert(k.clone(), o);
+                let ok = connection(true, &mut up, String::new());
+                ok && known.get(&k).is_none_or(|o| emit(Change::Applied(&known, o)))
+            }
+            Ok(Event::Delete(o)) => {
+                known.remove(&key_of(&o));
+                connection(true, &mut up, String::new()) && emit(Change::Deleted(&known, o))
+            }
+        };
+        if !alive || tx.is_closed() {
+            return;
+        }
+    }
+}
+
+fn describe_watch_error(e: &watcher::Error) -> String {
+    let text = e.to_string();
+    if text.contains("403") || text.to_lowercase().contains("forbidden") {
+        format!("access denied: {text}")
+    } else {
+        text
+    }
+}
+
+/// Tenants of a region from its ConfigMaps, sent whole after every change.
+pub async fn tenants(region: Region, source: ConfigMapSource, tx: UnboundedSender<DataEvent>) {
+    let api: Api<ConfigMap> = Api::namespaced(region.client.clone(), &source.namespace);
+    let config = watcher::Config::default().labels(&source.selector);
+    let name = region.name.clone();
+    let send = tx.clone();
+    watch_collection(api, config, &name, &tx, |change| {
+        let all = match change {
+            Change::Listed(all, _) | Change::Applied(all, _) | Change::Deleted(all, _) => all,
+        };
+        let mut list: Vec<_> = all.values().map(|cm| tenant_from_configmap(cm, &source, &name)).collect();
+        crate::tenants::sort(&mut list);
+        send.send(DataEvent::Tenants { region: name.clone(), tenants: list }).is_ok()
+    })
+    .await;
+}
+
+/// Lifecycle Jobs of a region, sent whole after every change.
+pub async fn jobs(region: Region, scope: Scope, tx: UnboundedSender<DataEvent>) {
+    let name = region.name.clone();
+    let send = tx.clone();
+    let emit = |all: &BTreeMap<String, Job>| {
+        let mut found: Vec<LifecycleJob> = all
+            .values()
+            .filter(|j| {
+                scope.namespaces.is_empty() || scope.namespaces.iter().any(|n| Some(n) == j.metadata.namespace.as_ref())
+            })
+            .filter_map(|j| LifecycleJob::from_job(j, &scope.annotation, &scope.mount_dir))
+            .collect();
+        found.sort_by(|a, b| a.job.cmp(&b.job));
+        send.send(DataEvent::Jobs { region: name.clone(), jobs: found }).is_ok()
+    };
+    let api: Api<Job> = Api::all(region.client.clone());
+    watch_collection(api, watcher::Config::default(), &region.name, &tx, |change| match change {
+        Change::Listed(all, _) | Change::Applied(all, _) | Change::Deleted(all, _) => emit(all),
+    })
+    .await;
+}
+
+/// Branch pods of a region as run-model events (the runs view, re-attached from labels).
+pub async fn branches(region: Region, tx: UnboundedSender<DataEvent>) {
+    let api: Api<Pod> = Api::all(region.client.clone());
+    let config = watcher::Config::default().labels(&all_branches_selector());
+    let send = tx.clone();
+    let run = |e: RunEvent| send.send(DataEvent::Run(e)).is_ok();
+    watch_collection(api, config, &region.name, &tx, |change| match change {
+        Change::Listed(all, vanished) => {
+            all.values().filter_map(PodSnapshot::from_pod).all(|s| run(RunEvent::Pod(s)))
+                && vanished.iter().filter_map(PodSnapshot::from_pod).all(|s| run(RunEvent::PodGone(s)))
+        }
+        Change::Applied(_, pod) => PodSnapshot::from_pod(pod).is_none_or(|s| run(RunEvent::Pod(s))),
+        Change::Deleted(_, pod) => PodSnapshot::from_pod(&pod).is_none_or(|s| run(RunEvent::PodGone(s))),
+    })
+    .await;
+}
+
+/// Asks the API server whether the operator may `verb` pods (in every namespace).
+async fn may(client: &kube::Client, verb: &str) -> Result<Option<String>, String> {
+    let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
+    let review = SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(ResourceAttributes {
+                verb: Some(verb.into()),
+                resource: Some("pods".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let answer = api.create(&PostParams::default(), &review).await.map_err(|e| e.to_string())?;
+    let status = answer.status.unwrap_or_default();
+    Ok(if status.allowed {
+        None
+    } else {
+        let why = status.reason.filter(|r| !r.is_empty()).map(|r| format!(" ({r})")).unwrap_or_default();
+        Some(format!("RBAC does not allow you to {verb} pods in {}{why}", "this region"))
+    })
+}
+
+/// Checks what RBAC allows in a region and reports it.
+pub async fn access(region: Region, tx: UnboundedSender<DataEvent>) {
+    let create = may(&region.client, "create").await;
+    let delete = may(&region.client, "delete").await;
+    match (create, delete) {
+        (Ok(create), Ok(delete)) => {
+            let name = &region.name;
+            let fix = |r: Option<String>| r.map(|r| r.replace("this region", name));
+            let _ = tx.send(DataEvent::Access {
+                region: region.name.clone(),
+                access: Access { create: fix(create), delete: fix(delete) },
+            });
+        }
+        // Unknown: the actions stay enabled and a 403 from the request itself is reported.
+        (Err(_), _) | (_, Err(_)) => {}
+    }
+}

@@ -1,0 +1,96 @@
+//! A batch's branch table: namespace/job, phase (colour and symbol), exit code, duration, attempt,
+//! last log line.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use super::runs::migration_role;
+use super::text::{count_spans, duration, fit, gauge, highlight, phase_span};
+use crate::tui::app::App;
+use crate::tui::app::trigger::short;
+use crate::tui::theme::{StyleKey, Theme};
+
+/// Draws the view.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &str) {
+    let Some(batch) = app.runs.batches.get(batch_id) else {
+        let text = format!("batch {} — waiting for its first branch to appear…", short(batch_id));
+        frame.render_widget(Paragraph::new(text).block(theme.block(" Batch ", true)), area);
+        return;
+    };
+    let [summary, table_area] = Layout::vertical([Constraint::Length(2), Constraint::Min(3)]).areas(area);
+    let c = batch.counts();
+    let mut top = vec![
+        Span::styled(format!(" {} ", batch.operation), theme.style(StyleKey::TitleFocused)),
+        Span::raw(format!(
+            "for {} ({}) in {} · {} · ",
+            batch.tenant_name,
+            short(&batch.tenant_id),
+            batch.region,
+            batch.engine
+        )),
+        phase_span(theme, batch.phase()),
+    ];
+    if let Some(role) = migration_role(app, batch_id) {
+        top.push(Span::styled(format!(" · {role}"), theme.style(StyleKey::Muted)));
+    }
+    let mut progress = vec![Span::raw(" ")];
+    progress.extend(gauge(theme, &c, 30));
+    progress.push(Span::raw(format!(" {}/{}  ", c.done(), c.total())));
+    progress.extend(count_spans(theme, &c));
+    progress.push(Span::styled(format!("  batch {}", batch.id), theme.style(StyleKey::Muted)));
+    frame.render_widget(Paragraph::new(vec![Line::from(top), Line::from(progress)]), summary);
+
+    let branches = app.visible_branches(batch);
+    let height = table_area.height.saturating_sub(3) as usize;
+    let first = app.branches_cursor.first_visible(height);
+    let hit = theme.style(StyleKey::Match);
+    let rows: Vec<Row> = branches
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(height)
+        .map(|(i, b)| {
+            let style = theme.item(i == app.branches_cursor.selected, false);
+            let a = b.current();
+            let exit = a.and_then(|a| a.exit_code).map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+            let took = a.and_then(|a| a.duration(app.now)).map(duration).unwrap_or_default();
+            let attempt = a.map_or(1, |a| a.number);
+            let last = match (a.and_then(|a| a.reason.clone()), &b.last_line) {
+                (Some(reason), _) if b.phase() == crate::lifecycle::run::Phase::Failed && b.last_line.is_none() => {
+                    Line::styled(reason, theme.style(StyleKey::Problem))
+                }
+                (_, Some(l)) => Line::raw(fit(l, 200)),
+                (Some(reason), None) => Line::styled(reason, theme.style(StyleKey::Muted)),
+                (None, None) => Line::default(),
+            };
+            Row::new(vec![
+                Cell::from(Line::from(highlight(&b.job.to_string(), &app.branches_cursor.filter, style, hit))),
+                Cell::from(Line::from(phase_span(theme, b.phase()))),
+                Cell::from(exit),
+                Cell::from(took),
+                Cell::from(attempt.to_string()),
+                Cell::from(last),
+            ])
+            .style(style)
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Min(24),
+            Constraint::Length(12),
+            Constraint::Length(4),
+            Constraint::Length(7),
+            Constraint::Length(3),
+            Constraint::Percentage(45),
+        ],
+    )
+    .header(
+        Row::new(["NAMESPACE/JOB", "PHASE", "EXIT", "TOOK", "#", "LAST LINE"])
+            .style(theme.style(StyleKey::TableHeader)),
+    )
+    .block(theme.block(&format!(" Branches ({}) ", branches.len()), true));
+    frame.render_widget(table, table_area);
+}

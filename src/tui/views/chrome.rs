@@ -1,0 +1,101 @@
+//! The frame around every view: header, status/input line, footer.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::tui::app::{App, Mode, View};
+use crate::tui::data::Connection;
+use crate::tui::keys;
+use crate::tui::theme::{StyleKey, Theme};
+
+fn view_title(app: &App) -> String {
+    match &app.view {
+        View::Tenants => "Tenants".into(),
+        View::Jobs => "Jobs".into(),
+        View::Runs => "Runs".into(),
+        View::Batch(id) => format!("Batch {}", crate::tui::app::trigger::short(id)),
+        View::Logs(id) => format!("Logs {}", crate::tui::app::trigger::short(id)),
+        View::History => "History".into(),
+    }
+}
+
+/// The header: `tlc │ eu-west ● us-east ✗ │ direct │ READ-ONLY │ Tenants`.
+pub fn header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let bar = theme.style(StyleKey::HeaderBar);
+    let mut spans = vec![Span::styled(" tlc ", bar.add_modifier(ratatui::style::Modifier::BOLD))];
+    for r in &app.regions {
+        let (symbol, key) = match &r.connection {
+            Connection::Connected => ("●", StyleKey::HeaderRegionOk),
+            Connection::Connecting => ("◌", StyleKey::HeaderRegionConnecting),
+            Connection::Down(_) => ("✗", StyleKey::HeaderRegionDown),
+        };
+        let dim = app.only_region.as_deref().is_some_and(|o| o != r.name);
+        let label = if dim { format!(" ({}) ", r.name) } else { format!(" {} ", r.name) };
+        spans.push(Span::styled("│", bar));
+        spans.push(Span::styled(label, bar));
+        let state = match &r.connection {
+            Connection::Down(_) => format!("{symbol} down "),
+            Connection::Connecting => format!("{symbol} connecting "),
+            Connection::Connected => format!("{symbol} "),
+        };
+        spans.push(Span::styled(state, theme.style(key)));
+    }
+    spans.push(Span::styled("│", bar));
+    spans.push(Span::styled(format!(" {} ", app.engine), theme.style(StyleKey::HeaderEngine)));
+    if app.read_only {
+        spans.push(Span::styled("│", bar));
+        spans.push(Span::styled(" READ-ONLY ", theme.style(StyleKey::HeaderReadonly)));
+    }
+    spans.push(Span::styled("│ ", bar));
+    spans.push(Span::styled(view_title(app), bar.add_modifier(ratatui::style::Modifier::BOLD)));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}
+
+/// The status line: the command or filter being typed, else the last message, else a down region's error.
+pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let (line, cursor) = match &app.mode {
+        Mode::Command(input) => {
+            (Line::styled(format!(":{}", input.text), theme.style(StyleKey::Input)), Some(input.cursor + 1))
+        }
+        Mode::Filter(input) => {
+            (Line::styled(format!("/{}", input.text), theme.style(StyleKey::Input)), Some(input.cursor + 1))
+        }
+        _ => {
+            let down = app.regions.iter().find_map(|r| match &r.connection {
+                Connection::Down(e) => Some(format!("{}: {e}", r.name)),
+                _ => None,
+            });
+            match (&app.status, down) {
+                (Some(s), _) => {
+                    let key = if s.error { StyleKey::StatusError } else { StyleKey::StatusInfo };
+                    (Line::styled(s.text.clone(), theme.style(key)), None)
+                }
+                (None, Some(d)) => (Line::styled(d, theme.style(StyleKey::StatusError)), None),
+                (None, None) => (Line::default(), None),
+            }
+        }
+    };
+    frame.render_widget(Paragraph::new(line), area);
+    if let Some(c) = cursor {
+        frame.set_cursor_position((area.x + (c as u16).min(area.width.saturating_sub(1)), area.y));
+    }
+}
+
+/// The footer: the focused view's key hints.
+pub fn footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let hints: Vec<(String, &str)> = match &app.mode {
+        Mode::Command(_) => vec![("Enter".into(), "run"), ("Tab".into(), "complete"), ("Esc".into(), "cancel")],
+        Mode::Filter(_) => vec![("Enter".into(), "keep"), ("Esc".into(), "clear")],
+        Mode::Help(_) => vec![("j/k".into(), "scroll"), ("any key".into(), "close")],
+        Mode::Dialog(_) => vec![],
+        Mode::Normal => keys::hints(app.view.scope()),
+    };
+    let mut spans = Vec::new();
+    for (key, what) in hints {
+        spans.push(Span::styled(format!(" {key}"), theme.style(StyleKey::FooterKey)));
+        spans.push(Span::styled(format!(" {what} "), theme.style(StyleKey::FooterText)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

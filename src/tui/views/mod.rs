@@ -1,0 +1,49 @@
+//! Views draw the state; they never do I/O and never change it. The frame is: a header (regions
+//! and their connection, engine, READ-ONLY badge, the view's name), the view's body, a status or
+//! input line, and a footer with the focused view's keys (from the same table the keys use).
+
+mod batch;
+mod chrome;
+mod dialogs;
+mod help;
+mod history;
+mod jobs;
+mod logs;
+mod runs;
+mod tenants;
+pub mod text;
+
+#[cfg(test)]
+mod tests;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::widgets::Block;
+
+use super::app::{App, Mode, View};
+use super::theme::{StyleKey, Theme};
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    let area = frame.area();
+    frame.render_widget(Block::default().style(theme.style(StyleKey::Base)), area);
+    let [header, body, status, footer] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)])
+            .areas(area);
+    chrome::header(frame, header, app, theme);
+    match &app.view {
+        View::Tenants => tenants::draw(frame, body, app, theme),
+        View::Jobs => jobs::draw(frame, body, app, theme),
+        View::Runs => runs::draw(frame, body, app, theme),
+        View::Batch(id) => batch::draw(frame, body, app, theme, id),
+        View::Logs(id) => logs::draw(frame, body, app, theme, id),
+        View::History => history::draw(frame, body, app, theme),
+    }
+    chrome::status_line(frame, status, app, theme);
+    chrome::footer(frame, footer, app, theme);
+    match &app.mode {
+        Mode::Help(scroll) => help::draw(frame, area, app, theme, *scroll),
+        Mode::Dialog(dialog) => dialogs::draw(frame, area, app, theme, dialog),
+        _ => {}
+    }
+}

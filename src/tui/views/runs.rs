@@ -1,0 +1,113 @@
+//! The runs view: every batch in the clusters, live and finished, re-attached from pod labels —
+//! tenant, operation, engine, start, and a progress gauge with its counts. Migrations started
+//! here show which half each batch is.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Table};
+
+use super::text::{ago, count_spans, gauge, highlight, phase_span};
+use crate::tui::app::App;
+use crate::tui::app::trigger::{MigrationState, short};
+use crate::tui::theme::{StyleKey, Theme};
+
+/// What a batch is in a migration started here (`migrate ▸ out` / `migrate ▸ in`).
+pub fn migration_role(app: &App, batch_id: &str) -> Option<String> {
+    app.migrations.iter().find_map(|m| {
+        if m.out_batch == batch_id {
+            let next = match &m.state {
+                MigrationState::OutRunning => "then in → ".to_string() + &m.target,
+                MigrationState::StartingIn => "starting in → ".to_string() + &m.target,
+                MigrationState::InRunning => "in → ".to_string() + &m.target,
+                MigrationState::Stopped(_) => "stopped".into(),
+            };
+            Some(format!("migrate {}→{} (out; {next})", m.source, m.target))
+        } else if m.in_batch.as_deref() == Some(batch_id) {
+            Some(format!("migrate {}→{} (in)", m.source, m.target))
+        } else {
+            None
+        }
+    })
+}
+
+/// Draws the view.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let batches = app.visible_batches();
+    let height = area.height.saturating_sub(3) as usize;
+    let first = app.runs_cursor.first_visible(height);
+    let hit = theme.style(StyleKey::Match);
+    let wide = area.width >= 120;
+    let rows: Vec<Row> = batches
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(height)
+        .map(|(i, b)| {
+            let style = theme.item(i == app.runs_cursor.selected, false);
+            let c = b.counts();
+            let mut progress = gauge(theme, &c, if wide { 20 } else { 10 });
+            progress.push(Span::raw(format!(" {}/{} ", c.done(), c.total())));
+            progress.extend(count_spans(theme, &c));
+            let op = match migration_role(app, &b.id) {
+                Some(role) if wide => format!("{} · {role}", b.operation),
+                _ => b.operation.trim_start_matches("lifecycle.").to_string(),
+            };
+            Row::new(vec![
+                Cell::from(Line::from(highlight(&b.tenant_name, &app.runs_cursor.filter, style, hit))),
+                Cell::from(op),
+                Cell::from(Line::from(phase_span(theme, b.phase()))),
+                Cell::from(Line::from(progress)),
+                Cell::from(b.started.map(|s| ago(s, app.now)).unwrap_or_default()),
+                Cell::from(b.region.clone()),
+                Cell::from(b.engine.clone()),
+                Cell::from(short(&b.id).to_string()),
+            ])
+            .style(style)
+        })
+        .collect();
+    let live = batches.iter().filter(|b| !b.is_finished()).count();
+    let filter =
+        if app.runs_cursor.filter.is_empty() { String::new() } else { format!(" /{}", app.runs_cursor.filter) };
+    let title = format!(" Runs ({}, {live} live){filter} ", batches.len());
+    let widths = if wide {
+        vec![
+            Constraint::Min(14),
+            Constraint::Min(22),
+            Constraint::Length(12),
+            Constraint::Length(44),
+            Constraint::Length(8),
+            Constraint::Length(9),
+            Constraint::Length(6),
+            Constraint::Length(8),
+        ]
+    } else {
+        vec![
+            Constraint::Min(12),
+            Constraint::Min(10),
+            Constraint::Length(11),
+            Constraint::Min(24),
+            Constraint::Length(7),
+            Constraint::Length(0),
+            Constraint::Length(0),
+            Constraint::Length(0),
+        ]
+    };
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new(["TENANT", "OPERATION", "PHASE", "PROGRESS", "STARTED", "REGION", "ENGINE", "BATCH"])
+                .style(theme.style(StyleKey::TableHeader)),
+        )
+        .block(theme.block(&title, true));
+    frame.render_widget(table, area);
+    if batches.is_empty() {
+        let inner = Rect { x: area.x + 2, y: area.y + 2, width: area.width.saturating_sub(4), height: 1 };
+        frame.render_widget(
+            Line::styled(
+                "no batches yet: select a tenant in :tenants and trigger an operation (u, o, i, m, t)",
+                theme.style(StyleKey::Muted),
+            ),
+            inner,
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! Snapshots of every view at 80×24 and 200×50, drawn with ratatui's TestBackend from the fixture
+//! estate (text only: what an operator reads).
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::tui::app::{App, Msg, View, update};
+use crate::tui::fixtures::{self, BATCH};
+use crate::tui::keys::Action;
+use crate::tui::keys::{OpKind, ViewKind};
+use crate::tui::theme::Theme;
+
+fn screen(app: &App) -> String {
+    let (w, h) = app.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    terminal.draw(|f| super::draw(f, app, &Theme::default_theme())).expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn at_both_sizes(name: &str, setup: impl Fn(&mut App)) {
+    for size in [(80u16, 24u16), (200, 50)] {
+        let mut app = fixtures::app(size);
+        setup(&mut app);
+        insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), screen(&app));
+    }
+}
+
+#[test]
+fn tenants_view() {
+    at_both_sizes("tenants", |app| {
+        update(app, Msg::Action(Action::ToggleMark));
+    });
+}
+
+#[test]
+fn jobs_view() {
+    at_both_sizes("jobs", |app| {
+        update(app, Msg::Action(Action::Show(ViewKind::Jobs)));
+        update(app, Msg::Action(Action::Down));
+        update(app, Msg::Action(Action::Down));
+        update(app, Msg::Action(Action::Down));
+    });
+}
+
+#[test]
+fn runs_view() {
+    at_both_sizes("runs", |app| {
+        update(app, Msg::Action(Action::Show(ViewKind::Runs)));
+    });
+}
+
+#[test]
+fn batch_view() {
+    at_both_sizes("batch", |app| {
+        app.view = View::Batch(BATCH.into());
+    });
+}
+
+#[test]
+fn logs_merged_view() {
+    at_both_sizes("logs_merged", |app| {
+        app.open_logs(BATCH);
+        update(app, Msg::Action(Action::ToggleTimestamps));
+    });
+}
+
+#[test]
+fn logs_split_view() {
+    at_both_sizes("logs_split", |app| {
+        app.open_logs(BATCH);
+        update(app, Msg::Action(Action::ToggleSplit));
+    });
+}
+
+#[test]
+fn preview_dialog() {
+    at_both_sizes("preview", |app| {
+        update(app, Msg::Action(Action::Trigger(OpKind::Upsert)));
+    });
+}
+
+#[test]
+fn confirm_dialog() {
+    at_both_sizes("confirm_migrate_out", |app| {
+        update(app, Msg::Action(Action::Trigger(OpKind::MigrateOut)));
+        update(app, Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter)));
+    });
+}
+
+#[test]
+fn help_overlay() {
+    at_both_sizes("help", |app| {
+        update(app, Msg::Action(Action::Help));
+    });
+}
+
+#[test]
+fn history_view_and_read_only_header() {
+    at_both_sizes("history_read_only", |app| {
+        app.read_only = true;
+        update(app, Msg::Action(Action::Show(ViewKind::History)));
+        update(
+            app,
+            Msg::Data(crate::tui::data::DataEvent::Connection {
+                region: "us-east".into(),
+                state: crate::tui::data::Connection::Down("connection refused".into()),
+            }),
+        );
+    });
+}
+
+#[test]
+fn hostile_log_text_never_reaches_the_buffer_as_control_characters() {
+    let mut app = fixtures::app((200, 50));
+    app.open_logs(BATCH);
+    let text = screen(&app);
+    assert!(text.contains("title attack"));
+    assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+}
