@@ -24,6 +24,14 @@ fn screen(app: &App) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    // A previewed plan has fresh (random) batch ids: replace them with a fixed one of the same width.
+    if let crate::tui::app::Mode::Dialog(d) = &app.mode
+        && let crate::tui::app::trigger::Dialog::Preview(p) = d.as_ref()
+    {
+        for b in &p.plan.batches {
+            out = out.replace(&b.batch_id, "01234567-89ab-7cde-8f01-23456789abcd");
+        }
+    }
     out
 }
 
