@@ -54,6 +54,26 @@ impl Operation {
         if ok { Ok(Operation(name.to_string())) } else { Err(InvalidOperation::Malformed(name.to_string())) }
     }
 
+    /// `lifecycle.upsert` (the known names are valid by construction; a test checks them).
+    pub fn upsert() -> Self {
+        Operation(UPSERT.to_string())
+    }
+
+    /// `lifecycle.migrate-out`.
+    pub fn migrate_out() -> Self {
+        Operation(MIGRATE_OUT.to_string())
+    }
+
+    /// `lifecycle.migrate-in`.
+    pub fn migrate_in() -> Self {
+        Operation(MIGRATE_IN.to_string())
+    }
+
+    /// `team.operation`.
+    pub fn team_operation() -> Self {
+        Operation(TEAM_OPERATION.to_string())
+    }
+
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -100,6 +120,15 @@ impl std::str::FromStr for Operation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_known_constructors_are_valid_names() {
+        let built =
+            [Operation::upsert(), Operation::migrate_out(), Operation::migrate_in(), Operation::team_operation()];
+        for (op, name) in built.iter().zip(KNOWN) {
+            assert_eq!(Ok(op.clone()), Operation::new(name));
+        }
+    }
 
     #[test]
     fn names() {

@@ -306,6 +306,22 @@ impl Batch {
         }
     }
 
+    /// The tenant as far as the batch knows it (from its labels), with the `environment.yaml` it ran with.
+    pub fn tenant(&self, environment_yaml: String) -> crate::tenants::Tenant {
+        crate::tenants::Tenant {
+            id: self.tenant_id.clone(),
+            name: self.tenant_name.clone(),
+            display_name: None,
+            region: self.region.clone(),
+            plan: None,
+            services: vec![],
+            labels: Default::default(),
+            environment_yaml,
+            origin: format!("batch {}", self.id),
+            problems: vec![],
+        }
+    }
+
     /// The Jobs whose latest attempt failed or was cancelled (what "retry failed" reruns).
     pub fn failed_jobs(&self) -> Vec<JobRef> {
         self.branches

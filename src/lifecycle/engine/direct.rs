@@ -181,18 +181,7 @@ impl DirectEngine {
                     .push(super::plan::Skipped { job: job_ref.clone(), reason: "the Job no longer exists".into() }),
             }
         }
-        let tenant = crate::tenants::Tenant {
-            id: batch.tenant_id.clone(),
-            name: batch.tenant_name.clone(),
-            display_name: None,
-            region: batch.region.clone(),
-            plan: None,
-            services: vec![],
-            labels: Default::default(),
-            environment_yaml,
-            origin: format!("batch {}", batch.id),
-            problems: vec![],
-        };
+        let tenant = batch.tenant(environment_yaml);
         Ok(PlannedBatch { batch_id: batch.id.clone(), region: batch.region.clone(), tenant, branches, skipped })
     }
 

@@ -21,7 +21,7 @@ use super::input::{InputOutcome, LineInput};
 use super::keys::{self, Action, Scope, ViewKind};
 use crate::audit::AuditRecord;
 use crate::contract::{JobRef, LifecycleJob};
-use crate::lifecycle::engine::plan::Plan;
+use crate::lifecycle::engine::plan::{Plan, Request};
 use crate::lifecycle::run::{Batch, RunEvent, RunState, update as run_update};
 use crate::logs::mux::MuxEvent;
 use crate::tenants::Tenant;
@@ -134,10 +134,10 @@ pub enum Effect {
 pub struct Submission {
     /// What runs.
     pub plan: Plan,
-    /// The changeset text every branch gets.
-    pub changeset: String,
-    /// For `:migrate`: where migrate-in runs afterwards.
-    pub migration: Option<Migration>,
+    /// The request it was planned from (its changeset is what every branch gets).
+    pub request: Request,
+    /// For `:migrate`: one per tenant; each runs migrate-in in its target once its migrate-out succeeded.
+    pub migrations: Vec<Migration>,
 }
 
 /// The whole console state.
@@ -721,7 +721,7 @@ fn on_data(app: &mut App, event: DataEvent) {
                     m.state = trigger::MigrationState::Stopped(
                         "migrate-out did not succeed on every branch: migrate-in was not started".into(),
                     );
-                    let text = format!("migration of {}: migrate-out failed; migrate-in not started", m.tenant_name);
+                    let text = format!("migration of {}: migrate-out failed; migrate-in not started", m.tenant.name);
                     app.notice(text, true);
                 }
             }
@@ -730,7 +730,7 @@ fn on_data(app: &mut App, event: DataEvent) {
             if let Some(m) = app.migrations.iter_mut().find(|m| m.out_batch == id) {
                 m.in_batch = Some(batch_id.clone());
                 m.state = trigger::MigrationState::InRunning;
-                let text = format!("migration of {}: migrate-in started in {}", m.tenant_name, m.target);
+                let text = format!("migration of {}: migrate-in started in {}", m.tenant.name, m.target);
                 app.log_interest.insert(batch_id);
                 app.notice(text, false);
             }

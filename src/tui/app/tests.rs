@@ -79,7 +79,7 @@ fn upsert_goes_through_preview_and_confirmation_to_a_submission() {
     let effects = key(&mut app, 'y');
     let [Effect::Submit(s)] = effects.as_slice() else { panic!("submit expected: {effects:?}") };
     assert_eq!(s.plan.branch_count(), 3);
-    assert_eq!(s.changeset, "{}\n");
+    assert_eq!(s.request.changeset_yaml, "{}\n");
     let id = s.plan.batches[0].batch_id.clone();
     assert_eq!(app.view, View::Batch(id.clone()), "after submit the console goes to the run");
     assert!(app.files.contains_key(&id) && app.log_interest.contains(&id));
@@ -174,7 +174,7 @@ fn migrate_previews_both_halves_and_records_the_migration() {
     typed(&mut app, "acme-prod");
     let effects = code(&mut app, KeyCode::Enter);
     let [Effect::Submit(s)] = effects.as_slice() else { panic!("submit expected") };
-    let m = s.migration.as_ref().expect("migration");
+    let [m] = s.migrations.as_slice() else { panic!("one migration per tenant: {:?}", s.migrations) };
     assert_eq!((m.source.as_str(), m.target.as_str()), ("eu-west", "us-east"));
     let out = m.out_batch.clone();
     update(&mut app, Msg::Data(DataEvent::MigrationOutDone { id: out.clone(), all_succeeded: false }));

@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use super::{App, Effect, Mode, Submission, View};
-use crate::contract::operation::{MIGRATE_IN, MIGRATE_OUT, TEAM_OPERATION, UPSERT};
+use crate::contract::operation::TEAM_OPERATION;
 use crate::contract::{JobRef, Operation};
 use crate::lifecycle::engine::plan::{Plan, Request, plan};
 use crate::lifecycle::run::Batch;
@@ -35,8 +35,6 @@ pub enum MigrationState {
 pub struct Migration {
     /// The tenant (as it is in the source region).
     pub tenant: Tenant,
-    /// Tenant name.
-    pub tenant_name: String,
     /// Source region.
     pub source: String,
     /// Target region.
@@ -128,15 +126,6 @@ pub enum Dialog {
     Confirm(Confirm),
 }
 
-fn operation(name: &str) -> Operation {
-    Operation::new(name).unwrap_or_else(|_| unreachable_operation())
-}
-
-// The four known operation names are valid by construction; this keeps `update` panic-free anyway.
-fn unreachable_operation() -> Operation {
-    Operation::new(UPSERT).unwrap_or_else(|_| std::process::abort())
-}
-
 /// Starts triggering `op` on the marked (or selected) tenants.
 pub fn start(app: &mut App, op: OpKind) -> Vec<Effect> {
     if app.view != View::Tenants {
@@ -189,19 +178,19 @@ pub fn start(app: &mut App, op: OpKind) -> Vec<Effect> {
     Vec::new()
 }
 
-fn op_name(op: OpKind) -> &'static str {
+fn operation_of(op: OpKind) -> Operation {
     match op {
-        OpKind::Upsert => UPSERT,
-        OpKind::MigrateOut | OpKind::Migrate => MIGRATE_OUT,
-        OpKind::MigrateIn => MIGRATE_IN,
-        OpKind::Team => TEAM_OPERATION,
+        OpKind::Upsert => Operation::upsert(),
+        OpKind::MigrateOut | OpKind::Migrate => Operation::migrate_out(),
+        OpKind::MigrateIn => Operation::migrate_in(),
+        OpKind::Team => Operation::team_operation(),
     }
 }
 
 fn open_preview(app: &mut App, op: OpKind, tenants: Vec<Tenant>, only: Option<Vec<JobRef>>, target: Option<String>) {
     let request = Request {
         tenants,
-        operation: operation(op_name(op)),
+        operation: operation_of(op),
         changeset_yaml: "{}\n".into(),
         only_jobs: only,
         engine: app.engine.clone(),
@@ -215,22 +204,17 @@ fn open_preview(app: &mut App, op: OpKind, tenants: Vec<Tenant>, only: Option<Ve
 pub fn migrate_in_request(request: &Request, target: &str) -> Request {
     Request {
         tenants: request.tenants.iter().map(|t| Tenant { region: target.to_string(), ..t.clone() }).collect(),
-        operation: operation(MIGRATE_IN),
+        operation: Operation::migrate_in(),
         ..request.clone()
     }
 }
 
 fn build_preview(app: &App, op: OpKind, request: Request, target: Option<String>) -> Preview {
-    let plan = plan(&request, &app.jobs);
     let migrate_to = target.map(|t| {
-        let p = plan_in(&migrate_in_request(&request, &t), &app.jobs);
+        let p = plan(&migrate_in_request(&request, &t), &app.jobs);
         (t, p)
     });
-    Preview { op, request, plan, migrate_to, cursor: 0, scroll: 0 }
-}
-
-fn plan_in(request: &Request, jobs: &std::collections::BTreeMap<String, Vec<crate::contract::LifecycleJob>>) -> Plan {
-    plan(request, jobs)
+    Preview { op, plan: plan(&request, &app.jobs), request, migrate_to, cursor: 0, scroll: 0 }
 }
 
 /// What has to be typed to confirm a plan, if anything.
@@ -518,7 +502,6 @@ fn confirmed(app: &mut App, pending: Pending) -> Vec<Effect> {
                     .iter()
                     .map(|b| Migration {
                         tenant: b.tenant.clone(),
-                        tenant_name: b.tenant.name.clone(),
                         source: b.region.clone(),
                         target: target.clone(),
                         out_batch: b.batch_id.clone(),
@@ -543,12 +526,7 @@ fn confirmed(app: &mut App, pending: Pending) -> Vec<Effect> {
                 app.branches_cursor = super::lists::Cursor::default();
                 app.go(View::Batch(id));
             }
-            let changeset = preview.request.changeset_yaml.clone();
-            vec![Effect::Submit(Box::new(Submission {
-                plan: preview.plan,
-                changeset,
-                migration: migrations.into_iter().next().map(|m| Migration { ..m }),
-            }))]
+            vec![Effect::Submit(Box::new(Submission { plan: preview.plan, request: preview.request, migrations }))]
         }
         Pending::Cancel(batch) => {
             app.notice(format!("cancelling batch {}…", short(&batch.id)), false);

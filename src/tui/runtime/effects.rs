@@ -14,11 +14,11 @@ use crate::audit::event::{EventTarget, post};
 use crate::audit::{AuditAction, AuditRecord, actor, changeset_digest, history};
 use crate::contract::LifecycleJob;
 use crate::lifecycle::engine::direct::{BranchResult, DirectEngine, batch_files};
-use crate::lifecycle::engine::plan::{Plan, PlannedBatch};
+use crate::lifecycle::engine::plan::{PlannedBatch, Request, plan};
 use crate::lifecycle::regions::Regions;
 use crate::lifecycle::run::{Batch, RunEvent};
 use crate::tui::app::trigger::{Migration, migrate_in_request};
-use crate::tui::app::{App, Effect};
+use crate::tui::app::{App, Effect, Submission};
 use crate::tui::bundle;
 use crate::tui::data::DataEvent;
 
@@ -56,9 +56,7 @@ impl Executor {
         match effect {
             Effect::Submit(submission) => {
                 let jobs = app.jobs.clone();
-                tokio::spawn(async move {
-                    this.submit(submission.plan, submission.changeset, submission.migration, jobs).await
-                });
+                tokio::spawn(async move { this.submit(*submission, jobs).await });
             }
             Effect::Cancel { batch } => {
                 tokio::spawn(async move { this.cancel(*batch).await });
@@ -173,15 +171,11 @@ impl Executor {
         tx
     }
 
-    async fn submit(
-        self,
-        plan: Plan,
-        changeset: String,
-        migration: Option<Migration>,
-        jobs: BTreeMap<String, Vec<LifecycleJob>>,
-    ) {
+    async fn submit(self, submission: Submission, jobs: BTreeMap<String, Vec<LifecycleJob>>) {
+        let Submission { plan, request, migrations } = submission;
+        let changeset = &request.changeset_yaml;
         for b in &plan.batches {
-            let (record, target) = self.record(AuditAction::Trigger, b, &changeset, "ok");
+            let (record, target) = self.record(AuditAction::Trigger, b, changeset, "ok");
             self.audit(record, target).await;
         }
         let events = self.forward();
@@ -193,28 +187,29 @@ impl Executor {
             }
         };
         report_launch_errors(&self.tx, &results);
-        let Some(m) = migration else { return };
-        // Only the migration's own batch decides (one tenant per migration).
-        let all_succeeded = results
-            .iter()
-            .filter(|r| r.spec.batch_id == m.out_batch)
-            .all(|r| matches!(&r.outcome, Some(Ok(o)) if o.succeeded()));
-        let _ = self.tx.send(DataEvent::MigrationOutDone { id: m.out_batch.clone(), all_succeeded });
-        if !all_succeeded {
-            return;
+        // Each tenant's migration goes on by its own migrate-out batch alone.
+        for m in migrations {
+            let all_succeeded = results
+                .iter()
+                .filter(|r| r.spec.batch_id == m.out_batch)
+                .all(|r| matches!(&r.outcome, Some(Ok(o)) if o.succeeded()));
+            let _ = self.tx.send(DataEvent::MigrationOutDone { id: m.out_batch.clone(), all_succeeded });
+            if all_succeeded {
+                let one = Request { tenants: vec![m.tenant.clone()], ..request.clone() };
+                self.migrate_in(&m, migrate_in_request(&one, &m.target), &jobs, &events).await;
+            }
         }
-        let request = crate::lifecycle::engine::plan::Request {
-            tenants: vec![m.tenant.clone()],
-            operation: match crate::contract::Operation::new(crate::contract::operation::MIGRATE_OUT) {
-                Ok(o) => o,
-                Err(_) => return,
-            },
-            changeset_yaml: changeset.clone(),
-            only_jobs: None,
-            engine: "direct".into(),
-            mount_dir: self.mount_dir.clone(),
-        };
-        let in_plan = crate::lifecycle::engine::plan::plan(&migrate_in_request(&request, &m.target), &jobs);
+    }
+
+    /// The second half of a migration: migrate-in for its tenant in the target region.
+    async fn migrate_in(
+        &self,
+        m: &Migration,
+        request: Request,
+        jobs: &BTreeMap<String, Vec<LifecycleJob>>,
+        events: &UnboundedSender<RunEvent>,
+    ) {
+        let in_plan = plan(&request, jobs);
         if !in_plan.is_runnable() || in_plan.branch_count() == 0 {
             let why = if in_plan.problems.is_empty() {
                 "no runnable Job handles migrate-in there".to_string()
@@ -223,7 +218,7 @@ impl Executor {
             };
             notice(
                 &self.tx,
-                format!("migration of {}: migrate-in in {} not started: {why}", m.tenant_name, m.target),
+                format!("migration of {}: migrate-in in {} not started: {why}", m.tenant.name, m.target),
                 true,
             );
             return;
@@ -231,10 +226,10 @@ impl Executor {
         if let Some(b) = in_plan.batches.first() {
             let _ =
                 self.tx.send(DataEvent::MigrationInStarted { id: m.out_batch.clone(), batch_id: b.batch_id.clone() });
-            let (record, target) = self.record(AuditAction::Trigger, b, &changeset, "ok");
+            let (record, target) = self.record(AuditAction::Trigger, b, &request.changeset_yaml, "ok");
             self.audit(record, target).await;
         }
-        match self.engine.execute(&in_plan, &events, &CancellationToken::new()).await {
+        match self.engine.execute(&in_plan, events, &CancellationToken::new()).await {
             Ok(results) => report_launch_errors(&self.tx, &results),
             Err(e) => notice(&self.tx, format!("migrate-in not run: {e}"), true),
         }
@@ -297,18 +292,7 @@ fn planned_of(batch: &Batch) -> PlannedBatch {
     PlannedBatch {
         batch_id: batch.id.clone(),
         region: batch.region.clone(),
-        tenant: crate::tenants::Tenant {
-            id: batch.tenant_id.clone(),
-            name: batch.tenant_name.clone(),
-            display_name: None,
-            region: batch.region.clone(),
-            plan: None,
-            services: vec![],
-            labels: Default::default(),
-            environment_yaml: String::new(),
-            origin: format!("batch {}", batch.id),
-            problems: vec![],
-        },
+        tenant: batch.tenant(String::new()),
         branches: Vec::new(),
         skipped: Vec::new(),
     }

@@ -92,10 +92,16 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Mode::Dialog(_) => vec![],
         Mode::Normal => keys::hints(app.view.scope()),
     };
+    let hints: Vec<(&str, &str)> = hints.iter().map(|(k, w)| (k.as_str(), *w)).collect();
+    frame.render_widget(Paragraph::new(key_hints(theme, &hints)), area);
+}
+
+/// Key hints as the footer and the dialogs show them: ` key what  key what `.
+pub fn key_hints(theme: &Theme, hints: &[(&str, &str)]) -> Line<'static> {
     let mut spans = Vec::new();
     for (key, what) in hints {
         spans.push(Span::styled(format!(" {key}"), theme.style(StyleKey::FooterKey)));
         spans.push(Span::styled(format!(" {what} "), theme.style(StyleKey::FooterText)));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    Line::from(spans)
 }

@@ -5,8 +5,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use super::chrome::key_hints;
 use super::help::centred;
-use crate::tui::app::App;
 use crate::tui::app::trigger::{Dialog, Preview};
 use crate::tui::theme::{StyleKey, Theme};
 
@@ -20,9 +20,7 @@ fn frame_block(theme: &Theme, title: &str, danger: bool) -> Block<'static> {
 }
 
 /// Draws the open dialog.
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, dialog: &Dialog) {
-    let _ = app;
-    let key = theme.style(StyleKey::FooterKey);
+pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, dialog: &Dialog) {
     match dialog {
         Dialog::PickJobs { tenants, jobs, cursor } => {
             let rect = centred(area, 70, (jobs.len() as u16 + 6).min(area.height));
@@ -35,16 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, dialog: &Di
                 let style = theme.item(i == *cursor, *picked);
                 lines.push(Line::styled(format!(" [{}] {job}  ({region})", if *picked { "x" } else { " " }), style));
             }
-            lines.push(Line::from(vec![
-                Span::styled(" Space", key),
-                Span::raw(" pick  "),
-                Span::styled("a", key),
-                Span::raw(" all  "),
-                Span::styled("Enter", key),
-                Span::raw(" preview  "),
-                Span::styled("Esc", key),
-                Span::raw(" cancel"),
-            ]));
+            lines.push(key_hints(theme, &[("Space", "pick"), ("a", "all"), ("Enter", "preview"), ("Esc", "cancel")]));
             frame.render_widget(Paragraph::new(lines).block(frame_block(theme, " Team operation ", false)), rect);
         }
         Dialog::PickRegion { tenants, regions, cursor } => {
@@ -57,12 +46,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, dialog: &Di
             for (i, r) in regions.iter().enumerate() {
                 lines.push(Line::styled(format!("  {r}"), theme.item(i == *cursor, false)));
             }
-            lines.push(Line::from(vec![
-                Span::styled(" Enter", key),
-                Span::raw(" choose  "),
-                Span::styled("Esc", key),
-                Span::raw(" cancel"),
-            ]));
+            lines.push(key_hints(theme, &[("Enter", "choose"), ("Esc", "cancel")]));
             frame.render_widget(Paragraph::new(lines).block(frame_block(theme, " Migrate ", true)), rect);
         }
         Dialog::Preview(preview) => draw_preview(frame, area, theme, preview),
@@ -78,12 +62,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, dialog: &Di
             if let Some(e) = error {
                 lines.push(Line::styled(e.clone(), theme.style(StyleKey::StatusError)));
             }
-            lines.push(Line::from(vec![
-                Span::styled("Ctrl-S", key),
-                Span::raw(" check YAML and save  "),
-                Span::styled("Esc", key),
-                Span::raw(" discard"),
-            ]));
+            lines.push(key_hints(theme, &[("Ctrl-S", "check YAML and save"), ("Esc", "discard")]));
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), help);
         }
         Dialog::Confirm(confirm) => {
@@ -94,19 +73,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, dialog: &Di
                 Some(_) => {
                     lines.push(Line::default());
                     lines.push(Line::styled(format!("> {}", confirm.input.text), theme.style(StyleKey::Input)));
-                    lines.push(Line::from(vec![
-                        Span::styled("Enter", key),
-                        Span::raw(" confirm  "),
-                        Span::styled("Esc", key),
-                        Span::raw(" cancel"),
-                    ]));
+                    lines.push(key_hints(theme, &[("Enter", "confirm"), ("Esc", "cancel")]));
                 }
-                None => lines.push(Line::from(vec![
-                    Span::styled("y", key),
-                    Span::raw(" yes  "),
-                    Span::styled("n/Esc", key),
-                    Span::raw(" no"),
-                ])),
+                None => lines.push(key_hints(theme, &[("y", "yes"), ("n/Esc", "no")])),
             }
             let title = if confirm.danger { " Confirm — destructive " } else { " Confirm " };
             frame.render_widget(
@@ -202,20 +171,11 @@ fn draw_preview(frame: &mut Frame, area: Rect, theme: &Theme, preview: &Preview)
             .block(Block::default().borders(Borders::TOP).border_style(muted)),
         detail_area,
     );
-    let key = theme.style(StyleKey::FooterKey);
     frame.render_widget(
-        Line::from(vec![
-            Span::styled("Enter", key),
-            Span::raw(" confirm  "),
-            Span::styled("e", key),
-            Span::raw(" edit changeset  "),
-            Span::styled("j/k", key),
-            Span::raw(" branch  "),
-            Span::styled("J/K", key),
-            Span::raw(" scroll  "),
-            Span::styled("Esc", key),
-            Span::raw(" cancel"),
-        ]),
+        key_hints(
+            theme,
+            &[("Enter", "confirm"), ("e", "edit changeset"), ("j/k", "branch"), ("J/K", "scroll"), ("Esc", "cancel")],
+        ),
         keys_area,
     );
 }

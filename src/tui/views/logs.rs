@@ -124,6 +124,16 @@ fn fit_lines(lines: Vec<Line<'static>>, width: usize, height: usize, wrap: bool)
     (lines.into_iter().skip(start).collect(), overflow)
 }
 
+/// Draws the last of `lines` that fit `area`, bottom-aligned, wrapped when asked.
+fn draw_tail(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, wrap: bool) {
+    let (lines, skip) = fit_lines(lines, area.width as usize, area.height as usize, wrap);
+    let mut p = Paragraph::new(lines).scroll((skip, 0));
+    if wrap {
+        p = p.wrap(ratatui::widgets::Wrap { trim: false });
+    }
+    frame.render_widget(p, area);
+}
+
 /// Draws the view.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &str) {
     let logs = app.logs.get(batch_id);
@@ -188,12 +198,7 @@ fn draw_merged(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id
             )
         })
         .collect();
-    let (lines, skip) = fit_lines(lines, inner.width as usize, height, app.log_view.wrap);
-    let mut p = Paragraph::new(lines).scroll((skip, 0));
-    if app.log_view.wrap {
-        p = p.wrap(ratatui::widgets::Wrap { trim: false });
-    }
-    frame.render_widget(p, inner);
+    draw_tail(frame, inner, lines, app.log_view.wrap);
 }
 
 fn draw_split(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &str, logs: Option<&BatchLogs>) {
@@ -252,12 +257,7 @@ fn draw_split(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id:
                     render_line(l, None, theme, sb.filter(), app.log_view.timestamps, app.log_view.mark == Some(s))
                 })
                 .collect();
-            let (lines, skip) = fit_lines(lines, inner.width as usize, height, app.log_view.wrap);
-            let mut p = Paragraph::new(lines).scroll((skip, 0));
-            if app.log_view.wrap {
-                p = p.wrap(ratatui::widgets::Wrap { trim: false });
-            }
-            frame.render_widget(p, inner);
+            draw_tail(frame, inner, lines, app.log_view.wrap);
         }
     }
 }

@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     chrome::footer(frame, footer, app, theme);
     match &app.mode {
         Mode::Help(scroll) => help::draw(frame, area, app, theme, *scroll),
-        Mode::Dialog(dialog) => dialogs::draw(frame, area, app, theme, dialog),
+        Mode::Dialog(dialog) => dialogs::draw(frame, area, theme, dialog),
         _ => {}
     }
 }
