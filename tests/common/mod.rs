@@ -2,6 +2,8 @@
 //! deadline (never a fixed sleep), build objects.
 #![allow(dead_code)]
 
+pub mod pty;
+
 use std::future::Future;
 use std::time::Duration;
 

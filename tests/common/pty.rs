@@ -1,0 +1,157 @@
+//! The real `tlc` binary in a pseudo-terminal, read back through a terminal emulator (vt100), as
+//! an operator would see it. Every wait polls the screen until a condition holds or a deadline
+//! passes. Shared by the end-to-end tests and the console's first-frame benchmark.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+/// How long any wait on the screen may take.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+/// Default terminal height.
+pub const ROWS: u16 = 40;
+/// Default terminal width.
+pub const COLS: u16 = 140;
+
+/// A running console in a pseudo-terminal.
+pub struct Console {
+    /// The emulated screen.
+    pub screen: Arc<Mutex<vt100::Parser>>,
+    /// Every byte the console wrote.
+    pub raw: Arc<Mutex<Vec<u8>>>,
+    /// Keystrokes go here.
+    pub writer: Box<dyn Write + Send>,
+    /// The `tlc` process.
+    pub child: Box<dyn portable_pty::Child + Send + Sync>,
+    /// The terminal's master side (to resize it).
+    pub master: Box<dyn portable_pty::MasterPty + Send>,
+    /// Its HOME (config under `config/`, data under `data/`).
+    pub home: tempfile::TempDir,
+}
+
+impl Console {
+    /// Starts `tlc ARGS` in a ROWS×COLS terminal with a fresh home, config and data directory.
+    pub fn start(args: &[&str]) -> Console {
+        Console::start_with(args, &[], (ROWS, COLS))
+    }
+
+    /// Starts `tlc ARGS` with extra environment variables in a terminal of `size` (rows, cols).
+    pub fn start_with(args: &[&str], envs: &[(&str, &str)], size: (u16, u16)) -> Console {
+        let (rows, cols) = size;
+        let home = tempfile::tempdir().expect("tempdir");
+        let pty = native_pty_system();
+        let pair = pty.openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_tlc"));
+        cmd.args(args);
+        cmd.cwd(home.path());
+        cmd.env("HOME", home.path());
+        cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
+        cmd.env("TLC_DATA_DIR", home.path().join("data"));
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("USER", "e2e");
+        cmd.env_remove("TLC_CONFIG");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).expect("spawn tlc demo");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("reader");
+        let writer = pair.master.take_writer().expect("writer");
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZeroU16::new(rows).expect("rows"),
+            std::num::NonZeroU16::new(cols).expect("cols"),
+            0,
+        )));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        {
+            let screen = screen.clone();
+            let raw = raw.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            screen.lock().expect("screen").process(&buf[..n]);
+                            raw.lock().expect("raw").extend_from_slice(&buf[..n]);
+                        }
+                    }
+                }
+            });
+        }
+        // The master lives as long as the console (dropping it hangs up the child).
+        Console { screen, raw, writer, child, master: pair.master, home }
+    }
+
+    /// Resizes the terminal (the child gets SIGWINCH) and the emulator with it.
+    pub fn resize(&self, rows: u16, cols: u16) {
+        self.master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("resize");
+        self.screen
+            .lock()
+            .expect("screen")
+            .screen_mut()
+            .set_size(std::num::NonZeroU16::new(rows).expect("rows"), std::num::NonZeroU16::new(cols).expect("cols"));
+    }
+
+    pub fn contents(&self) -> String {
+        self.screen.lock().expect("screen").screen().contents()
+    }
+
+    /// Waits until the screen satisfies `check`, failing with the screen at the deadline.
+    pub fn wait(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let text = self.contents();
+            if check(&text) {
+                return text;
+            }
+            assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}; screen:\n{text}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn wait_for(&self, needle: &str) -> String {
+        self.wait(&format!("{needle:?}"), |s| s.contains(needle))
+    }
+
+    pub fn keys(&mut self, text: &str) {
+        self.writer.write_all(text.as_bytes()).expect("write keys");
+        self.writer.flush().expect("flush");
+    }
+
+    /// The screen row that contains `needle`.
+    pub fn row(&self, needle: &str) -> String {
+        self.contents().lines().find(|l| l.contains(needle)).unwrap_or_default().to_string()
+    }
+
+    pub fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(start.elapsed() < DEADLINE, "tlc did not exit; screen:\n{}", self.contents());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Whether the terminal was handed back: alternate screen left, cursor shown, after the last
+    /// time it was entered.
+    pub fn restored(&self) -> bool {
+        let raw = self.raw.lock().expect("raw");
+        let text = String::from_utf8_lossy(&raw);
+        let entered = text.rfind("\u{1b}[?1049h");
+        let left = text.rfind("\u{1b}[?1049l");
+        let shown = text.rfind("\u{1b}[?25h");
+        matches!((entered, left, shown), (Some(e), Some(l), Some(s)) if l > e && s > e)
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
