@@ -43,6 +43,7 @@ fn app(size: (u16, u16), scrollback: usize) -> App {
             attempt: 1,
             engine: "direct".into(),
             region: "eu-west".into(),
+            migration: None,
         };
         update(&mut app, Msg::Data(DataEvent::Run(RunEvent::Planned(identity))));
     }

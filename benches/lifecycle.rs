@@ -93,6 +93,7 @@ async fn plan_estate(s: &Setup, engine: &str) -> (tlc::lifecycle::engine::Plan, 
         only_jobs: None,
         engine: engine.into(),
         mount_dir: MOUNT.into(),
+        migration: None,
     };
     (plan(&request, &[("bench".to_string(), jobs)].into_iter().collect()), regions)
 }

@@ -68,6 +68,7 @@ async fn request(
         only_jobs: None,
         engine: "direct".into(),
         mount_dir: MOUNT.into(),
+        migration: None,
     };
     (req, [("eu-west".to_string(), jobs)].into_iter().collect())
 }

@@ -83,6 +83,7 @@ async fn every_line_once_and_in_order_with_cut_streams_and_a_forced_410() {
             attempt: 1,
             engine: "direct".into(),
             region: "test".into(),
+            migration: None,
         };
         let mut labels = id.labels();
         labels.insert("suite".into(), "mux".into());

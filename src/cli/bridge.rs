@@ -107,6 +107,7 @@ pub async fn run(global: &GlobalArgs, args: BridgeArgs) -> Result<u8> {
         attempt: args.attempt,
         engine: args.engine.clone(),
         mount_dir: scope.mount_dir.clone(),
+        migration: None,
     };
     let launched = bridge::launch(&region.client, &spec).await?;
     let pod = launched.pod.metadata.name.clone().unwrap_or_default();

@@ -223,6 +223,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
         only_jobs,
         engine: "direct".into(),
         mount_dir: mount_dir.clone(),
+        migration: None,
     };
     let plan = plan(&request, &jobs);
     let json = args.output == Format::Json;

@@ -27,11 +27,25 @@ pub const JOB_REF: &str = "tlc.dev/job-ref";
 pub const TENANT_NAME: &str = "tlc.dev/tenant-name";
 /// Annotation: the region the batch runs in.
 pub const REGION: &str = "tlc.dev/region";
+/// Annotation: the migration a batch is half of (the id of its migrate-out batch).
+pub const MIGRATION: &str = "tlc.dev/migration";
+/// Annotation: the region a migration moves the tenant to.
+pub const MIGRATION_TARGET: &str = "tlc.dev/migration-target";
 
 /// Labels of Job templates that would let the Job controller adopt (and, for a suspended Job,
 /// delete) our branch pods; the bridge never copies them.
 pub const JOB_CONTROLLER_LABELS: [&str; 4] =
     ["controller-uid", "batch.kubernetes.io/controller-uid", "job-name", "batch.kubernetes.io/job-name"];
+
+/// The migration a batch belongs to: both halves carry it, so any console (not only the one that
+/// started the migration) shows the migrate-out and migrate-in batches as one migration.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationLink {
+    /// The migration's id: its migrate-out batch's id.
+    pub id: String,
+    /// The region the tenant moves to (the source is the migrate-out batch's region).
+    pub target: String,
+}
 
 /// Who and what a branch is, as labels and annotations say it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +68,8 @@ pub struct BranchIdentity {
     pub engine: String,
     /// Region.
     pub region: String,
+    /// The migration it is half of, if any.
+    pub migration: Option<MigrationLink>,
 }
 
 impl BranchIdentity {
@@ -81,6 +97,7 @@ impl BranchIdentity {
             (REGION, self.region.clone()),
         ]
         .into_iter()
+        .chain(self.migration.iter().flat_map(|m| [(MIGRATION, m.id.clone()), (MIGRATION_TARGET, m.target.clone())]))
         .map(|(k, v)| (k.to_string(), v))
         .collect()
     }
@@ -104,6 +121,10 @@ impl BranchIdentity {
             attempt: get(ATTEMPT).and_then(|a| a.parse().ok()).unwrap_or(1),
             engine: get(ENGINE).unwrap_or_default(),
             region: annotations.get(REGION).cloned().unwrap_or_default(),
+            migration: match (annotations.get(MIGRATION), annotations.get(MIGRATION_TARGET)) {
+                (Some(id), Some(target)) => Some(MigrationLink { id: id.clone(), target: target.clone() }),
+                _ => None,
+            },
         })
     }
 }
@@ -134,9 +155,16 @@ mod tests {
             attempt: 2,
             engine: "direct".into(),
             region: "eu-west".into(),
+            migration: None,
         };
         let back = BranchIdentity::from_metadata("identity", &id.labels(), &id.annotations()).expect("a branch");
         assert_eq!(back, id);
+        let half = BranchIdentity {
+            migration: Some(MigrationLink { id: id.batch_id.clone(), target: "us-east".into() }),
+            ..id.clone()
+        };
+        let back = BranchIdentity::from_metadata("identity", &half.labels(), &half.annotations()).expect("a branch");
+        assert_eq!(back.migration, half.migration, "the migration link survives the round trip");
         for (k, v) in id.labels() {
             crate::cluster::store::selector::validate_label_key(&k).expect("key");
             crate::cluster::store::selector::validate_label_value(&v).expect("value");

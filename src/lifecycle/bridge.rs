@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use super::error::{Error, Result, failure, kube_error};
 use crate::contract::context::{CHANGESET_FILE, ENVIRONMENT_FILE};
 use crate::contract::job::LIFECYCLE_VOLUME;
-use crate::contract::labels::JOB_CONTROLLER_LABELS;
+use crate::contract::labels::{JOB_CONTROLLER_LABELS, MigrationLink};
 use crate::contract::{BranchIdentity, LifecycleJob, TenantContext, branch_pod_name};
 
 /// Everything one branch runs with.
@@ -39,6 +39,8 @@ pub struct BranchSpec {
     pub engine: String,
     /// Where the two files are mounted.
     pub mount_dir: String,
+    /// The migration its batch is half of, if any.
+    pub migration: Option<MigrationLink>,
 }
 
 impl BranchSpec {
@@ -59,6 +61,7 @@ impl BranchSpec {
             attempt: self.attempt,
             engine: self.engine.clone(),
             region: self.region.clone(),
+            migration: self.migration.clone(),
         }
     }
 

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 
 use super::bridge::outcome;
+use crate::contract::labels::MigrationLink;
 use crate::contract::{BranchIdentity, JobRef};
 
 /// Where a branch (attempt) is.
@@ -247,6 +248,8 @@ pub struct Batch {
     pub engine: String,
     /// Earliest branch pod creation.
     pub started: Option<Timestamp>,
+    /// The migration it is half of (from its pods' annotations), if any.
+    pub migration: Option<MigrationLink>,
     /// Branches by Job (a list in JSON).
     #[serde(serialize_with = "values_as_list")]
     pub branches: BTreeMap<JobRef, Branch>,
@@ -267,6 +270,7 @@ impl Batch {
             operation: identity.operation.clone(),
             engine: identity.engine.clone(),
             started: None,
+            migration: identity.migration.clone(),
             branches: BTreeMap::new(),
         }
     }
@@ -370,6 +374,9 @@ fn branch_of<'a>(state: &'a mut RunState, identity: &BranchIdentity) -> &'a mut 
     let batch = state.batches.entry(identity.batch_id.clone()).or_insert_with(|| Batch::new(identity));
     if batch.tenant_name.is_empty() {
         batch.tenant_name = identity.tenant_name.clone();
+    }
+    if batch.migration.is_none() {
+        batch.migration = identity.migration.clone();
     }
     let job = JobRef::new(&identity.job_namespace, &identity.job_name);
     batch.branches.entry(job.clone()).or_insert_with(|| Branch::new(job))

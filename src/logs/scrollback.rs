@@ -57,6 +57,8 @@ pub enum Sequence {
     Matches,
     /// One branch's lines.
     Branch(u32),
+    /// One branch's lines that match the filter (a split pane while filtering).
+    BranchMatches(u32),
 }
 
 /// A batch's merged, bounded, indexed log.
@@ -70,6 +72,15 @@ pub struct Scrollback {
     errors: VecDeque<u64>,
     filter: Option<Regex>,
     matches: VecDeque<u64>,
+    branch_matches: Vec<VecDeque<u64>>,
+}
+
+/// Appends `seq` to the index of branch `b`, growing the per-branch indexes as branches appear.
+fn push_indexed(indexes: &mut Vec<VecDeque<u64>>, b: usize, seq: u64) {
+    if indexes.len() <= b {
+        indexes.resize_with(b + 1, VecDeque::new);
+    }
+    indexes[b].push_back(seq);
 }
 
 fn error_pattern() -> Option<&'static Regex> {
@@ -100,6 +111,7 @@ impl Scrollback {
             errors: VecDeque::new(),
             filter: None,
             matches: VecDeque::new(),
+            branch_matches: Vec::new(),
         }
     }
 
@@ -126,14 +138,12 @@ impl Scrollback {
         if error {
             self.errors.push_back(seq);
         }
+        let b = branch as usize;
         if self.filter.as_ref().is_some_and(|f| f.is_match(&text)) {
             self.matches.push_back(seq);
+            push_indexed(&mut self.branch_matches, b, seq);
         }
-        let b = branch as usize;
-        if self.per_branch.len() <= b {
-            self.per_branch.resize_with(b + 1, VecDeque::new);
-        }
-        self.per_branch[b].push_back(seq);
+        push_indexed(&mut self.per_branch, b, seq);
         self.lines.push_back(ScrollLine {
             branch,
             ts: ts.unwrap_or(i64::MIN),
@@ -147,16 +157,12 @@ impl Scrollback {
         let Some(old) = self.lines.pop_front() else { return };
         let seq = self.base;
         self.base += 1;
-        if let Some(q) = self.per_branch.get_mut(old.branch as usize)
-            && q.front() == Some(&seq)
-        {
-            q.pop_front();
-        }
-        if self.errors.front() == Some(&seq) {
-            self.errors.pop_front();
-        }
-        if self.matches.front() == Some(&seq) {
-            self.matches.pop_front();
+        let b = old.branch as usize;
+        let queues = [self.per_branch.get_mut(b), Some(&mut self.errors), Some(&mut self.matches)];
+        for q in queues.into_iter().flatten().chain(self.branch_matches.get_mut(b)) {
+            if q.front() == Some(&seq) {
+                q.pop_front();
+            }
         }
     }
 
@@ -188,10 +194,13 @@ impl Scrollback {
     /// Sets (or clears, with `None`) the filter and rebuilds its matches.
     pub fn set_filter(&mut self, filter: Option<Regex>) {
         self.matches.clear();
+        self.branch_matches.clear();
         if let Some(f) = &filter {
             for (i, l) in self.lines.iter().enumerate() {
                 if f.is_match(&l.text) {
-                    self.matches.push_back(self.base + i as u64);
+                    let seq = self.base + i as u64;
+                    self.matches.push_back(seq);
+                    push_indexed(&mut self.branch_matches, l.branch as usize, seq);
                 }
             }
         }
@@ -203,12 +212,21 @@ impl Scrollback {
         self.filter.as_ref()
     }
 
+    /// The index behind a sequence (`None` for every line, or a branch that has none).
+    fn index(&self, seq: Sequence) -> Option<&VecDeque<u64>> {
+        match seq {
+            Sequence::All => None,
+            Sequence::Matches => Some(&self.matches),
+            Sequence::Branch(b) => self.per_branch.get(b as usize),
+            Sequence::BranchMatches(b) => self.branch_matches.get(b as usize),
+        }
+    }
+
     /// How many lines a sequence has.
     pub fn count(&self, seq: Sequence) -> usize {
         match seq {
             Sequence::All => self.lines.len(),
-            Sequence::Matches => self.matches.len(),
-            Sequence::Branch(b) => self.per_branch.get(b as usize).map_or(0, VecDeque::len),
+            _ => self.index(seq).map_or(0, VecDeque::len),
         }
     }
 
@@ -216,8 +234,7 @@ impl Scrollback {
     pub fn seq_at(&self, seq: Sequence, i: usize) -> Option<u64> {
         match seq {
             Sequence::All => (i < self.lines.len()).then(|| self.base + i as u64),
-            Sequence::Matches => self.matches.get(i).copied(),
-            Sequence::Branch(b) => self.per_branch.get(b as usize).and_then(|q| q.get(i)).copied(),
+            _ => self.index(seq).and_then(|q| q.get(i)).copied(),
         }
     }
 
@@ -229,8 +246,7 @@ impl Scrollback {
         };
         match seq {
             Sequence::All => s.saturating_sub(self.base).min(self.lines.len().saturating_sub(1) as u64) as usize,
-            Sequence::Matches => find(&self.matches),
-            Sequence::Branch(b) => self.per_branch.get(b as usize).map_or(0, find),
+            _ => self.index(seq).map_or(0, find),
         }
     }
 
@@ -314,8 +330,25 @@ mod tests {
         assert_eq!(s.next_match(Some(0), false), Some(2));
         assert_eq!(s.next_match(Some(2), false), Some(0), "wraps");
         assert_eq!(s.next_match(Some(2), true), Some(0));
+        assert_eq!(s.count(Sequence::BranchMatches(0)), 1);
+        assert_eq!(s.seq_at(Sequence::BranchMatches(1), 0), Some(2));
+        assert_eq!(s.count(Sequence::BranchMatches(5)), 0);
         s.set_filter(None);
         assert_eq!(s.count(Sequence::Matches), 0);
+        assert_eq!(s.count(Sequence::BranchMatches(1)), 0);
+    }
+
+    #[test]
+    fn per_branch_matches_drop_with_the_oldest_lines() {
+        let mut s = Scrollback::new(3);
+        s.set_filter(Regex::new("hit").ok());
+        s.push(0, None, &line("hit a"));
+        s.push(1, None, &line("hit b"));
+        s.push(0, None, &line("miss"));
+        s.push(0, None, &line("hit c"));
+        assert_eq!((s.count(Sequence::BranchMatches(0)), s.count(Sequence::BranchMatches(1))), (1, 1));
+        assert_eq!(s.seq_at(Sequence::BranchMatches(0), 0), Some(3), "the dropped first match is gone");
+        assert_eq!(s.position_of(Sequence::BranchMatches(0), 3), 0);
     }
 
     #[test]

@@ -79,6 +79,7 @@ pub fn identity(ns: &str, name: &str, attempt: u32) -> BranchIdentity {
         attempt,
         engine: "direct".into(),
         region: "eu-west".into(),
+        migration: None,
     }
 }
 

@@ -172,6 +172,7 @@ impl DirectEngine {
                     attempt,
                     engine: "direct".into(),
                     mount_dir: mount_dir.to_string(),
+                    migration: batch.migration.clone(),
                 }),
                 Some(job) => skipped.push(super::plan::Skipped {
                     job: job_ref.clone(),

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::contract::labels::MigrationLink;
 use crate::contract::{JobRef, LifecycleJob, Operation, new_batch_id};
 use crate::lifecycle::bridge::BranchSpec;
 use crate::tenants::Tenant;
@@ -23,6 +24,9 @@ pub struct Request {
     pub engine: String,
     /// Where branch pods mount the two files.
     pub mount_dir: String,
+    /// The migration this request is half of. An empty id means each batch starts a migration of
+    /// its own (the migrate-out half: a migration's id is its migrate-out batch's id).
+    pub migration: Option<MigrationLink>,
 }
 
 /// A Job that handles the operation but will not run, and why.
@@ -99,6 +103,10 @@ pub fn plan(request: &Request, jobs_by_region: &BTreeMap<String, Vec<LifecycleJo
             continue;
         };
         let batch_id = new_batch_id();
+        let migration = request.migration.as_ref().map(|m| MigrationLink {
+            id: if m.id.is_empty() { batch_id.clone() } else { m.id.clone() },
+            target: m.target.clone(),
+        });
         let mut branches = Vec::new();
         let mut skipped = Vec::new();
         for job in jobs.iter().filter(|j| j.handles(op)) {
@@ -125,6 +133,7 @@ pub fn plan(request: &Request, jobs_by_region: &BTreeMap<String, Vec<LifecycleJo
                 attempt: 1,
                 engine: request.engine.clone(),
                 mount_dir: request.mount_dir.clone(),
+                migration: migration.clone(),
             });
         }
         // Jobs with a bad annotation cannot say which operations they handle: show them too.
@@ -187,6 +196,7 @@ mod tests {
             only_jobs: only,
             engine: "direct".into(),
             mount_dir: "/m".into(),
+            migration: None,
         }
     }
 

@@ -12,6 +12,7 @@ fn identity(job: &str, attempt: u32) -> BranchIdentity {
         attempt,
         engine: "direct".into(),
         region: "eu-west".into(),
+        migration: None,
     }
 }
 

@@ -86,6 +86,11 @@ pub fn merged_sequence(app: &App) -> Sequence {
     if app.log_view.filter.is_some() { Sequence::Matches } else { Sequence::All }
 }
 
+/// Which sequence a split pane of branch `b` shows: its lines, or only its matches while filtering.
+pub fn pane_sequence(app: &App, b: u32) -> Sequence {
+    if app.log_view.filter.is_some() { Sequence::BranchMatches(b) } else { Sequence::Branch(b) }
+}
+
 /// The Jobs of a batch in pane order, with their phase.
 pub fn panes(app: &App, batch_id: &str) -> Vec<(JobRef, Phase)> {
     app.runs
@@ -107,7 +112,7 @@ pub fn scroll(app: &mut App, batch_id: &str, action: &Action) {
     let seq = if app.log_view.split {
         let panes = panes(app, batch_id);
         match panes.get(app.log_view.focus).and_then(|(j, _)| logs.index_of(j)) {
-            Some(b) => Sequence::Branch(b),
+            Some(b) => pane_sequence(app, b),
             None => return,
         }
     } else {

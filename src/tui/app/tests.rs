@@ -177,6 +177,22 @@ fn migrate_previews_both_halves_and_records_the_migration() {
     let [m] = s.migrations.as_slice() else { panic!("one migration per tenant: {:?}", s.migrations) };
     assert_eq!((m.source.as_str(), m.target.as_str()), ("eu-west", "us-east"));
     let out = m.out_batch.clone();
+    // Both halves carry the migration on their pods, so other consoles can link them too.
+    let link = crate::contract::labels::MigrationLink { id: out.clone(), target: "us-east".into() };
+    assert!(s.plan.batches[0].branches.iter().all(|b| b.identity().migration.as_ref() == Some(&link)));
+    let in_request = trigger::migrate_in_request(&s.request, "us-east", &out);
+    let in_plan = crate::lifecycle::engine::plan(&in_request, &app.jobs);
+    assert!(in_plan.batches[0].branches.iter().all(|b| b.identity().migration.as_ref() == Some(&link)));
+    let in_id = in_plan.batches[0].batch_id.clone();
+    // A console that did not start it sees one migration with its two halves.
+    let mut other = fixtures::app((200, 50));
+    for branch in s.plan.batches[0].branches.iter().chain(&in_plan.batches[0].branches) {
+        update(&mut other, Msg::Data(DataEvent::Run(crate::lifecycle::run::RunEvent::Planned(branch.identity()))));
+    }
+    let role = |id: &str| trigger::migration_role(&other, &other.runs.batches[id]).map(|r| r.text);
+    assert_eq!(role(&out).as_deref(), Some("migrate eu-west→us-east: out"));
+    let after = format!("migrate eu-west→us-east: in (after {})", trigger::short(&out));
+    assert_eq!(role(&in_id), Some(after));
     update(&mut app, Msg::Data(DataEvent::MigrationOutDone { id: out.clone(), all_succeeded: false }));
     assert!(matches!(app.migrations[0].state, trigger::MigrationState::Stopped(_)));
     assert!(app.status.as_ref().is_some_and(|s| s.error && s.text.contains("migrate-in not started")));

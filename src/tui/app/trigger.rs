@@ -8,6 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use super::{App, Effect, Mode, Submission, View};
+use crate::contract::labels::MigrationLink;
 use crate::contract::operation::TEAM_OPERATION;
 use crate::contract::{JobRef, Operation};
 use crate::lifecycle::engine::plan::{Plan, Request, plan};
@@ -45,6 +46,47 @@ pub struct Migration {
     pub in_batch: Option<String>,
     /// Where it is.
     pub state: MigrationState,
+}
+
+/// What a batch is in a migration: its half (`out` / `in`) and a line about the whole
+/// (`migrate eu-west→us-east: out, then in`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationRole {
+    /// `out` or `in`.
+    pub half: &'static str,
+    /// The migration and where it is.
+    pub text: String,
+}
+
+/// The batch's role in a migration: from the migration started in this console (with its progress),
+/// else from the batch's annotations (a migration started by another console).
+pub fn migration_role(app: &App, batch: &Batch) -> Option<MigrationRole> {
+    let local = app.migrations.iter().find_map(|m| {
+        let route = format!("migrate {}→{}", m.source, m.target);
+        if m.out_batch == batch.id {
+            let next = match &m.state {
+                MigrationState::OutRunning => "out, then in".to_string(),
+                MigrationState::StartingIn => "out ✓, in starting".to_string(),
+                MigrationState::InRunning => "out ✓, in running".to_string(),
+                MigrationState::Stopped(_) => "out; in not started".into(),
+            };
+            Some(MigrationRole { half: "out", text: format!("{route}: {next}") })
+        } else if m.in_batch.as_deref() == Some(batch.id.as_str()) {
+            Some(MigrationRole { half: "in", text: format!("{route}: in") })
+        } else {
+            None
+        }
+    });
+    local.or_else(|| {
+        let link = batch.migration.as_ref()?;
+        if link.id == batch.id {
+            Some(MigrationRole { half: "out", text: format!("migrate {}→{}: out", batch.region, link.target) })
+        } else {
+            let source = app.runs.batches.get(&link.id).map_or("?", |b| b.region.as_str());
+            let out = short(&link.id);
+            Some(MigrationRole { half: "in", text: format!("migrate {source}→{}: in (after {out})", link.target) })
+        }
+    })
 }
 
 /// The plan preview.
@@ -195,23 +237,26 @@ fn open_preview(app: &mut App, op: OpKind, tenants: Vec<Tenant>, only: Option<Ve
         only_jobs: only,
         engine: app.engine.clone(),
         mount_dir: app.mount_dir.clone(),
+        migration: target.as_ref().map(|t| MigrationLink { id: String::new(), target: t.clone() }),
     };
     let preview = build_preview(app, op, request, target);
     app.mode = Mode::Dialog(Box::new(Dialog::Preview(Box::new(preview))));
 }
 
-/// The migrate-in request for a migration to `target`: the same tenants, now in `target`.
-pub fn migrate_in_request(request: &Request, target: &str) -> Request {
+/// The migrate-in request of migration `migration` (its migrate-out batch's id; empty in a preview)
+/// to `target`: the same tenants, now in `target`.
+pub fn migrate_in_request(request: &Request, target: &str, migration: &str) -> Request {
     Request {
         tenants: request.tenants.iter().map(|t| Tenant { region: target.to_string(), ..t.clone() }).collect(),
         operation: Operation::migrate_in(),
+        migration: Some(MigrationLink { id: migration.to_string(), target: target.to_string() }),
         ..request.clone()
     }
 }
 
 fn build_preview(app: &App, op: OpKind, request: Request, target: Option<String>) -> Preview {
     let migrate_to = target.map(|t| {
-        let p = plan(&migrate_in_request(&request, &t), &app.jobs);
+        let p = plan(&migrate_in_request(&request, &t, ""), &app.jobs);
         (t, p)
     });
     Preview { op, plan: plan(&request, &app.jobs), request, migrate_to, cursor: 0, scroll: 0 }

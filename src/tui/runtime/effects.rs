@@ -196,7 +196,7 @@ impl Executor {
             let _ = self.tx.send(DataEvent::MigrationOutDone { id: m.out_batch.clone(), all_succeeded });
             if all_succeeded {
                 let one = Request { tenants: vec![m.tenant.clone()], ..request.clone() };
-                self.migrate_in(&m, migrate_in_request(&one, &m.target), &jobs, &events).await;
+                self.migrate_in(&m, migrate_in_request(&one, &m.target, &m.out_batch), &jobs, &events).await;
             }
         }
     }

@@ -6,10 +6,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::runs::migration_role;
 use super::text::{count_spans, duration, fit, gauge, highlight, phase_span};
 use crate::tui::app::App;
-use crate::tui::app::trigger::short;
+use crate::tui::app::trigger::{migration_role, short};
 use crate::tui::theme::{StyleKey, Theme};
 
 /// Draws the view.
@@ -32,8 +31,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &
         )),
         phase_span(theme, batch.phase()),
     ];
-    if let Some(role) = migration_role(app, batch_id) {
-        top.push(Span::styled(format!(" · {role}"), theme.style(StyleKey::Muted)));
+    if let Some(role) = migration_role(app, batch) {
+        top.push(Span::styled(format!(" · {}", role.text), theme.style(StyleKey::Muted)));
     }
     let mut progress = vec![Span::raw(" ")];
     progress.extend(gauge(theme, &c, 30));

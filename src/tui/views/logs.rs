@@ -13,7 +13,7 @@ use super::text::{duration, fit, phase_key, phase_symbol};
 use crate::logs::sanitize;
 use crate::logs::scrollback::{ScrollLine, Sequence};
 use crate::tui::app::App;
-use crate::tui::app::logview::{BatchLogs, merged_sequence, pane_grid, panes};
+use crate::tui::app::logview::{BatchLogs, merged_sequence, pane_grid, pane_sequence, panes};
 use crate::tui::app::trigger::short;
 use crate::tui::theme::{StyleKey, Theme};
 
@@ -210,6 +210,9 @@ fn draw_split(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id:
         );
         return;
     }
+    // The batch line (lines, follow/pause, filter) above the panes, as the merged view's title.
+    let [title_area, area] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    frame.render_widget(Line::styled(title(app, batch_id, logs), theme.style(StyleKey::TitleFocused)), title_area);
     let (cols, rows) = pane_grid(area.width, area.height, all.len());
     let per_page = cols * rows;
     let focus = app.log_view.focus.min(all.len() - 1);
@@ -243,8 +246,12 @@ fn draw_split(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id:
                 continue;
             };
             let sb = &logs.scrollback;
-            let seq = Sequence::Branch(b);
+            let seq = pane_sequence(app, b);
             let count = sb.count(seq);
+            if count == 0 && app.log_view.filter.is_some() {
+                frame.render_widget(Line::styled("no matching lines", theme.style(StyleKey::Muted)), inner);
+                continue;
+            }
             let end = match app.log_view.anchor {
                 Some(a) if focused => sb.position_of(seq, a) + 1,
                 _ => count,

@@ -9,27 +9,8 @@ use ratatui::widgets::{Cell, Row, Table};
 
 use super::text::{ago, count_spans, gauge, highlight, phase_span};
 use crate::tui::app::App;
-use crate::tui::app::trigger::{MigrationState, short};
+use crate::tui::app::trigger::{migration_role, short};
 use crate::tui::theme::{StyleKey, Theme};
-
-/// What a batch is in a migration started here (`migrate ▸ out` / `migrate ▸ in`).
-pub fn migration_role(app: &App, batch_id: &str) -> Option<String> {
-    app.migrations.iter().find_map(|m| {
-        if m.out_batch == batch_id {
-            let next = match &m.state {
-                MigrationState::OutRunning => "then in → ".to_string() + &m.target,
-                MigrationState::StartingIn => "starting in → ".to_string() + &m.target,
-                MigrationState::InRunning => "in → ".to_string() + &m.target,
-                MigrationState::Stopped(_) => "stopped".into(),
-            };
-            Some(format!("migrate {}→{} (out; {next})", m.source, m.target))
-        } else if m.in_batch.as_deref() == Some(batch_id) {
-            Some(format!("migrate {}→{} (in)", m.source, m.target))
-        } else {
-            None
-        }
-    })
-}
 
 /// Draws the view.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -49,9 +30,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let mut progress = gauge(theme, &c, if wide { 20 } else { 10 });
             progress.push(Span::raw(format!(" {}/{} ", c.done(), c.total())));
             progress.extend(count_spans(theme, &c));
-            let op = match migration_role(app, &b.id) {
-                Some(role) if wide => format!("{} · {role}", b.operation),
-                _ => b.operation.trim_start_matches("lifecycle.").to_string(),
+            let op = match migration_role(app, b) {
+                Some(role) if wide => role.text,
+                Some(role) => format!("migrate ▸ {}", role.half),
+                None => b.operation.trim_start_matches("lifecycle.").to_string(),
             };
             Row::new(vec![
                 Cell::from(Line::from(highlight(&b.tenant_name, &app.runs_cursor.filter, style, hit))),

@@ -91,6 +91,19 @@ fn logs_split_view() {
 }
 
 #[test]
+fn logs_split_view_filtered() {
+    at_both_sizes("logs_split_filtered", |app| {
+        app.open_logs(BATCH);
+        update(app, Msg::Action(Action::ToggleSplit));
+        update(app, Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('/'))));
+        for c in "lineage|keycloak".chars() {
+            update(app, Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(c))));
+        }
+        update(app, Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter)));
+    });
+}
+
+#[test]
 fn preview_dialog() {
     at_both_sizes("preview", |app| {
         update(app, Msg::Action(Action::Trigger(OpKind::Upsert)));
