@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -30,7 +31,26 @@ pub struct Console {
     pub master: Box<dyn portable_pty::MasterPty + Send>,
     /// Its HOME (config under `config/`, data under `data/`).
     pub home: tempfile::TempDir,
+    /// Whether the terminal answers cursor-position queries (`ESC [ 6 n`) as a real one does;
+    /// off unless [`Console::answer_cursor_queries`] turns it on.
+    pub answers_cursor_queries: Arc<AtomicBool>,
 }
+
+/// The terminal's input, shared by the keystrokes and the answers to queries.
+struct SharedWriter(Arc<Mutex<Box<dyn Write + Send>>>);
+
+impl Write for SharedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("writer").write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.lock().expect("writer").flush()
+    }
+}
+
+/// The cursor-position query (DSR 6) a program writes to learn where the cursor is.
+const CURSOR_QUERY: &[u8] = b"\x1b[6n";
 
 impl Console {
     /// Starts `tlc ARGS` in a ROWS×COLS terminal with a fresh home, config and data directory.
@@ -40,11 +60,15 @@ impl Console {
 
     /// Starts `tlc ARGS` with extra environment variables in a terminal of `size` (rows, cols).
     pub fn start_with(args: &[&str], envs: &[(&str, &str)], size: (u16, u16)) -> Console {
+        Console::spawn(CommandBuilder::new(env!("CARGO_BIN_EXE_tlc")), args, envs, size)
+    }
+
+    /// Spawns `cmd ARGS` in a fresh terminal and home; the reader thread feeds the emulator.
+    fn spawn(mut cmd: CommandBuilder, args: &[&str], envs: &[(&str, &str)], size: (u16, u16)) -> Console {
         let (rows, cols) = size;
         let home = tempfile::tempdir().expect("tempdir");
         let pty = native_pty_system();
         let pair = pty.openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_tlc"));
         cmd.args(args);
         cmd.cwd(home.path());
         cmd.env("HOME", home.path());
@@ -59,7 +83,9 @@ impl Console {
         let child = pair.slave.spawn_command(cmd).expect("spawn tlc demo");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("reader");
-        let writer = pair.master.take_writer().expect("writer");
+        let writer: Arc<Mutex<Box<dyn Write + Send>>> =
+            Arc::new(Mutex::new(pair.master.take_writer().expect("writer")));
+        let answers_cursor_queries = Arc::new(AtomicBool::new(false));
         let screen = Arc::new(Mutex::new(vt100::Parser::new(
             std::num::NonZeroU16::new(rows).expect("rows"),
             std::num::NonZeroU16::new(cols).expect("cols"),
@@ -69,21 +95,63 @@ impl Console {
         {
             let screen = screen.clone();
             let raw = raw.clone();
+            let writer = writer.clone();
+            let answers = answers_cursor_queries.clone();
             std::thread::spawn(move || {
                 let mut buf = [0u8; 65536];
                 loop {
                     match reader.read(&mut buf) {
                         Ok(0) | Err(_) => return,
                         Ok(n) => {
-                            screen.lock().expect("screen").process(&buf[..n]);
-                            raw.lock().expect("raw").extend_from_slice(&buf[..n]);
+                            let mut rest = &buf[..n];
+                            // A query is answered with the cursor where it is when the query
+                            // comes (a query split across two reads goes unanswered).
+                            while answers.load(Ordering::SeqCst)
+                                && let Some(at) = rest.windows(CURSOR_QUERY.len()).position(|w| w == CURSOR_QUERY)
+                            {
+                                let (upto, after) = rest.split_at(at + CURSOR_QUERY.len());
+                                let (row, col) = {
+                                    let mut screen = screen.lock().expect("screen");
+                                    screen.process(upto);
+                                    screen.screen().cursor_position()
+                                };
+                                raw.lock().expect("raw").extend_from_slice(upto);
+                                let mut input = writer.lock().expect("writer");
+                                let _ = write!(input, "\x1b[{};{}R", row + 1, col + 1);
+                                let _ = input.flush();
+                                rest = after;
+                            }
+                            screen.lock().expect("screen").process(rest);
+                            raw.lock().expect("raw").extend_from_slice(rest);
                         }
                     }
                 }
             });
         }
         // The master lives as long as the console (dropping it hangs up the child).
-        Console { screen, raw, writer, child, master: pair.master, home }
+        Console {
+            screen,
+            raw,
+            writer: Box::new(SharedWriter(writer)),
+            child,
+            master: pair.master,
+            home,
+            answers_cursor_queries,
+        }
+    }
+
+    /// Starts another program (a shell, say) with ARGS in a terminal of `size` (rows, cols), with
+    /// the same fresh home, config and data directory and environment as [`Console::start_with`]
+    /// plus `envs`; the program is the session leader of the terminal.
+    pub fn start_program(program: &str, args: &[&str], envs: &[(&str, &str)], size: (u16, u16)) -> Console {
+        Console::spawn(CommandBuilder::new(program), args, envs, size)
+    }
+
+    /// From now on the terminal answers cursor-position queries (`ESC [ 6 n`, which crossterm's
+    /// `cursor::position` and so ratatui's `Terminal::clear` send) with `ESC [ ROW ; COL R`, as
+    /// every real terminal does; vt100 alone does not answer.
+    pub fn answer_cursor_queries(&self) {
+        self.answers_cursor_queries.store(true, Ordering::SeqCst);
     }
 
     /// Resizes the terminal (the child gets SIGWINCH) and the emulator with it.
