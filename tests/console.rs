@@ -79,7 +79,8 @@ fn sigterm_restores_the_terminal() {
     let pid = c.child.process_id().expect("pid");
     let killed = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
     assert!(killed.success());
-    c.wait_exit();
+    let status = c.wait_exit();
+    assert_eq!(status.exit_code(), 143, "a death by SIGTERM, as a shell reports it: {status:?}");
     assert!(c.restored(), "the terminal was not restored after SIGTERM");
 }
 

@@ -88,8 +88,8 @@ fn sighup_restores_the_terminal_and_ends_the_console() {
     assert!(!c.restored(), "the console has the terminal before the hang-up");
     let pid = c.child.process_id().expect("the console's pid");
     kill("HUP", pid);
-    // (It exits 0, as on `q`; not asserted either way.)
-    c.wait_exit();
+    let status = c.wait_exit();
+    assert_eq!(status.exit_code(), 129, "a death by SIGHUP, as a shell reports it: {status:?}");
     assert!(c.restored(), "the terminal was not restored after SIGHUP");
     let parser = c.screen.lock().expect("screen");
     assert!(!parser.screen().alternate_screen(), "still on the alternate screen after SIGHUP");
@@ -185,7 +185,6 @@ fn ctrl_z_in_a_job_control_shell_suspends_the_console_and_fg_resumes_it() {
 }
 
 #[test]
-#[ignore = "bug: after fg the screen stays blank with \"cannot suspend: The cursor position could not be read\" when the terminal does not answer ESC[6n"]
 fn fg_redraws_the_console_on_a_terminal_that_does_not_answer_queries() {
     let (mut shell, _) = console_suspended_from_a_shell(false);
     shell.keys("fg\r");
@@ -274,15 +273,14 @@ fn a_resize_storm_is_drawn_in_a_few_frames_laid_out_for_the_final_size() {
         "the key hints are not on the last row:\n{screen}"
     );
     let frames = frames_in(&storm);
-    // If every resize were drawn there would be 101 frames (and as many screen clears); merged at
-    // 60 a second they are at most one per 16 ms of the window: about ten for the ~0.15 s the
-    // storm and its last frame take here (the console draws about nine).
+    // If every resize were drawn there would be 101 frames (and as many screen clears). The console
+    // draws once the size has stayed still for 50 ms: one frame for the storm, plus one the 1 s
+    // clock may add and one for a scheduler stall of over 50 ms between two resizes of this loop.
     assert!(
-        (1..=most_frames_in(window)).contains(&frames),
-        "{frames} frames ({} bytes) for {} resizes in {window:?}; at most {} allowed",
+        (1..=3).contains(&frames),
+        "{frames} frames ({} bytes) for {} resizes in {window:?}; the storm should be drawn once",
         storm.len(),
         RESIZES + 1,
-        most_frames_in(window)
     );
 }
 
@@ -473,7 +471,10 @@ fn s_saves_an_incident_bundle_with_every_branch_log_environment_and_changeset_an
     let text = std::fs::read_to_string(first).expect("the bundle");
     let bundle: serde_json::Value = serde_json::from_str(&text).expect("the bundle is JSON");
     let batch_id = bundle["batch"]["id"].as_str().expect("batch.id");
-    assert!(name.starts_with(&format!("tlc-incident-globex-prod-upsert-{}-", &batch_id[..8])), "{name}");
+    assert!(
+        name.starts_with(&format!("tlc-incident-globex-prod-upsert-{}-", &batch_id[batch_id.len() - 8..])),
+        "{name}"
+    );
     assert!(name.ends_with("Z.json"), "{name}");
     assert_eq!(bundle["kind"], "tlc-incident-bundle");
     assert_eq!(bundle["batch"]["tenant_name"], "globex-prod");
@@ -531,7 +532,6 @@ fn s_saves_an_incident_bundle_with_every_branch_log_environment_and_changeset_an
 }
 
 #[test]
-#[ignore = "bug: a second `s` in the same second fails with \"cannot create …: File exists\" (bundle names have one-second resolution)"]
 fn pressing_s_twice_in_one_second_saves_two_bundles() {
     let outside = tempfile::tempdir().expect("a directory for the configuration and bundles");
     let bundles = outside.path().join("bundles");

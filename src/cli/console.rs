@@ -10,7 +10,7 @@ use crate::cluster::sim::{DEMO_REGIONS, Sim};
 use crate::config::{RegionContext, TenantSource};
 use crate::lifecycle::error::{Error, Result};
 use crate::lifecycle::regions::{Region, Regions};
-use crate::tui::runtime::{Console, default_theme_dir, run};
+use crate::tui::runtime::{Console, run};
 
 /// Options of `tlc demo`.
 #[derive(Debug, Args)]
@@ -34,7 +34,7 @@ fn refuse_without_terminal() -> Result<()> {
 pub async fn open(global: &GlobalArgs) -> Result<u8> {
     refuse_without_terminal()?;
     let session = Session::open(global).await?;
-    let console = Console { config: session.config, regions: session.regions, theme_dir: default_theme_dir() };
+    let console = Console { config: session.config, regions: session.regions, theme_dir: global.theme_dir() };
     run(console).await.map_err(Error::Setup)
 }
 
@@ -65,7 +65,7 @@ pub async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
     if !matches!(config.tenants.source, TenantSource::ConfigMaps { .. }) || global.tenant_namespace.is_none() {
         config.tenants = defaults.tenants;
     }
-    let console = Console { config, regions: Regions::new(regions), theme_dir: default_theme_dir() };
+    let console = Console { config, regions: Regions::new(regions), theme_dir: global.theme_dir() };
     let result = run(console).await.map_err(Error::Setup);
     sim.shutdown().await;
     result

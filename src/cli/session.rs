@@ -65,6 +65,15 @@ impl GlobalArgs {
         }
     }
 
+    /// Where the console looks for user themes: `themes/` next to the configuration file in use
+    /// (`--config`/`TLC_CONFIG`, else the default one).
+    pub fn theme_dir(&self) -> Option<std::path::PathBuf> {
+        match &self.config {
+            Some(p) => Some(p.parent().unwrap_or(std::path::Path::new(".")).join("themes")),
+            None => crate::tui::runtime::default_theme_dir(),
+        }
+    }
+
     /// The configuration: defaults, the file, then these flags.
     pub fn load_config(&self) -> Result<Config> {
         let source = match &self.config {
@@ -200,5 +209,18 @@ impl Session {
 pub fn report(errors: &[Error]) {
     for e in errors {
         eprintln!("tlc: {e}");
+    }
+}
+
+#[cfg(test)]
+mod theme_dir_tests {
+    use super::*;
+
+    #[test]
+    fn user_themes_live_next_to_the_configuration_in_use() {
+        let explicit = GlobalArgs { config: Some(PathBuf::from("/srv/ops/tlc.toml")), ..Default::default() };
+        assert_eq!(explicit.theme_dir(), Some(PathBuf::from("/srv/ops/themes")));
+        let default = GlobalArgs::default();
+        assert_eq!(default.theme_dir(), crate::tui::runtime::default_theme_dir());
     }
 }

@@ -5,7 +5,7 @@
 
 use k8s_openapi::api::core::v1::{ConfigMap, ConfigMapVolumeSource, EnvVar, Pod, Volume, VolumeMount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use kube::api::{Api, PostParams};
+use kube::api::{Api, DeleteParams, PostParams};
 use std::collections::BTreeMap;
 
 use super::error::{Error, Result, failure, kube_error};
@@ -202,7 +202,15 @@ pub async fn launch(client: &kube::Client, spec: &BranchSpec) -> Result<Launched
     match cms.create(&PostParams::default(), &branch_configmap(spec, &uid)).await {
         Ok(_) => {}
         Err(kube::Error::Api(s)) if s.code == 409 => {}
-        Err(e) => return Err(kube_error(&spec.region, "create", "configmaps", Some(ns))(e)),
+        Err(e) => {
+            let error = kube_error(&spec.region, "create", "configmaps", Some(ns))(e);
+            // The pod would wait forever for its files: take it back, so nothing is left half-done.
+            if created && let Err(undo) = pods.delete(&name, &DeleteParams::default().grace_period(0)).await {
+                let undo = kube_error(&spec.region, "delete", "pods", Some(ns))(undo);
+                return Err(error.with_note(format!("pod {ns}/{name} is left behind: {undo}")));
+            }
+            return Err(error);
+        }
     }
     Ok(Launched { pod, created })
 }

@@ -57,6 +57,30 @@ pub enum Error {
     Setup(String),
 }
 
+impl Error {
+    /// The same error with `note` added to what it says (what else went wrong on the way out).
+    pub fn with_note(self, note: impl fmt::Display) -> Error {
+        match self {
+            Error::Forbidden(mut f) => {
+                f.message = format!("{}; {note}", f.message);
+                Error::Forbidden(f)
+            }
+            Error::Api(mut f) => {
+                f.message = format!("{}; {note}", f.message);
+                Error::Api(f)
+            }
+            Error::Unreachable(mut f) => {
+                f.message = format!("{}; {note}", f.message);
+                Error::Unreachable(f)
+            }
+            Error::NotFound(m) => Error::NotFound(format!("{m}; {note}")),
+            Error::Input(m) => Error::Input(format!("{m}; {note}")),
+            Error::Refused(m) => Error::Refused(format!("{m}; {note}")),
+            Error::Setup(m) => Error::Setup(format!("{m}; {note}")),
+        }
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}: {}", self.region, self.what(), self.message)

@@ -15,6 +15,7 @@ use crate::contract::{BranchIdentity, JobRef};
 
 /// Where a branch (attempt) is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Phase {
     /// Planned or created, not running yet.
     Pending,

@@ -88,22 +88,53 @@ pub fn file_name(batch: &Batch, now: jiff::Timestamp) -> String {
         "tlc-incident-{}-{}-{}-{}.json",
         safe(&batch.tenant_name),
         safe(batch.operation.trim_start_matches("lifecycle.")),
-        batch.id.get(..8).unwrap_or(&batch.id),
+        crate::tui::app::trigger::short(&batch.id),
         now.strftime("%Y%m%dT%H%M%SZ")
     )
 }
 
-/// Writes the bundle into `dir`; never overwrites an existing file.
+/// Writes the bundle into `dir` as `name`, or `name` with `-2`, `-3`, … before `.json` when a
+/// bundle of the same second is already there: never overwrites an existing file.
 pub fn write(dir: &Path, name: &str, bundle: &Value) -> Result<PathBuf, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let path = dir.join(name);
     let text = serde_json::to_string_pretty(bundle).map_err(|e| e.to_string())?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    std::io::Write::write_all(&mut file, text.as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(path)
+    let stem = name.strip_suffix(".json").unwrap_or(name);
+    for n in 1..=100 {
+        let path = if n == 1 { dir.join(name) } else { dir.join(format!("{stem}-{n}.json")) };
+        let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("cannot create {}: {e}", path.display())),
+        };
+        std::io::Write::write_all(&mut file, text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        return Ok(path);
+    }
+    Err(format!("cannot create {}: 100 bundles of this batch and second are already there", dir.join(name).display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_bundle_of_the_same_second_gets_a_suffix_and_nothing_is_overwritten() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let name = "tlc-incident-acme-upsert-0000abcd-20261121T100000Z.json";
+        let first = write(dir.path(), name, &serde_json::json!({"n": 1})).expect("first");
+        let second = write(dir.path(), name, &serde_json::json!({"n": 2})).expect("second");
+        assert_eq!(first, dir.path().join(name));
+        assert_eq!(second, dir.path().join("tlc-incident-acme-upsert-0000abcd-20261121T100000Z-2.json"));
+        let read = |p: &Path| std::fs::read_to_string(p).expect("read");
+        assert!(read(&first).contains("\"n\": 1") && read(&second).contains("\"n\": 2"));
+    }
+
+    #[test]
+    fn an_unwritable_directory_is_named_in_the_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, "x").expect("write");
+        let e = write(&file, "b.json", &serde_json::json!({})).expect_err("a file is not a directory");
+        assert!(e.starts_with(&format!("cannot create {}", file.display())), "{e}");
+    }
 }

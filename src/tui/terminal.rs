@@ -61,7 +61,15 @@ impl Tui {
         }
         // Execution continues here after SIGCONT.
         enter()?;
-        self.terminal.clear()
+        self.redraw_all()
+    }
+
+    /// Clears the screen and makes the next frame draw every cell (Ctrl-L, resuming). Unlike
+    /// ratatui's `clear`, it does not ask the terminal where the cursor is, which waits two seconds
+    /// on a terminal that does not answer.
+    pub fn redraw_all(&mut self) -> std::io::Result<()> {
+        let size = self.terminal.size()?;
+        self.terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
     }
 }
 

@@ -34,6 +34,9 @@ pub struct Console {
     /// Whether the terminal answers cursor-position queries (`ESC [ 6 n`) as a real one does;
     /// off unless [`Console::answer_cursor_queries`] turns it on.
     pub answers_cursor_queries: Arc<AtomicBool>,
+    /// Set when the terminal's output has ended (every process holding it has exited) and all of
+    /// it has reached the emulator.
+    pub output_closed: Arc<AtomicBool>,
 }
 
 /// The terminal's input, shared by the keystrokes and the answers to queries.
@@ -86,6 +89,7 @@ impl Console {
         let writer: Arc<Mutex<Box<dyn Write + Send>>> =
             Arc::new(Mutex::new(pair.master.take_writer().expect("writer")));
         let answers_cursor_queries = Arc::new(AtomicBool::new(false));
+        let output_closed = Arc::new(AtomicBool::new(false));
         let screen = Arc::new(Mutex::new(vt100::Parser::new(
             std::num::NonZeroU16::new(rows).expect("rows"),
             std::num::NonZeroU16::new(cols).expect("cols"),
@@ -97,11 +101,15 @@ impl Console {
             let raw = raw.clone();
             let writer = writer.clone();
             let answers = answers_cursor_queries.clone();
+            let closed = output_closed.clone();
             std::thread::spawn(move || {
                 let mut buf = [0u8; 65536];
                 loop {
                     match reader.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
+                        Ok(0) | Err(_) => {
+                            closed.store(true, Ordering::SeqCst);
+                            return;
+                        }
                         Ok(n) => {
                             let mut rest = &buf[..n];
                             // A query is answered with the cursor where it is when the query
@@ -137,6 +145,7 @@ impl Console {
             master: pair.master,
             home,
             answers_cursor_queries,
+            output_closed,
         }
     }
 
@@ -199,6 +208,11 @@ impl Console {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
+                // Let the last bytes reach the emulator before anyone reads the screen.
+                let drained = Instant::now();
+                while !self.output_closed.load(Ordering::SeqCst) && drained.elapsed() < Duration::from_secs(5) {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 return status;
             }
             assert!(start.elapsed() < DEADLINE, "tlc did not exit; screen:\n{}", self.contents());

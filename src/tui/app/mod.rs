@@ -93,7 +93,12 @@ pub struct Status {
     pub text: String,
     /// It is an error.
     pub error: bool,
+    /// When it was said (information fades after [`NOTICE_FADES_AFTER`]; errors stay until a key).
+    pub at: jiff::Timestamp,
 }
+
+/// How long an informational notice stays on the status line without a key press.
+pub const NOTICE_FADES_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_secs(10);
 
 /// What the runtime must do after an update.
 #[derive(Debug)]
@@ -351,7 +356,7 @@ impl App {
 
     /// Sets the status line.
     pub fn notice(&mut self, text: impl Into<String>, error: bool) {
-        self.status = Some(Status { text: text.into(), error });
+        self.status = Some(Status { text: text.into(), error, at: self.now });
     }
 
     fn go(&mut self, view: View) {
@@ -420,7 +425,14 @@ pub enum Msg {
 /// Applies one message; returns the effects to carry out.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Key(key) => on_key(app, key),
+        Msg::Key(key) => {
+            // A notice is read once a key is pressed (as in vim): the status line goes back to what
+            // stays true, such as a region that is down.
+            if matches!(app.mode, Mode::Normal) {
+                app.status = None;
+            }
+            on_key(app, key)
+        }
         Msg::Action(action) => on_action(app, action),
         Msg::Data(event) => {
             on_data(app, event);
@@ -428,6 +440,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Tick(now) => {
             app.now = now;
+            if app.status.as_ref().is_some_and(|s| !s.error && now.duration_since(s.at) >= NOTICE_FADES_AFTER) {
+                app.status = None;
+            }
             Vec::new()
         }
         Msg::Resize(w, h) => {

@@ -318,3 +318,19 @@ fn connection_state_and_region_scope() {
     assert_eq!(app.visible_tenants().len(), 5);
     assert!(update(&mut app, Msg::Action(Action::Trigger(OpKind::Upsert))).is_empty());
 }
+
+#[test]
+fn notices_give_way_to_a_down_region_after_a_key_or_ten_seconds() {
+    let mut app = fixtures::app((120, 40));
+    let start = app.now;
+    app.notice("theme light", false);
+    update(&mut app, Msg::Tick(start + jiff::SignedDuration::from_secs(9)));
+    assert!(app.status.is_some(), "still shown after 9 s");
+    update(&mut app, Msg::Tick(start + jiff::SignedDuration::from_secs(10)));
+    assert!(app.status.is_none(), "information fades after 10 s");
+    app.notice("could not save the incident bundle", true);
+    update(&mut app, Msg::Tick(start + jiff::SignedDuration::from_secs(60)));
+    assert!(app.status.as_ref().is_some_and(|s| s.error), "an error stays until a key is pressed");
+    key(&mut app, 'j');
+    assert!(app.status.is_none(), "a key press puts the notice away");
+}

@@ -349,9 +349,11 @@ pub fn ask_retry(app: &mut App) -> Vec<Effect> {
     Vec::new()
 }
 
-/// The first 8 characters of an id.
+/// The part of an id shown in tables: its last 8 characters. Batch ids are UUIDv7, whose leading
+/// digits are a timestamp (the same for every batch started within a minute); the trailing ones are
+/// random, so they tell batches apart.
 pub fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
+    id.get(id.len().saturating_sub(8)..).unwrap_or(id)
 }
 
 /// Keys while a dialog is open.

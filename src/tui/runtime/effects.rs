@@ -129,6 +129,34 @@ impl Executor {
         }
     }
 
+    /// Records, after the line that says they were triggered, the batches whose branches could not
+    /// start (all of them when the engine refused the plan), so the history never says a trigger
+    /// went through when nothing ran.
+    async fn audit_unstarted(
+        &self,
+        action: AuditAction,
+        batches: &[PlannedBatch],
+        changeset: &str,
+        results: Result<&[BranchResult], &str>,
+    ) {
+        for b in batches {
+            let outcome = match results {
+                Err(e) => format!("not run: {e}"),
+                Ok(results) => {
+                    let failed = launch_failures(results.iter().filter(|r| r.spec.batch_id == b.batch_id));
+                    match failed.first() {
+                        None => continue,
+                        Some(first) => {
+                            format!("{} of {} branch(es) could not start — {first}", failed.len(), b.branches.len())
+                        }
+                    }
+                }
+            };
+            let (record, target) = self.record(action, b, changeset, &outcome);
+            self.audit(record, target).await;
+        }
+    }
+
     fn record(
         &self,
         action: AuditAction,
@@ -182,10 +210,12 @@ impl Executor {
         let results = match self.engine.execute(&plan, &events, &CancellationToken::new()).await {
             Ok(r) => r,
             Err(e) => {
+                self.audit_unstarted(AuditAction::Trigger, &plan.batches, changeset, Err(&e.to_string())).await;
                 notice(&self.tx, format!("nothing was run: {e}"), true);
                 return;
             }
         };
+        self.audit_unstarted(AuditAction::Trigger, &plan.batches, changeset, Ok(&results)).await;
         report_launch_errors(&self.tx, &results);
         // Each tenant's migration goes on by its own migrate-out batch alone.
         for m in migrations {
@@ -229,9 +259,16 @@ impl Executor {
             let (record, target) = self.record(AuditAction::Trigger, b, &request.changeset_yaml, "ok");
             self.audit(record, target).await;
         }
+        let changeset = &request.changeset_yaml;
         match self.engine.execute(&in_plan, events, &CancellationToken::new()).await {
-            Ok(results) => report_launch_errors(&self.tx, &results),
-            Err(e) => notice(&self.tx, format!("migrate-in not run: {e}"), true),
+            Ok(results) => {
+                self.audit_unstarted(AuditAction::Trigger, &in_plan.batches, changeset, Ok(&results)).await;
+                report_launch_errors(&self.tx, &results);
+            }
+            Err(e) => {
+                self.audit_unstarted(AuditAction::Trigger, &in_plan.batches, changeset, Err(&e.to_string())).await;
+                notice(&self.tx, format!("migrate-in not run: {e}"), true);
+            }
         }
     }
 
@@ -282,7 +319,9 @@ impl Executor {
             notice(&self.tx, format!("not retried: {}", skipped.join(", ")), true);
         }
         let events = self.forward();
+        let batches = [retry.clone()];
         let results = self.engine.retry(retry, &events, &CancellationToken::new()).await;
+        self.audit_unstarted(AuditAction::Retry, &batches, &changeset, Ok(&results)).await;
         report_launch_errors(&self.tx, &results);
     }
 }
@@ -298,14 +337,18 @@ fn planned_of(batch: &Batch) -> PlannedBatch {
     }
 }
 
-fn report_launch_errors(tx: &UnboundedSender<DataEvent>, results: &[BranchResult]) {
-    let failed: Vec<String> = results
-        .iter()
+/// What went wrong with each branch that could not start.
+fn launch_failures<'a>(results: impl Iterator<Item = &'a BranchResult>) -> Vec<String> {
+    results
         .filter_map(|r| match &r.outcome {
             Some(Err(e)) => Some(format!("{}: {e}", r.spec.job.job)),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+fn report_launch_errors(tx: &UnboundedSender<DataEvent>, results: &[BranchResult]) {
+    let failed = launch_failures(results.iter());
     if let Some(first) = failed.first() {
         notice(tx, format!("{} branch(es) could not run — {first}", failed.len()), true);
     }

@@ -1,7 +1,8 @@
 //! The console's loop: one task owns the state and the terminal and `select!`s over key presses,
 //! background events, log lines, the clock and termination signals. Every message goes through
 //! `update`; a frame is drawn only when something changed, at most 60 times a second, so a storm of
-//! resizes or log lines costs one frame per 16 ms. Effects that touch the cluster run in spawned
+//! log lines costs one frame per 16 ms, and a storm of resizes one frame, once the size has stayed
+//! still for 50 ms. Effects that touch the cluster run in spawned
 //! tasks and report back as events: the UI never waits on the network.
 
 pub mod effects;
@@ -29,6 +30,10 @@ use crate::tenants::configmaps::ConfigMapSource;
 
 /// The shortest time between two frames (60 per second at most).
 pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+
+/// How long the terminal's size must stay still before a frame is drawn for it: a storm of
+/// resizes (a window edge being dragged) is drawn once, at the size it ends with.
+pub const RESIZE_SETTLE: Duration = Duration::from_millis(50);
 
 /// Most background events applied before a frame may be drawn.
 const DRAIN_LIMIT: usize = 4096;
@@ -170,8 +175,9 @@ pub async fn run(console: Console) -> Result<u8, String> {
     let mut signals = Signals::new();
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME_INTERVAL;
+    let mut size_settles = Instant::now();
     let outcome: Result<u8, String> = loop {
-        let frame_due = last_frame + FRAME_INTERVAL;
+        let frame_due = (last_frame + FRAME_INTERVAL).max(size_settles);
         let mut effects = Vec::new();
         tokio::select! {
             event = keys.next() => match event {
@@ -181,6 +187,7 @@ pub async fn run(console: Console) -> Result<u8, String> {
                 }
                 Some(Ok(TermEvent::Resize(w, h))) => {
                     update(&mut app, Msg::Resize(w, h));
+                    size_settles = Instant::now() + RESIZE_SETTLE;
                     dirty = true;
                 }
                 Some(Ok(_)) => {}
@@ -212,7 +219,7 @@ pub async fn run(console: Console) -> Result<u8, String> {
                 update(&mut app, Msg::Tick(jiff::Timestamp::now()));
                 dirty = true;
             }
-            _ = signals.next() => break Ok(0),
+            signal = signals.next() => break Ok(128 + signal),
             _ = tokio::time::sleep_until(frame_due), if dirty => {
                 if let Err(e) = tui.terminal.draw(|f| super::views::draw(f, &app, &theme)) {
                     break Err(format!("cannot draw: {e}"));
@@ -232,7 +239,9 @@ pub async fn run(console: Console) -> Result<u8, String> {
                     dirty = true;
                 }
                 Effect::Redraw => {
-                    let _ = tui.terminal.clear();
+                    if let Err(e) = tui.redraw_all() {
+                        app.notice(format!("cannot redraw: {e}"), true);
+                    }
                     dirty = true;
                 }
                 Effect::LoadTheme(name) => match Theme::load(&name, console.theme_dir.as_deref()) {
@@ -258,7 +267,8 @@ pub async fn run(console: Console) -> Result<u8, String> {
     outcome
 }
 
-/// SIGTERM and SIGHUP end the console (the terminal is restored on the way out).
+/// SIGTERM and SIGHUP end the console (the terminal is restored on the way out), with the shell's
+/// exit status for a death by that signal (143, 129) so a supervisor can tell it from `q`.
 struct Signals {
     #[cfg(unix)]
     term: Option<tokio::signal::unix::Signal>,
@@ -279,7 +289,8 @@ impl Signals {
         }
     }
 
-    async fn next(&mut self) {
+    /// Waits for a signal and returns its number.
+    async fn next(&mut self) -> u8 {
         #[cfg(unix)]
         {
             let term = async {
@@ -299,11 +310,11 @@ impl Signals {
                 }
             };
             tokio::select! {
-                _ = term => {}
-                _ = hup => {}
+                _ = term => 15,
+                _ = hup => 1,
             }
         }
         #[cfg(not(unix))]
-        std::future::pending::<()>().await
+        std::future::pending::<u8>().await
     }
 }

@@ -41,7 +41,7 @@ fn key_of<K: kube::Resource>(o: &K) -> String {
 async fn watch_collection<K, F>(
     api: Api<K>,
     config: watcher::Config,
-    region: &str,
+    region: &Region,
     tx: &UnboundedSender<DataEvent>,
     mut emit: F,
 ) where
@@ -57,13 +57,13 @@ async fn watch_collection<K, F>(
         if *up != Some(ok) {
             *up = Some(ok);
             let state = if ok { Connection::Connected } else { Connection::Down(message) };
-            return tx.send(DataEvent::Connection { region: region.to_string(), state }).is_ok();
+            return tx.send(DataEvent::Connection { region: region.name.clone(), state }).is_ok();
         }
         true
     };
     while let Some(event) = stream.next().await {
         let alive = match event {
-            Err(e) => connection(false, &mut up, describe_watch_error(&e)),
+            Err(e) => connection(false, &mut up, describe_watch_error(&e, &region.url)),
             Ok(Event::Init) => {
                 relist.clear();
                 true
@@ -95,13 +95,20 @@ async fn watch_collection<K, F>(
     }
 }
 
-fn describe_watch_error(e: &watcher::Error) -> String {
+/// What an operator needs to read about a failed watch: a refusal says so; a connection problem
+/// says what the socket said ("Connection refused", "certificate verify failed"), which kube-rs
+/// keeps at the bottom of the error's source chain, and where it was going.
+fn describe_watch_error(e: &watcher::Error, url: &str) -> String {
     let text = e.to_string();
     if text.contains("403") || text.to_lowercase().contains("forbidden") {
-        format!("access denied: {text}")
-    } else {
-        text
+        return format!("access denied: {text}");
     }
+    let mut deepest: &dyn std::error::Error = e;
+    while let Some(next) = deepest.source() {
+        deepest = next;
+    }
+    let cause = deepest.to_string();
+    if cause == text { text } else { format!("cannot reach {url}: {cause}") }
 }
 
 /// Tenants of a region from its ConfigMaps, sent whole after every change.
@@ -110,7 +117,7 @@ pub async fn tenants(region: Region, source: ConfigMapSource, tx: UnboundedSende
     let config = watcher::Config::default().labels(&source.selector);
     let name = region.name.clone();
     let send = tx.clone();
-    watch_collection(api, config, &name, &tx, |change| {
+    watch_collection(api, config, &region, &tx, |change| {
         let all = match change {
             Change::Listed(all, _) | Change::Applied(all, _) | Change::Deleted(all, _) => all,
         };
@@ -137,7 +144,7 @@ pub async fn jobs(region: Region, scope: Scope, tx: UnboundedSender<DataEvent>) 
         send.send(DataEvent::Jobs { region: name.clone(), jobs: found }).is_ok()
     };
     let api: Api<Job> = Api::all(region.client.clone());
-    watch_collection(api, watcher::Config::default(), &region.name, &tx, |change| match change {
+    watch_collection(api, watcher::Config::default(), &region, &tx, |change| match change {
         Change::Listed(all, _) | Change::Applied(all, _) | Change::Deleted(all, _) => emit(all),
     })
     .await;
@@ -149,7 +156,7 @@ pub async fn branches(region: Region, tx: UnboundedSender<DataEvent>) {
     let config = watcher::Config::default().labels(&all_branches_selector());
     let send = tx.clone();
     let run = |e: RunEvent| send.send(DataEvent::Run(e)).is_ok();
-    watch_collection(api, config, &region.name, &tx, |change| match change {
+    watch_collection(api, config, &region, &tx, |change| match change {
         Change::Listed(all, vanished) => {
             all.values().filter_map(PodSnapshot::from_pod).all(|s| run(RunEvent::Pod(s)))
                 && vanished.iter().filter_map(PodSnapshot::from_pod).all(|s| run(RunEvent::PodGone(s)))
@@ -184,20 +191,27 @@ async fn may(client: &kube::Client, verb: &str) -> Result<Option<String>, String
     })
 }
 
-/// Checks what RBAC allows in a region and reports it.
+/// How long to wait before asking again when a region could not answer what RBAC allows.
+const ACCESS_RETRY: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Checks what RBAC allows in a region and reports it; asks again until the region answers (one
+/// that is down at start is checked once it is back).
 pub async fn access(region: Region, tx: UnboundedSender<DataEvent>) {
-    let create = may(&region.client, "create").await;
-    let delete = may(&region.client, "delete").await;
-    match (create, delete) {
-        (Ok(create), Ok(delete)) => {
-            let name = &region.name;
-            let fix = |r: Option<String>| r.map(|r| r.replace("this region", name));
-            let _ = tx.send(DataEvent::Access {
-                region: region.name.clone(),
-                access: Access { create: fix(create), delete: fix(delete) },
-            });
+    loop {
+        match (may(&region.client, "create").await, may(&region.client, "delete").await) {
+            (Ok(create), Ok(delete)) => {
+                let name = &region.name;
+                let fix = |r: Option<String>| r.map(|r| r.replace("this region", name));
+                let _ = tx.send(DataEvent::Access {
+                    region: region.name.clone(),
+                    access: Access { create: fix(create), delete: fix(delete) },
+                });
+                return;
+            }
+            // Unknown for now: the actions stay enabled, and a 403 from the request itself is
+            // reported as it comes.
+            _ if tx.is_closed() => return,
+            _ => tokio::time::sleep(ACCESS_RETRY).await,
         }
-        // Unknown: the actions stay enabled and a 403 from the request itself is reported.
-        (Err(_), _) | (_, Err(_)) => {}
     }
 }
