@@ -546,3 +546,35 @@ fn pressing_s_twice_in_one_second_saves_two_bundles() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn a_log_line_that_sets_the_terminal_title_keeps_its_colour_and_never_reaches_the_terminal_raw() {
+    // identity/identity-realm's upsert ends with a line that sets the terminal title (OSC 0) and
+    // colours "Apply complete!" green, as many tools' output does.
+    let outside = tempfile::tempdir().expect("a directory for the configuration");
+    let mut c = console_saving_bundles_in(outside.path(), &outside.path().join("bundles"));
+    upsert_globex_with_changeset(&mut c, "reason: hostile line");
+    c.wait("identity to succeed", |s| {
+        s.lines().any(|l| l.contains("identity/identity-realm") && l.contains("✓ succeeded"))
+    });
+    c.keys("\r");
+    c.wait_for("Logs lifecycle.upsert globex-prod");
+    c.keys("/Resources: 2 added\r");
+    let s = c.wait_for("Apply complete! Resources: 2 added, 1 changed, 0 destroyed.");
+    // The title request never reached the terminal: no OSC from the pod in what the console wrote.
+    let raw = c.raw.lock().expect("raw").clone();
+    assert_eq!(count(&raw, b"\x1b]0;"), 0, "an OSC title sequence reached the terminal");
+    assert_eq!(count(&raw, b"terraform: apply complete"), 0, "the title's text was printed");
+    // The colour survived: "Apply complete!" is drawn green, the rest of the line is not.
+    let (row, line) = s
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("Apply complete! Resources: 2 added, 1 changed"))
+        .map(|(i, l)| (i as u16, l.to_string()))
+        .expect("the line on screen");
+    let col = line.find("Apply complete!").map(|b| line[..b].chars().count() as u16).expect("the text's column");
+    let green = colours(&c, row, col).0;
+    assert_eq!(green, vt100::Color::Idx(2), "the pod's green is kept: {line}");
+    let after = line[..line.find(" Resources").expect("the rest")].chars().count() as u16 + 1;
+    assert_ne!(colours(&c, row, after).0, vt100::Color::Idx(2), "the colour is reset where the pod reset it");
+}
