@@ -13,7 +13,7 @@ use tlc::cluster::{ClusterConfig, EmbeddedCluster, estate};
 struct Fixture {
     _clusters: Vec<EmbeddedCluster>,
     kubeconfig: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 async fn fixture(time_scale: f64) -> Fixture {
@@ -29,7 +29,7 @@ async fn fixture(time_scale: f64) -> Fixture {
     let dir = tempfile::tempdir().expect("dir");
     let kubeconfig = dir.path().join("kubeconfig");
     tlc::cluster::kubeconfig::write(&kubeconfig, &entries, "eu-west", "# test").expect("kubeconfig");
-    Fixture { _clusters: clusters, kubeconfig, _dir: dir }
+    Fixture { _clusters: clusters, kubeconfig, dir }
 }
 
 impl Fixture {
@@ -45,7 +45,17 @@ impl Fixture {
             .args(contexts)
             .args(args);
         cmd.env_remove("TLC_CONFIG").env("NO_COLOR", "1").stdin(std::process::Stdio::null()).kill_on_drop(true);
+        cmd.env("TLC_DATA_DIR", self.dir.path().join("data"));
         tokio::time::timeout(DEADLINE, cmd.output()).await.expect("tlc finishes").expect("tlc runs")
+    }
+}
+
+impl Fixture {
+    /// The audit history the commands wrote, one JSON record per line.
+    fn history(&self) -> Vec<serde_json::Value> {
+        let path = self.dir.path().join("data").join("history.jsonl");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        text.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
     }
 }
 
@@ -232,6 +242,14 @@ async fn logs_retry_and_the_bridge_exit_code() {
     let retry = f.tlc(&["retry", &batch, "--yes"]).await;
     assert_eq!(retry.status.code(), Some(3), "{}", stderr(&retry));
     assert!(stdout(&retry).contains("(attempt 2)"), "{}", stdout(&retry));
+    // The headless commands are audited like the console: the trigger and the retry of this batch.
+    let actions: Vec<(String, String)> = f
+        .history()
+        .into_iter()
+        .filter(|r| r["batch_id"] == batch.as_str())
+        .map(|r| (r["action"].as_str().unwrap_or_default().into(), r["outcome"].as_str().unwrap_or_default().into()))
+        .collect();
+    assert_eq!(actions, vec![("trigger".into(), "ok".into()), ("retry".into(), "ok".into())]);
 
     // The bridge exits with the container's exit code.
     let bridge = f.tlc(&bridge_args("globex-prod", "01000000-0000-7000-8000-0000000000aa")).await;

@@ -3,6 +3,7 @@
 //! it, and as a line in a local JSONL history in the user's data dir, which the console's
 //! `:history` shows. A failure to record is reported to the operator, never silently dropped.
 
+pub mod auditor;
 pub mod event;
 pub mod history;
 

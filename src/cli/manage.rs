@@ -9,8 +9,11 @@ use super::confirm::{Ask, confirm};
 use super::live::{LiveOptions, follow_batches};
 use super::output::colour;
 use super::printer::summary;
+use super::run::warn_all;
 use super::runs::batches;
 use super::session::{GlobalArgs, Session};
+use crate::audit::AuditAction;
+use crate::audit::auditor::Auditor;
 use crate::contract::labels::batch_selector;
 use crate::lifecycle::engine::DirectEngine;
 use crate::lifecycle::engine::direct::describe;
@@ -59,7 +62,15 @@ pub async fn cancel(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
     ));
     confirm(&format!("cancel batch {}", batch.id), &ask, args.yes, session.config.run.read_only)?;
     let engine = DirectEngine { regions: session.regions.clone(), concurrency: session.config.run.concurrency };
-    let deleted = engine.cancel(&batch.region, &batch.id).await?;
+    let result = engine.cancel(&batch.region, &batch.id).await;
+    let outcome = match &result {
+        Ok(_) => "ok".to_string(),
+        Err(e) => e.to_string(),
+    };
+    let auditor = Auditor::new(session.regions.clone());
+    let (record, target) = auditor.record_batch(AuditAction::Cancel, &batch, &outcome);
+    warn_all(auditor.write(&record, target.as_ref()).await);
+    let deleted = result?;
     println!("cancelled {} branch pods of batch {}: {}", deleted.len(), batch.id, deleted.join(", "));
     Ok(0)
 }
@@ -90,6 +101,11 @@ pub async fn retry(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
         batch.operation
     ));
     confirm(&format!("retry batch {}", batch.id), &ask, args.yes, session.config.run.read_only)?;
+    let auditor = Auditor::new(session.regions.clone());
+    let changeset = retry.branches.first().map(|b| b.changeset_yaml.clone()).unwrap_or_default();
+    let (record, target) = auditor.record(AuditAction::Retry, &retry, &changeset, "ok");
+    warn_all(auditor.write(&record, target.as_ref()).await);
+    let retried = [retry.clone()];
     let (tx, rx) = mpsc::unbounded_channel();
     let stop = tokio_util::sync::CancellationToken::new();
     let run = {
@@ -116,7 +132,9 @@ pub async fn retry(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
         stop.cancel();
         return Ok(super::run::DETACHED);
     }
-    let _ = run.await;
+    let results = run.await.map_err(|e| format!("the retry stopped: {e}"));
+    let results = results.as_deref().map_err(String::as_str);
+    warn_all(auditor.record_unstarted(AuditAction::Retry, &retried, &changeset, results).await);
     let after = live.state.batches.get(&batch.id).cloned().unwrap_or(batch);
     println!();
     print!("{}", summary(&after, jiff::Timestamp::now()));

@@ -16,6 +16,8 @@ use super::live::{LiveOptions, follow_batches};
 use super::output::{Format, Table, colour, print_json, safe};
 use super::printer::summary;
 use super::session::{GlobalArgs, Session};
+use crate::audit::AuditAction;
+use crate::audit::auditor::Auditor;
 use crate::contract::{JobRef, Operation, TenantContext};
 use crate::lifecycle::engine::{DirectEngine, Plan, Request, plan};
 use crate::lifecycle::error::{Error, Result};
@@ -186,6 +188,13 @@ pub fn ask_for(plan: &Plan) -> Ask {
     }
 }
 
+/// Prints audit problems as warnings (the action itself went ahead).
+pub(super) fn warn_all(problems: Vec<String>) {
+    for p in problems {
+        eprintln!("tlc: warning: {p}");
+    }
+}
+
 /// Runs `tlc run`.
 pub async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
     let operation = Operation::new(&args.operation).map_err(|e| Error::Input(format!("--operation: {e}")))?;
@@ -240,6 +249,12 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
     }
     confirm(&format!("run {}", plan.operation), &ask_for(&plan), args.yes, session.config.run.read_only)?;
     let engine = DirectEngine { regions: session.regions.clone(), concurrency: session.config.run.concurrency };
+    // Audited before anything runs, as in the console.
+    let auditor = Auditor::new(session.regions.clone());
+    for b in &plan.batches {
+        let (record, target) = auditor.record(AuditAction::Trigger, b, &request.changeset_yaml, "ok");
+        warn_all(auditor.write(&record, target.as_ref()).await);
+    }
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let stop = CancellationToken::new();
     let run = {
@@ -271,7 +286,13 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
         }
         return Ok(DETACHED);
     }
-    let _ = run.await;
+    let results = match run.await {
+        Ok(Ok(results)) => Ok(results),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(format!("the run stopped: {e}")),
+    };
+    let results = results.as_deref().map_err(String::as_str);
+    warn_all(auditor.record_unstarted(AuditAction::Trigger, &plan.batches, &request.changeset_yaml, results).await);
     for e in &live.stream_errors {
         eprintln!("tlc: log stream incomplete: {e}");
     }

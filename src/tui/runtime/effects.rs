@@ -10,8 +10,9 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
 use super::Console;
-use crate::audit::event::{EventTarget, post};
-use crate::audit::{AuditAction, AuditRecord, actor, changeset_digest, history};
+use crate::audit::auditor::{Auditor, launch_failures};
+use crate::audit::event::EventTarget;
+use crate::audit::{AuditAction, AuditRecord, history};
 use crate::contract::LifecycleJob;
 use crate::lifecycle::engine::direct::{BranchResult, DirectEngine, batch_files};
 use crate::lifecycle::engine::plan::{PlannedBatch, Request, plan};
@@ -30,7 +31,7 @@ pub struct Executor {
     tx: UnboundedSender<DataEvent>,
     mount_dir: String,
     bundle_dir: PathBuf,
-    history: Option<PathBuf>,
+    auditor: Auditor,
 }
 
 fn notice(tx: &UnboundedSender<DataEvent>, text: impl Into<String>, error: bool) {
@@ -46,7 +47,7 @@ impl Executor {
             tx,
             mount_dir: console.config.lifecycle.mount_dir.clone(),
             bundle_dir: console.config.ui.bundle_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
-            history: history::history_path(),
+            auditor: Auditor::new(console.regions.clone()),
         }
     }
 
@@ -87,7 +88,7 @@ impl Executor {
             }
             Effect::LoadHistory => {
                 let tx = self.tx.clone();
-                let path = self.history.clone();
+                let path = self.auditor.history().cloned();
                 tokio::task::spawn_blocking(move || {
                     let (records, problems) = match path {
                         Some(p) => history::read(&p),
@@ -115,23 +116,14 @@ impl Executor {
         let _ = self.tx.send(DataEvent::BundleSaved(bundle::write(&self.bundle_dir, &name, &value)));
     }
 
-    /// Records an audit entry: the Event in the cluster and the local line. Failures are told.
+    /// Writes an audit record; what could not be written is told.
     async fn audit(&self, record: AuditRecord, target: Option<EventTarget>) {
-        if let (Some(region), Some(target)) = (self.regions.get(&record.region), target)
-            && let Err(e) = post(&region.client, &record.region, &record, &target).await
-        {
-            notice(&self.tx, format!("audit Event not recorded: {e}"), true);
-        }
-        if let Some(path) = &self.history
-            && let Err(e) = history::append(path, &record)
-        {
-            notice(&self.tx, format!("audit history not written: {e}"), true);
+        for problem in self.auditor.write(&record, target.as_ref()).await {
+            notice(&self.tx, problem, true);
         }
     }
 
-    /// Records, after the line that says they were triggered, the batches whose branches could not
-    /// start (all of them when the engine refused the plan), so the history never says a trigger
-    /// went through when nothing ran.
+    /// Records the batches whose branches could not start; what could not be written is told.
     async fn audit_unstarted(
         &self,
         action: AuditAction,
@@ -139,50 +131,9 @@ impl Executor {
         changeset: &str,
         results: Result<&[BranchResult], &str>,
     ) {
-        for b in batches {
-            let outcome = match results {
-                Err(e) => format!("not run: {e}"),
-                Ok(results) => {
-                    let failed = launch_failures(results.iter().filter(|r| r.spec.batch_id == b.batch_id));
-                    match failed.first() {
-                        None => continue,
-                        Some(first) => {
-                            format!("{} of {} branch(es) could not start — {first}", failed.len(), b.branches.len())
-                        }
-                    }
-                }
-            };
-            let (record, target) = self.record(action, b, changeset, &outcome);
-            self.audit(record, target).await;
+        for problem in self.auditor.record_unstarted(action, batches, changeset, results).await {
+            notice(&self.tx, problem, true);
         }
-    }
-
-    fn record(
-        &self,
-        action: AuditAction,
-        batch: &PlannedBatch,
-        changeset: &str,
-        outcome: &str,
-    ) -> (AuditRecord, Option<EventTarget>) {
-        let context = self.regions.get(&batch.region).map_or(batch.region.as_str(), |r| r.context.as_str());
-        let record = AuditRecord {
-            at: jiff::Timestamp::now(),
-            who: actor(context),
-            action,
-            batch_id: batch.batch_id.clone(),
-            region: batch.region.clone(),
-            tenant_id: batch.tenant.id.clone(),
-            tenant_name: batch.tenant.name.clone(),
-            operation: batch.branches.first().map(|b| b.operation.clone()).unwrap_or_default(),
-            changeset_digest: changeset_digest(changeset),
-            jobs: batch.branches.iter().map(|b| b.job.job.to_string()).collect(),
-            outcome: outcome.to_string(),
-        };
-        let target = batch
-            .branches
-            .first()
-            .map(|b| EventTarget { namespace: b.job.job.namespace.clone(), pod_name: b.pod_name() });
-        (record, target)
     }
 
     /// Forwards engine events into the console's stream.
@@ -203,7 +154,7 @@ impl Executor {
         let Submission { plan, request, migrations } = submission;
         let changeset = &request.changeset_yaml;
         for b in &plan.batches {
-            let (record, target) = self.record(AuditAction::Trigger, b, changeset, "ok");
+            let (record, target) = self.auditor.record(AuditAction::Trigger, b, changeset, "ok");
             self.audit(record, target).await;
         }
         let events = self.forward();
@@ -256,7 +207,7 @@ impl Executor {
         if let Some(b) = in_plan.batches.first() {
             let _ =
                 self.tx.send(DataEvent::MigrationInStarted { id: m.out_batch.clone(), batch_id: b.batch_id.clone() });
-            let (record, target) = self.record(AuditAction::Trigger, b, &request.changeset_yaml, "ok");
+            let (record, target) = self.auditor.record(AuditAction::Trigger, b, &request.changeset_yaml, "ok");
             self.audit(record, target).await;
         }
         let changeset = &request.changeset_yaml;
@@ -273,21 +224,12 @@ impl Executor {
     }
 
     async fn cancel(self, batch: Batch) {
-        let planned = planned_of(&batch);
         let result = self.engine.cancel(&batch.region, &batch.id).await;
         let outcome = match &result {
             Ok(_) => "ok".to_string(),
             Err(e) => e.to_string(),
         };
-        let (mut record, _) = self.record(AuditAction::Cancel, &planned, "", &outcome);
-        record.operation = batch.operation.clone();
-        record.changeset_digest = String::new();
-        record.jobs = batch.branches.values().map(|b| b.job.to_string()).collect();
-        let target = batch.branches.values().find_map(|b| {
-            b.current()
-                .filter(|a| !a.pod_name.is_empty())
-                .map(|a| EventTarget { namespace: b.job.namespace.clone(), pod_name: a.pod_name.clone() })
-        });
+        let (record, target) = self.auditor.record_batch(AuditAction::Cancel, &batch, &outcome);
         self.audit(record, target).await;
         match result {
             Ok(deleted) => {
@@ -312,7 +254,7 @@ impl Executor {
                 files: (b.environment_yaml.clone(), b.changeset_yaml.clone()),
             });
         }
-        let (record, target) = self.record(AuditAction::Retry, &retry, &changeset, "ok");
+        let (record, target) = self.auditor.record(AuditAction::Retry, &retry, &changeset, "ok");
         self.audit(record, target).await;
         let skipped: Vec<String> = retry.skipped.iter().map(|s| format!("{} ({})", s.job, s.reason)).collect();
         if !skipped.is_empty() {
@@ -324,27 +266,6 @@ impl Executor {
         self.audit_unstarted(AuditAction::Retry, &batches, &changeset, Ok(&results)).await;
         report_launch_errors(&self.tx, &results);
     }
-}
-
-/// A batch as a plan-shaped record for the audit (no branches are launched from it).
-fn planned_of(batch: &Batch) -> PlannedBatch {
-    PlannedBatch {
-        batch_id: batch.id.clone(),
-        region: batch.region.clone(),
-        tenant: batch.tenant(String::new()),
-        branches: Vec::new(),
-        skipped: Vec::new(),
-    }
-}
-
-/// What went wrong with each branch that could not start.
-fn launch_failures<'a>(results: impl Iterator<Item = &'a BranchResult>) -> Vec<String> {
-    results
-        .filter_map(|r| match &r.outcome {
-            Some(Err(e)) => Some(format!("{}: {e}", r.spec.job.job)),
-            _ => None,
-        })
-        .collect()
 }
 
 fn report_launch_errors(tx: &UnboundedSender<DataEvent>, results: &[BranchResult]) {
