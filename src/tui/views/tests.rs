@@ -148,3 +148,33 @@ fn hostile_log_text_never_reaches_the_buffer_as_control_characters() {
     assert!(text.contains("title attack"));
     assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
 }
+
+/// The operator guide's screens are the 80×24 snapshots, in this order: a view that changes
+/// without its screen in `docs/operator-guide.md` fails here (regenerate the block from the
+/// snapshot).
+#[test]
+fn the_operator_guide_shows_the_views_as_they_are() {
+    let order = [
+        "tenants",
+        "jobs",
+        "runs",
+        "batch",
+        "logs_merged",
+        "logs_split",
+        "preview",
+        "confirm_migrate_out",
+        "help",
+        "history_read_only",
+    ];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let guide = std::fs::read_to_string(root.join("docs/operator-guide.md")).expect("the operator guide");
+    let blocks: Vec<&str> =
+        guide.split("```text\n").skip(1).map(|b| b.split("```").next().unwrap_or_default()).collect();
+    assert_eq!(blocks.len(), order.len(), "one screen per view in the guide");
+    for (name, block) in order.iter().zip(blocks) {
+        let path = root.join(format!("src/tui/views/snapshots/tlc__tui__views__tests__{name}_80x24.snap"));
+        let snapshot = std::fs::read_to_string(&path).expect("the snapshot");
+        let screen = snapshot.splitn(3, "---\n").nth(2).expect("a snapshot body");
+        assert_eq!(block.trim_end(), screen.trim_end(), "the guide's {name} screen differs from {}", path.display());
+    }
+}
