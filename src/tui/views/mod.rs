@@ -43,7 +43,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     chrome::footer(frame, footer, app, theme);
     match &app.mode {
         Mode::Help(scroll) => help::draw(frame, area, app, theme, *scroll),
-        Mode::Dialog(dialog) => dialogs::draw(frame, area, theme, dialog),
+        // Dialogs leave the status line visible: what they report (a saved changeset, a YAML error)
+        // shows there.
+        Mode::Dialog(dialog) => dialogs::draw(frame, body, theme, dialog),
         _ => {}
     }
 }

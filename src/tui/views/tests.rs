@@ -28,9 +28,13 @@ fn screen(app: &App) -> String {
     if let crate::tui::app::Mode::Dialog(d) = &app.mode
         && let crate::tui::app::trigger::Dialog::Preview(p) = d.as_ref()
     {
+        const FIXED: &str = "01234567-89ab-7cde-8f01-23456789abcd";
         for b in &p.plan.batches {
-            out = out.replace(&b.batch_id, "01234567-89ab-7cde-8f01-23456789abcd");
+            out = out.replace(&b.batch_id, FIXED);
         }
+        // An id cut off by the dialog's edge: its leading digits are a timestamp too.
+        let cut = regex::Regex::new(r"batch ([0-9a-f][0-9a-f-]{3,})").expect("regex");
+        out = cut.replace_all(&out, |c: &regex::Captures| format!("batch {}", &FIXED[..c[1].len()])).into_owned();
     }
     out
 }
