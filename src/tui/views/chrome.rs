@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::app::{App, Mode, View};
 use crate::tui::data::Connection;
@@ -53,6 +53,48 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }
 
+/// The message the status line shows when nothing is being typed: the last notice, else a down
+/// region's error.
+fn status_message(app: &App) -> Option<(String, StyleKey)> {
+    if let Some(s) = &app.status {
+        let key = if s.error { StyleKey::StatusError } else { StyleKey::StatusInfo };
+        return Some((s.text.clone(), key));
+    }
+    app.regions.iter().find_map(|r| match &r.connection {
+        Connection::Down(e) => Some((format!("{}: {e}", r.name), StyleKey::StatusError)),
+        _ => None,
+    })
+}
+
+/// Rows the status line needs at `width`: a long message (a server's refusal, say) wraps onto up
+/// to three rows rather than being cut off.
+pub fn status_height(app: &App, width: u16) -> u16 {
+    if matches!(app.mode, Mode::Command(_) | Mode::Filter(_)) || width == 0 {
+        return 1;
+    }
+    let rows = status_message(app).map_or(1, |(t, _)| wrapped_rows(&t, width as usize));
+    (rows as u16).clamp(1, 3)
+}
+
+/// Rows `text` takes when wrapped at word boundaries to `width` columns (a word longer than a row
+/// is split).
+fn wrapped_rows(text: &str, width: usize) -> usize {
+    let mut rows = 1;
+    let mut used = 0;
+    for word in text.split(' ') {
+        let len = word.chars().count();
+        let needed = if used == 0 { len } else { used + 1 + len };
+        if needed <= width {
+            used = needed;
+        } else {
+            rows += 1;
+            rows += len.saturating_sub(1) / width.max(1);
+            used = len % width.max(1);
+        }
+    }
+    rows
+}
+
 /// The status line: the command or filter being typed, else the last message, else a down region's error.
 pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let (line, cursor) = match &app.mode {
@@ -62,22 +104,12 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Mode::Filter(input) => {
             (Line::styled(format!("/{}", input.text), theme.style(StyleKey::Input)), Some(input.cursor + 1))
         }
-        _ => {
-            let down = app.regions.iter().find_map(|r| match &r.connection {
-                Connection::Down(e) => Some(format!("{}: {e}", r.name)),
-                _ => None,
-            });
-            match (&app.status, down) {
-                (Some(s), _) => {
-                    let key = if s.error { StyleKey::StatusError } else { StyleKey::StatusInfo };
-                    (Line::styled(s.text.clone(), theme.style(key)), None)
-                }
-                (None, Some(d)) => (Line::styled(d, theme.style(StyleKey::StatusError)), None),
-                (None, None) => (Line::default(), None),
-            }
-        }
+        _ => match status_message(app) {
+            Some((text, key)) => (Line::styled(text, theme.style(key)), None),
+            None => (Line::default(), None),
+        },
     };
-    frame.render_widget(Paragraph::new(line), area);
+    frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
     if let Some(c) = cursor {
         frame.set_cursor_position((area.x + (c as u16).min(area.width.saturating_sub(1)), area.y));
     }

@@ -27,9 +27,14 @@ use super::theme::{StyleKey, Theme};
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
     frame.render_widget(Block::default().style(theme.style(StyleKey::Base)), area);
-    let [header, body, status, footer] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)])
-            .areas(area);
+    let status_rows = chrome::status_height(app, area.width);
+    let [header, body, status, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(status_rows),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     chrome::header(frame, header, app, theme);
     match &app.view {
         View::Tenants => tenants::draw(frame, body, app, theme),

@@ -182,3 +182,17 @@ fn the_operator_guide_shows_the_views_as_they_are() {
         assert_eq!(block.trim_end(), screen.trim_end(), "the guide's {name} screen differs from {}", path.display());
     }
 }
+
+#[test]
+fn a_long_error_wraps_onto_more_status_rows_instead_of_being_cut_off() {
+    let mut app = fixtures::app((80, 24));
+    let text = "8 branch(es) could not run — billing/billing-account: eu-west: forbidden: cannot create pods in \
+                namespace billing (pods \"x\" is forbidden: violates PodSecurity \"restricted:latest\")";
+    app.notice(text, true);
+    let s = screen(&app);
+    let rows: Vec<&str> = s.lines().collect();
+    assert_eq!(rows.len(), 24);
+    assert!(rows[20].starts_with("8 branch(es) could not run"), "three rows for it:\n{s}");
+    assert!(rows[22].trim_end().ends_with("\"restricted:latest\")"), "the end of the message is shown:\n{s}");
+    assert!(rows[23].contains("q quit") || rows[23].contains(": cmd"), "the footer stays on the last row:\n{s}");
+}
