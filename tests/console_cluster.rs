@@ -636,7 +636,7 @@ fn batches_started_a_moment_apart_are_told_apart_by_their_shown_ids() {
     upsert(&mut c, "acme-staging");
     c.wait("the second batch", |s| s.contains("upsert for acme-staging"));
     let second = shown_batch(&c);
-    // (This passes by chance when a 65-second boundary falls between the two triggers.)
+    // (With the leading, timestamp digits of the UUIDv7 both batches showed the same id.)
     assert_ne!(first, second, "two batches, one id on screen (header, :runs, :history, messages)");
     quit(&mut c);
 }

@@ -422,7 +422,8 @@ fn upsert_globex_with_changeset(c: &mut Console, changeset: &str) {
     c.keys("\r");
     c.wait_for("y yes  n/Esc no");
     c.keys("y");
-    c.wait_for("lifecycle.upsert for globex-prod");
+    // The batch view's summary line, once the batch's first branch pod is there.
+    c.wait_for("lifecycle.upsert for globex-prod (");
 }
 
 /// The bundles in `dir`, by name.

@@ -628,7 +628,13 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Retry => return trigger::ask_retry(app),
         Action::SaveBundle => match app.current_batch() {
             Some(b) => return vec![Effect::SaveBundle { batch_id: b.id.clone() }],
-            None => app.notice("no batch selected", true),
+            None => match &app.view {
+                View::Batch(id) | View::Logs(id) => {
+                    let text = format!("batch {} has no branch pod yet: nothing to save so far", trigger::short(id));
+                    app.notice(text, true)
+                }
+                _ => app.notice("no batch selected", true),
+            },
         },
         Action::ToggleFollow
         | Action::ToggleWrap
