@@ -44,7 +44,7 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 0, value_name = "LINES_PER_SECOND")]
     pub log_rate: usize,
     /// Generated estate: finished branch pods of past upsert batches per region (10 per batch,
-    /// one batch per tenant round-robin, one in 10 failed), as the direct engine leaves them.
+    /// one batch per tenant round-robin, one in 25 failed), as the direct engine leaves them.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub pods: usize,
 }
