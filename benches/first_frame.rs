@@ -13,8 +13,10 @@
 //!   logs followed; `k` (pause) / `G` (follow) from the write to the title changing. The ingest
 //!   rate actually reached is read from the console's own line count.
 //!
-//! Times are when the vt100 reader thread took the output that satisfied the condition (it
-//! signals every chunk), so they include the pty but not polling.
+//! Times end when the pty reader thread took the output that completed the first whole frame
+//! satisfying the condition (it signals every chunk; see `tests/common/pty.rs`), so they include
+//! the pty but no polling interval. Keystrokes are paced, not queued: each is sent once the
+//! previous one's frame is on screen and `KEY_GAP` has passed.
 
 #[path = "../tests/common/pty.rs"]
 mod pty;
