@@ -136,7 +136,14 @@ fn which(name: &str) -> Option<PathBuf> {
 }
 
 async fn fan_out(kubectl: &Path) {
-    let s = setup(GeneratedEstate { tenants: 1, namespaces: 100, jobs_per_namespace: 10, log_lines: 1 }).await;
+    let s = setup(GeneratedEstate {
+        tenants: 1,
+        namespaces: 100,
+        jobs_per_namespace: 10,
+        log_lines: 1,
+        ..Default::default()
+    })
+    .await;
     let tlc = PathBuf::from(env!("CARGO_BIN_EXE_tlc"));
     // tlc: plan, confirm (--yes), fan out 1,000 branches, follow them to the end.
     let from = s.cluster.store().revision();
@@ -244,7 +251,14 @@ fn step(line: &str) -> Option<u64> {
 async fn logs(kubectl: &Path) {
     const BRANCHES: usize = 200;
     const LINES: usize = 5000;
-    let s = setup(GeneratedEstate { tenants: 1, namespaces: 1, jobs_per_namespace: BRANCHES, log_lines: LINES }).await;
+    let s = setup(GeneratedEstate {
+        tenants: 1,
+        namespaces: 1,
+        jobs_per_namespace: BRANCHES,
+        log_lines: LINES,
+        ..Default::default()
+    })
+    .await;
     let (p, regions) = plan_estate(&s, "direct").await;
     let batch = p.batches[0].batch_id.clone();
     let engine = DirectEngine { regions, concurrency: 1000 };

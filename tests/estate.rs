@@ -124,3 +124,45 @@ async fn every_job_runs_for_every_tenant_and_exactly_one_combination_fails() {
     );
     assert!(outcomes.len() > 100, "{} runs", outcomes.len());
 }
+
+/// Seeded branch pods are finished in the change that creates them: the kubelet never runs them.
+/// A pod created after them and run to the end proves the kubelet has seen them all (it handles
+/// the store's changes in order); they are then exactly as seeded.
+#[tokio::test]
+async fn seeded_branch_pods_stay_finished_and_are_found_by_their_labels() {
+    let c = cluster().await;
+    let client = c.client().await.expect("client");
+    let generated = estate::GeneratedEstate {
+        tenants: 5,
+        namespaces: 3,
+        jobs_per_namespace: 4,
+        log_lines: 3,
+        branch_pods: 30,
+        ..Default::default()
+    };
+    generated.seed(c.store(), "test").expect("estate seeds");
+    let all: Api<Pod> = Api::all(client.clone());
+    let selector = ListParams::default().labels("tlc.dev/batch-id,app.kubernetes.io/managed-by=tlc");
+    let seeded = all.list(&selector).await.expect("branch pods").items;
+    assert_eq!(seeded.len(), 30);
+    // Created after them: a generated Job's script, paced by sleeps (instant at time scale 0).
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "team-0000");
+    let paced = estate::GeneratedEstate { log_lines: 25, log_rate: 200, ..generated.clone() }.script();
+    let done = common::run_pod(&pods, &common::script_pod("after-the-seed", &paced)).await;
+    assert_eq!(common::exit_code(&done), 0);
+    let log = pods.logs("after-the-seed", &LogParams::default()).await.expect("log");
+    assert_eq!(log.lines().count(), 25, "{log}");
+    let now = all.list(&selector).await.expect("branch pods").items;
+    let state = |p: &Pod| {
+        (
+            p.metadata.name.clone(),
+            p.metadata.resource_version.clone(),
+            p.status.as_ref().and_then(|s| s.phase.clone()),
+            p.spec.as_ref().and_then(|s| s.node_name.clone()),
+        )
+    };
+    assert_eq!(now.iter().map(state).collect::<Vec<_>>(), seeded.iter().map(state).collect::<Vec<_>>());
+    let failed = now.iter().filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Failed")).count();
+    assert_eq!(failed, 1, "one in 25 failed");
+    assert!(now.iter().all(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some("test-node-1")));
+}

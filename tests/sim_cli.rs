@@ -41,6 +41,12 @@ fn sim_rejects_bad_options_with_a_clear_message() {
         String::from_utf8_lossy(&out.stderr).trim(),
         "tlc: region names must be unique and DNS labels: [\"eu-west\", \"eu-west\"]"
     );
+    let out = tlc().args(["sim", "--pods", "5"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "tlc: --pods applies to the generated estate only (add --estate generated)"
+    );
 }
 
 #[cfg(unix)]

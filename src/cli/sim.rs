@@ -39,6 +39,14 @@ pub struct SimArgs {
     /// Generated estate: log lines each Job prints.
     #[arg(long, default_value_t = 100, value_name = "LINES")]
     pub log_lines: usize,
+    /// Generated estate: log lines per second each Job prints (simulated time, so --speed
+    /// multiplies it); 0 prints as fast as the kubelet interprets the script.
+    #[arg(long, default_value_t = 0, value_name = "LINES_PER_SECOND")]
+    pub log_rate: usize,
+    /// Generated estate: finished branch pods of past upsert batches per region (10 per batch,
+    /// one batch per tenant round-robin, one in 25 failed), as the direct engine leaves them.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub pods: usize,
 }
 
 /// Seed data for `tlc sim`.
@@ -48,7 +56,7 @@ pub enum EstateKind {
     Demo,
     /// Nothing but the system namespaces.
     Empty,
-    /// A generated estate sized by --tenants, --namespaces, --jobs, --log-lines.
+    /// A generated estate sized by --tenants, --namespaces, --jobs, --log-lines, --log-rate, --pods.
     Generated,
 }
 
@@ -75,6 +83,12 @@ pub async fn run(args: SimArgs) -> Result<(), String> {
             c
         })
         .collect();
+    let generated_only = [("--pods", args.pods != 0), ("--log-rate", args.log_rate != 0)];
+    if args.estate != EstateKind::Generated
+        && let Some((flag, _)) = generated_only.iter().find(|(_, set)| *set)
+    {
+        return Err(format!("{flag} applies to the generated estate only (add --estate generated)"));
+    }
     let sim = Sim::start(configs).await.map_err(|e| e.to_string())?;
     let mut seeded = Vec::new();
     for c in sim.clusters() {
@@ -86,6 +100,8 @@ pub async fn run(args: SimArgs) -> Result<(), String> {
                 namespaces: args.namespaces,
                 jobs_per_namespace: args.jobs,
                 log_lines: args.log_lines,
+                log_rate: args.log_rate,
+                branch_pods: args.pods,
             }
             .seed(c.store(), c.name())?,
         };

@@ -1,11 +1,14 @@
 //! The real `tlc` binary in a pseudo-terminal, read back through a terminal emulator (vt100), as
-//! an operator would see it. Every wait polls the screen until a condition holds or a deadline
-//! passes. Shared by the end-to-end tests and the console's first-frame benchmark.
+//! an operator would see it. Every wait re-reads the screen each time the console writes (the
+//! reader thread signals a condition variable) until a condition holds on a whole frame — the
+//! output ends where ratatui ends a frame (hiding the cursor, or showing and placing it), or has
+//! paused — or a deadline passes, and can say when the output that satisfied it arrived: precise
+//! enough to time frames. Shared by the end-to-end tests and the console's first-frame benchmark.
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
@@ -17,10 +20,43 @@ pub const ROWS: u16 = 40;
 /// Default terminal width.
 pub const COLS: u16 = 140;
 
+/// How long output must pause for a screen to count as a whole frame when it does not end like one.
+const SETTLE: Duration = Duration::from_millis(10);
+
+/// What the reader thread has taken from the console so far.
+#[derive(Clone, Copy, Debug)]
+pub struct Output {
+    /// Chunks of output read (and fed to the screen) so far.
+    pub chunks: u64,
+    /// When the last one was fed to the screen.
+    pub at: Instant,
+    /// Whether the output so far ends where a frame ends.
+    pub frame_end: bool,
+}
+
+/// Whether `tail` (the last bytes written) ends a ratatui frame: each frame ends by hiding the
+/// cursor (`ESC[?25l`) or by showing it and moving it (`ESC[?25h ESC[row;colH`).
+fn ends_frame(tail: &[u8]) -> bool {
+    if tail.ends_with(b"\x1b[?25l") {
+        return true;
+    }
+    let shown = b"\x1b[?25h\x1b[";
+    tail.windows(shown.len()).rposition(|w| w == shown).is_some_and(|at| {
+        let rest = &tail[at + shown.len()..];
+        rest.split_last().is_some_and(|(last, position)| {
+            *last == b'H' && !position.is_empty() && position.iter().all(|b| b.is_ascii_digit() || *b == b';')
+        })
+    })
+}
+
 /// A running console in a pseudo-terminal.
 pub struct Console {
     /// The emulated screen.
     pub screen: Arc<Mutex<vt100::Parser>>,
+    /// Output so far, signalled after every chunk the screen took (lock after `screen`, if both).
+    pub output: Arc<(Mutex<Output>, Condvar)>,
+    /// When the `tlc` process was spawned.
+    pub spawned: Instant,
     /// Every byte the console wrote.
     pub raw: Arc<Mutex<Vec<u8>>>,
     /// Keystrokes go here.
@@ -83,7 +119,8 @@ impl Console {
         for (k, v) in envs {
             cmd.env(k, v);
         }
-        let child = pair.slave.spawn_command(cmd).expect("spawn tlc demo");
+        let spawned = Instant::now();
+        let child = pair.slave.spawn_command(cmd).expect("spawn tlc");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("reader");
         let writer: Arc<Mutex<Box<dyn Write + Send>>> =
@@ -96,14 +133,17 @@ impl Console {
             0,
         )));
         let raw = Arc::new(Mutex::new(Vec::new()));
+        let output = Arc::new((Mutex::new(Output { chunks: 0, at: spawned, frame_end: false }), Condvar::new()));
         {
             let screen = screen.clone();
             let raw = raw.clone();
             let writer = writer.clone();
             let answers = answers_cursor_queries.clone();
             let closed = output_closed.clone();
+            let output = output.clone();
             std::thread::spawn(move || {
                 let mut buf = [0u8; 65536];
+                let mut tail: Vec<u8> = Vec::new();
                 loop {
                     match reader.read(&mut buf) {
                         Ok(0) | Err(_) => {
@@ -129,8 +169,17 @@ impl Console {
                                 let _ = input.flush();
                                 rest = after;
                             }
-                            screen.lock().expect("screen").process(rest);
                             raw.lock().expect("raw").extend_from_slice(rest);
+                            tail.extend_from_slice(&buf[..n]);
+                            tail.drain(..tail.len().saturating_sub(32));
+                            let mut parser = screen.lock().expect("screen");
+                            parser.process(rest);
+                            let (state, signal) = &*output;
+                            let mut out = state.lock().expect("output");
+                            out.chunks += 1;
+                            out.at = Instant::now();
+                            out.frame_end = ends_frame(&tail);
+                            signal.notify_all();
                         }
                     }
                 }
@@ -139,6 +188,8 @@ impl Console {
         // The master lives as long as the console (dropping it hangs up the child).
         Console {
             screen,
+            output,
+            spawned,
             raw,
             writer: Box::new(SharedWriter(writer)),
             child,
@@ -177,16 +228,42 @@ impl Console {
         self.screen.lock().expect("screen").screen().contents()
     }
 
+    /// The screen's text and when the last output it shows arrived.
+    fn snapshot(&self) -> (String, Output) {
+        let parser = self.screen.lock().expect("screen");
+        let out = *self.output.0.lock().expect("output");
+        (parser.screen().contents(), out)
+    }
+
     /// Waits until the screen satisfies `check`, failing with the screen at the deadline.
     pub fn wait(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        self.wait_timed(what, check).0
+    }
+
+    /// Waits until a whole frame on screen satisfies `check` (re-checked as soon as the console
+    /// writes), failing with the screen at the deadline. Returns the screen and when the output
+    /// that completed that frame was read from the terminal.
+    pub fn wait_timed(&self, what: &str, check: impl Fn(&str) -> bool) -> (String, Instant) {
         let start = Instant::now();
         loop {
-            let text = self.contents();
-            if check(&text) {
-                return text;
+            let (text, seen) = self.snapshot();
+            let holds = check(&text);
+            if holds && seen.frame_end {
+                return (text, seen.at);
             }
-            assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}; screen:\n{text}");
-            std::thread::sleep(Duration::from_millis(50));
+            let waited = start.elapsed();
+            assert!(waited < DEADLINE, "timed out waiting for {what}; screen:\n{text}");
+            // Until the next chunk of output: briefly when the screen may hold a frame still being
+            // written (if none comes, the frame is whole), else a while, to re-check the deadline.
+            let pause = if holds { SETTLE } else { Duration::from_millis(100) };
+            let (state, signal) = &*self.output;
+            let guard = state.lock().expect("output");
+            let (_output, timeout) = signal
+                .wait_timeout_while(guard, (DEADLINE - waited).min(pause), |o| o.chunks == seen.chunks)
+                .expect("output");
+            if holds && timeout.timed_out() {
+                return (text, seen.at);
+            }
         }
     }
 

@@ -296,8 +296,26 @@ impl Store {
     }
 
     /// Creates an object (already decoded): assigns system metadata, defaults and validates it.
-    pub fn create(&self, resource: Resource, mut object: Value) -> ApiResult<Arc<Value>> {
+    pub fn create(&self, resource: Resource, object: Value) -> ApiResult<Arc<Value>> {
+        self.create_object(resource, object, false)
+    }
+
+    /// Creates an object as it was left elsewhere (seeding an estate): like [`Store::create`], but
+    /// the `status` and `metadata.creationTimestamp` it carries are kept, in the one change that
+    /// creates it — so a finished pod is never seen pending (the kubelet leaves it alone) and keeps
+    /// its age.
+    pub fn restore(&self, resource: Resource, object: Value) -> ApiResult<Arc<Value>> {
+        self.create_object(resource, object, true)
+    }
+
+    fn create_object(&self, resource: Resource, mut object: Value, restore: bool) -> ApiResult<Arc<Value>> {
         let info = resource.info();
+        let kept_status = if restore { object.get("status").cloned() } else { None };
+        let kept_created = if restore {
+            meta_str(&object, "creationTimestamp").filter(|t| t.parse::<jiff::Timestamp>().is_ok()).map(str::to_string)
+        } else {
+            None
+        };
         if !object.is_object() || !object.get("metadata").is_none_or(Value::is_object) {
             return Err(ApiError::bad_request(format!(
                 "a {} must be a JSON object with an object `metadata`",
@@ -359,7 +377,7 @@ impl Store {
                 meta.remove(system);
             }
             meta.insert("uid".into(), json!(uid));
-            meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
+            meta.insert("creationTimestamp".into(), json!(kept_created.unwrap_or_else(now_rfc3339)));
             if matches!(resource, Resource::Jobs | Resource::Pods | Resource::Workflows | Resource::WorkflowTemplates) {
                 meta.insert("generation".into(), json!(1));
             }
@@ -371,6 +389,9 @@ impl Store {
             object["kind"] = json!(info.kind);
         }
         admission::default_on_create(info, &mut object);
+        if let Some(status) = kept_status {
+            object["status"] = status;
+        }
         if resource == Resource::Jobs {
             admission::default_job_selector(&mut object, &uid);
         }

@@ -37,6 +37,27 @@ fn create_assigns_system_metadata_and_defaults() {
 }
 
 #[test]
+fn create_replaces_status_and_creation_time_restore_keeps_them() {
+    let s = store();
+    let mut finished = pod("done");
+    finished["metadata"]["creationTimestamp"] = json!("2025-03-01T10:00:00Z");
+    finished["status"] = json!({"phase": "Succeeded", "startTime": "2025-03-01T10:00:01Z"});
+    let created = s.create(Resource::Pods, finished.clone()).expect("create");
+    assert_eq!(created["status"]["phase"], "Pending", "create starts every pod pending");
+    assert_ne!(created["metadata"]["creationTimestamp"], "2025-03-01T10:00:00Z");
+    finished["metadata"]["name"] = json!("restored");
+    let rev = s.revision();
+    let restored = s.restore(Resource::Pods, finished).expect("restore");
+    assert_eq!(s.revision(), rev + 1, "one change");
+    assert_eq!(restored["status"], json!({"phase": "Succeeded", "startTime": "2025-03-01T10:00:01Z"}));
+    assert_eq!(restored["metadata"]["creationTimestamp"], "2025-03-01T10:00:00Z");
+    assert!(restored["metadata"]["uid"].as_str().is_some_and(|u| u.len() == 36));
+    assert_eq!(restored["spec"]["containers"][0]["imagePullPolicy"], "IfNotPresent", "still defaulted");
+    let changes = s.changes_since(rev, 10).expect("history");
+    assert_eq!(changes[0].object["status"]["phase"], "Succeeded", "the change that creates it is already finished");
+}
+
+#[test]
 fn generate_name_and_conflicts() {
     let s = store();
     let mut g = pod("");
