@@ -370,7 +370,14 @@ fn streaming() {
     quit(&mut c);
 }
 
+/// `cargo bench --bench first_frame [-- first|streaming]`: both parts, or the one named.
 fn main() {
-    first_frame();
-    streaming();
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let wanted = |part: &str| only.is_empty() || only.iter().any(|o| o == part);
+    if wanted("first") {
+        first_frame();
+    }
+    if wanted("streaming") {
+        streaming();
+    }
 }

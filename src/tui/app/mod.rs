@@ -268,13 +268,8 @@ impl App {
             .flatten()
             .filter(|t| self.in_scope(&t.region))
             .filter(|t| {
-                self.tenants_cursor.accepts(&format!(
-                    "{} {} {} {}",
-                    t.name,
-                    t.id,
-                    t.region,
-                    t.plan.as_deref().unwrap_or("")
-                ))
+                self.tenants_cursor
+                    .accepts(|| format!("{} {} {} {}", t.name, t.id, t.region, t.plan.as_deref().unwrap_or("")))
             })
             .collect()
     }
@@ -286,7 +281,7 @@ impl App {
             .filter(|(r, _)| self.in_scope(r))
             .flat_map(|(r, jobs)| jobs.iter().map(move |j| (r.as_str(), j)))
             .filter(|(r, j)| {
-                self.jobs_cursor.accepts(&format!("{} {} {} {}", j.job, r, j.annotation, j.images.join(" ")))
+                self.jobs_cursor.accepts(|| format!("{} {} {} {}", j.job, r, j.annotation, j.images.join(" ")))
             })
             .collect()
     }
@@ -300,14 +295,14 @@ impl App {
             .filter(|b| self.in_scope(&b.region))
             .filter(|b| {
                 self.runs_cursor
-                    .accepts(&format!("{} {} {} {} {}", b.id, b.tenant_name, b.tenant_id, b.operation, b.region))
+                    .accepts(|| format!("{} {} {} {} {}", b.id, b.tenant_name, b.tenant_id, b.operation, b.region))
             })
             .collect()
     }
 
     /// Branches of a batch shown in its table (filtered), in order.
     pub fn visible_branches<'a>(&'a self, batch: &'a Batch) -> Vec<&'a crate::lifecycle::run::Branch> {
-        batch.branches.values().filter(|b| self.branches_cursor.accepts(&b.job.to_string())).collect()
+        batch.branches.values().filter(|b| self.branches_cursor.accepts(|| b.job.to_string())).collect()
     }
 
     /// The tenant under the cursor.

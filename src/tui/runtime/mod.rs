@@ -62,11 +62,16 @@ pub fn start_sources(console: &Console, tx: &mpsc::UnboundedSender<DataEvent>) {
     };
     let cm_source = ConfigMapSource::from_config(&console.config);
     for region in console.regions.iter() {
-        if let Some(source) = &cm_source {
-            tokio::spawn(sources::tenants(region.clone(), source.clone(), tx.clone()));
-        }
-        tokio::spawn(sources::jobs(region.clone(), scope.clone(), tx.clone()));
-        tokio::spawn(sources::branches(region.clone(), tx.clone()));
+        let first_screen = match &cm_source {
+            Some(source) => {
+                let (listed, first_screen) = sources::FirstScreen::new();
+                tokio::spawn(sources::tenants(region.clone(), source.clone(), tx.clone(), listed));
+                first_screen
+            }
+            None => sources::FirstScreen::ready(),
+        };
+        tokio::spawn(sources::jobs(region.clone(), scope.clone(), tx.clone(), first_screen.clone()));
+        tokio::spawn(sources::branches(region.clone(), tx.clone(), first_screen));
         tokio::spawn(sources::access(region.clone(), tx.clone()));
     }
     if let TenantSource::Directory { path } = &console.config.tenants.source {

@@ -112,7 +112,42 @@ fn describe_watch_error(e: &watcher::Error, url: &str) -> String {
 }
 
 /// Tenants of a region from its ConfigMaps, sent whole after every change.
-pub async fn tenants(region: Region, source: ConfigMapSource, tx: UnboundedSender<DataEvent>) {
+/// Starts the collections behind the first screen before the rest: the tenants source says when a
+/// region's tenants are listed, and the Jobs and branch-pod watches of that region wait for it (at
+/// most [`FIRST_SCREEN_HEAD_START`]), so the tenant list does not share the first half second with
+/// thousands of pods being listed and decoded.
+#[derive(Clone)]
+pub struct FirstScreen(tokio::sync::watch::Receiver<bool>);
+
+/// How long the other watches of a region wait for its tenants to be listed.
+pub const FIRST_SCREEN_HEAD_START: std::time::Duration = std::time::Duration::from_millis(1500);
+
+impl FirstScreen {
+    /// A pair: the sender the tenants source sets once listed, and what the others wait on.
+    pub fn new() -> (tokio::sync::watch::Sender<bool>, FirstScreen) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, FirstScreen(rx))
+    }
+
+    /// Nothing to wait for (tenants from a directory).
+    pub fn ready() -> FirstScreen {
+        FirstScreen(tokio::sync::watch::channel(true).1)
+    }
+
+    /// Waits until the tenants are listed, the source is gone, or the head start is over.
+    async fn wait(mut self) {
+        let _ = tokio::time::timeout(FIRST_SCREEN_HEAD_START, self.0.wait_for(|listed| *listed)).await;
+    }
+}
+
+/// Tenants of a region from its ConfigMaps, sent whole after every change; `listed` is set once
+/// the first list is sent.
+pub async fn tenants(
+    region: Region,
+    source: ConfigMapSource,
+    tx: UnboundedSender<DataEvent>,
+    listed: tokio::sync::watch::Sender<bool>,
+) {
     let api: Api<ConfigMap> = Api::namespaced(region.client.clone(), &source.namespace);
     let config = watcher::Config::default().labels(&source.selector);
     let name = region.name.clone();
@@ -123,13 +158,16 @@ pub async fn tenants(region: Region, source: ConfigMapSource, tx: UnboundedSende
         };
         let mut list: Vec<_> = all.values().map(|cm| tenant_from_configmap(cm, &source, &name)).collect();
         crate::tenants::sort(&mut list);
-        send.send(DataEvent::Tenants { region: name.clone(), tenants: list }).is_ok()
+        let sent = send.send(DataEvent::Tenants { region: name.clone(), tenants: list }).is_ok();
+        listed.send_replace(true);
+        sent
     })
     .await;
 }
 
 /// Lifecycle Jobs of a region, sent whole after every change.
-pub async fn jobs(region: Region, scope: Scope, tx: UnboundedSender<DataEvent>) {
+pub async fn jobs(region: Region, scope: Scope, tx: UnboundedSender<DataEvent>, after: FirstScreen) {
+    after.wait().await;
     let name = region.name.clone();
     let send = tx.clone();
     let emit = |all: &BTreeMap<String, Job>| {
@@ -151,7 +189,8 @@ pub async fn jobs(region: Region, scope: Scope, tx: UnboundedSender<DataEvent>) 
 }
 
 /// Branch pods of a region as run-model events (the runs view, re-attached from labels).
-pub async fn branches(region: Region, tx: UnboundedSender<DataEvent>) {
+pub async fn branches(region: Region, tx: UnboundedSender<DataEvent>, after: FirstScreen) {
+    after.wait().await;
     let api: Api<Pod> = Api::all(region.client.clone());
     let config = watcher::Config::default().labels(&all_branches_selector());
     let send = tx.clone();
@@ -213,5 +252,29 @@ pub async fn access(region: Region, tx: UnboundedSender<DataEvent>) {
             _ if tx.is_closed() => return,
             _ => tokio::time::sleep(ACCESS_RETRY).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_other_watches_go_once_the_tenants_are_listed_or_their_source_is_gone() {
+        let (listed, first_screen) = FirstScreen::new();
+        let waiting = tokio::spawn(first_screen.clone().wait());
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "nothing listed yet: still waiting");
+        listed.send_replace(true);
+        tokio::time::timeout(FIRST_SCREEN_HEAD_START * 4, waiting).await.expect("released").expect("task");
+
+        let (gone, first_screen) = FirstScreen::new();
+        drop(gone);
+        tokio::time::timeout(FIRST_SCREEN_HEAD_START * 4, first_screen.wait())
+            .await
+            .expect("a dead source holds no one");
+        tokio::time::timeout(FIRST_SCREEN_HEAD_START * 4, FirstScreen::ready().wait())
+            .await
+            .expect("nothing to wait for");
     }
 }
