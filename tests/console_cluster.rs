@@ -16,7 +16,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -64,16 +64,7 @@ impl SimProcess {
             .spawn()
             .expect("tlc sim starts");
         let mut stdout = BufReader::new(child.stdout.take().expect("sim stdout"));
-        let mut banner = String::new();
-        let start = Instant::now();
-        while !banner.contains("Serving until interrupted") {
-            assert!(start.elapsed() < DEADLINE, "no banner from tlc sim: {banner}");
-            let mut line = String::new();
-            if stdout.read_line(&mut line).expect("read the sim banner") == 0 {
-                panic!("tlc sim exited early: {banner}");
-            }
-            banner.push_str(&line);
-        }
+        let banner = common::read_sim_banner(&mut stdout);
         let tlc_config = dir.path().join("tlc.toml");
         assert!(banner.contains(&format!("export TLC_CONFIG={}", tlc_config.display())), "{banner}");
         SimProcess { child, _stdout: stdout, dir, kubeconfig, tlc_config }

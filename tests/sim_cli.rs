@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -62,16 +62,7 @@ fn sim_serves_the_demo_estate_until_sigterm() {
         .spawn()
         .expect("starts");
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut banner = String::new();
-    let start = Instant::now();
-    while !banner.contains("Serving until interrupted") {
-        assert!(start.elapsed() < DEADLINE, "no banner: {banner}");
-        let mut line = String::new();
-        if stdout.read_line(&mut line).expect("reads") == 0 {
-            panic!("tlc sim exited early: {banner}");
-        }
-        banner.push_str(&line);
-    }
+    let banner = common::read_sim_banner(&mut stdout);
     assert!(banner.contains("eu-west") && banner.contains("us-east"), "{banner}");
     assert!(banner.contains(&format!("export KUBECONFIG={}", path.display())), "{banner}");
     let config = std::fs::read_to_string(&path).expect("kubeconfig written");
