@@ -579,3 +579,30 @@ fn a_log_line_that_sets_the_terminal_title_keeps_its_colour_and_never_reaches_th
     let after = line[..line.find(" Resources").expect("the rest")].chars().count() as u16 + 1;
     assert_ne!(colours(&c, row, after).0, vt100::Color::Idx(2), "the colour is reset where the pod reset it");
 }
+
+#[test]
+fn a_panic_hands_the_terminal_back_before_the_message_is_printed() {
+    // `examples/terminal_panic.rs`: the console's terminal handling, then a panic. `cargo test`
+    // builds examples next to the test binaries' directory.
+    let exe = std::env::current_exe().expect("the test binary");
+    let example =
+        exe.parent().and_then(|deps| deps.parent()).expect("the target directory").join("examples/terminal_panic");
+    if !example.exists() {
+        // A whole `cargo test` builds the examples; `cargo test --test console_terminal` does not.
+        assert!(std::env::var("CI").is_err(), "{} is not built (run the whole cargo test)", example.display());
+        eprintln!("skipped: {} is not built; `cargo test` (all targets) builds it", example.display());
+        return;
+    }
+    let mut c = Console::start_program(example.to_str().expect("a UTF-8 path"), &[], &[], (ROWS, COLS));
+    let status = c.wait_exit();
+    assert!(!status.success(), "it panicked: {status:?}");
+    assert!(c.restored(), "the terminal was not restored after a panic");
+    let raw = String::from_utf8_lossy(&c.raw.lock().expect("raw")).into_owned();
+    // The hook leaves the alternate screen before the message (and unwinding's Drop again, after).
+    let left = raw.find("\u{1b}[?1049l").expect("the alternate screen was left");
+    let message = raw.find("a bug in the console").expect("the panic message");
+    assert!(left < message, "the panic message was printed before the terminal was handed back");
+    let parser = c.screen.lock().expect("screen");
+    assert!(!parser.screen().alternate_screen(), "still on the alternate screen");
+    assert!(parser.screen().contents().contains("a bug in the console"), "the message is readable on the screen");
+}
