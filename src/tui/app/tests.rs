@@ -190,8 +190,8 @@ fn migrate_previews_both_halves_and_records_the_migration() {
         update(&mut other, Msg::Data(DataEvent::Run(crate::lifecycle::run::RunEvent::Planned(branch.identity()))));
     }
     let role = |id: &str| trigger::migration_role(&other, &other.runs.batches[id]).map(|r| r.text);
-    assert_eq!(role(&out).as_deref(), Some("migrate eu-west→us-east: out"));
-    let after = format!("migrate eu-west→us-east: in (after {})", trigger::short(&out));
+    assert_eq!(role(&out).as_deref(), Some("migrate-out ▸ us-east"));
+    let after = format!("migrate-in ◂ eu-west (after {})", trigger::short(&out));
     assert_eq!(role(&in_id), Some(after));
     update(&mut app, Msg::Data(DataEvent::MigrationOutDone { id: out.clone(), all_succeeded: false }));
     assert!(matches!(app.migrations[0].state, trigger::MigrationState::Stopped(_)));

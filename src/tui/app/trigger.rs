@@ -49,7 +49,7 @@ pub struct Migration {
 }
 
 /// What a batch is in a migration: its half (`out` / `in`) and a line about the whole
-/// (`migrate eu-west→us-east: out, then in`).
+/// (`migrate-out ▸ us-east: then in`, `migrate-in ◂ eu-west`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MigrationRole {
     /// `out` or `in`.
@@ -61,18 +61,18 @@ pub struct MigrationRole {
 /// The batch's role in a migration: from the migration started in this console (with its progress),
 /// else from the batch's annotations (a migration started by another console).
 pub fn migration_role(app: &App, batch: &Batch) -> Option<MigrationRole> {
+    // The half and the other region come first: a narrow OPERATION column still says what it is.
     let local = app.migrations.iter().find_map(|m| {
-        let route = format!("migrate {}→{}", m.source, m.target);
         if m.out_batch == batch.id {
             let next = match &m.state {
-                MigrationState::OutRunning => "out, then in".to_string(),
-                MigrationState::StartingIn => "out ✓, in starting".to_string(),
-                MigrationState::InRunning => "out ✓, in running".to_string(),
-                MigrationState::Stopped(_) => "out; in not started".into(),
+                MigrationState::OutRunning => "then in",
+                MigrationState::StartingIn => "in starting",
+                MigrationState::InRunning => "in running",
+                MigrationState::Stopped(_) => "in not started",
             };
-            Some(MigrationRole { half: "out", text: format!("{route}: {next}") })
+            Some(MigrationRole { half: "out", text: format!("migrate-out ▸ {}: {next}", m.target) })
         } else if m.in_batch.as_deref() == Some(batch.id.as_str()) {
-            Some(MigrationRole { half: "in", text: format!("{route}: in") })
+            Some(MigrationRole { half: "in", text: format!("migrate-in ◂ {}", m.source) })
         } else {
             None
         }
@@ -80,11 +80,11 @@ pub fn migration_role(app: &App, batch: &Batch) -> Option<MigrationRole> {
     local.or_else(|| {
         let link = batch.migration.as_ref()?;
         if link.id == batch.id {
-            Some(MigrationRole { half: "out", text: format!("migrate {}→{}: out", batch.region, link.target) })
+            Some(MigrationRole { half: "out", text: format!("migrate-out ▸ {}", link.target) })
         } else {
             let source = app.runs.batches.get(&link.id).map_or("?", |b| b.region.as_str());
             let out = short(&link.id);
-            Some(MigrationRole { half: "in", text: format!("migrate {source}→{}: in (after {out})", link.target) })
+            Some(MigrationRole { half: "in", text: format!("migrate-in ◂ {source} (after {out})") })
         }
     })
 }
