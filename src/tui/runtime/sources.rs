@@ -32,17 +32,37 @@ enum Change<'a, K> {
     Deleted(&'a BTreeMap<String, K>, K),
 }
 
+/// Drops the server's field-ownership records, which nothing in the console reads.
+fn trim_managed_fields<K: kube::Resource>(o: &mut K) {
+    o.meta_mut().managed_fields = None;
+}
+
+/// A branch pod as the runs view needs it: metadata, status, and its containers' names (the rest
+/// of the spec — scripts, env, volumes — is a few kilobytes a pod, times every branch ever run).
+fn trim_branch_pod(pod: &mut Pod) {
+    trim_managed_fields(pod);
+    if let Some(spec) = pod.spec.as_mut() {
+        let containers = std::mem::take(&mut spec.containers)
+            .into_iter()
+            .map(|c| k8s_openapi::api::core::v1::Container { name: c.name, ..Default::default() })
+            .collect();
+        *spec = k8s_openapi::api::core::v1::PodSpec { containers, ..Default::default() };
+    }
+}
+
 fn key_of<K: kube::Resource>(o: &K) -> String {
     format!("{}/{}", o.meta().namespace.as_deref().unwrap_or(""), o.meta().name.as_deref().unwrap_or(""))
 }
 
-/// Watches `api` and calls `emit` on every change, reporting the region's connection as it goes.
-/// Ends when `emit` returns `false` (the console is gone).
+/// Watches `api` and calls `emit` on every change, reporting the region's connection as it goes;
+/// every object is passed through `trim` before it is kept (what the console never reads need not
+/// stay in memory for the console's lifetime). Ends when `emit` returns `false` (the console is gone).
 async fn watch_collection<K, F>(
     api: Api<K>,
     config: watcher::Config,
     region: &Region,
     tx: &UnboundedSender<DataEvent>,
+    trim: fn(&mut K),
     mut emit: F,
 ) where
     K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
@@ -68,7 +88,8 @@ async fn watch_collection<K, F>(
                 relist.clear();
                 true
             }
-            Ok(Event::InitApply(o)) => {
+            Ok(Event::InitApply(mut o)) => {
+                trim(&mut o);
                 relist.insert(key_of(&o), o);
                 true
             }
@@ -78,7 +99,8 @@ async fn watch_collection<K, F>(
                 known = std::mem::take(&mut relist);
                 connection(true, &mut up, String::new()) && emit(Change::Listed(&known, vanished))
             }
-            Ok(Event::Apply(o)) => {
+            Ok(Event::Apply(mut o)) => {
+                trim(&mut o);
                 let k = key_of(&o);
                 known.insert(k.clone(), o);
                 let ok = connection(true, &mut up, String::new());
@@ -152,7 +174,7 @@ pub async fn tenants(
     let config = watcher::Config::default().labels(&source.selector);
     let name = region.name.clone();
     let send = tx.clone();
-    watch_collection(api, config, &region, &tx, |change| {
+    watch_collection(api, config, &region, &tx, trim_managed_fields, |change| {
         let all = match change {
             Change::Listed(all, _) | Change::Applied(all, _) | Change::Deleted(all, _) => all,
         };
@@ -182,7 +204,7 @@ pub async fn jobs(region: Region, scope: Scope, tx: UnboundedSender<DataEvent>, 
         send.send(DataEvent::Jobs { region: name.clone(), jobs: found }).is_ok()
     };
     let api: Api<Job> = Api::all(region.client.clone());
-    watch_collection(api, watcher::Config::default(), &region, &tx, |change| match change {
+    watch_collection(api, watcher::Config::default(), &region, &tx, trim_managed_fields, |change| match change {
         Change::Listed(all, _) | Change::Applied(all, _) | Change::Deleted(all, _) => emit(all),
     })
     .await;
@@ -195,7 +217,7 @@ pub async fn branches(region: Region, tx: UnboundedSender<DataEvent>, after: Fir
     let config = watcher::Config::default().labels(&all_branches_selector());
     let send = tx.clone();
     let run = |e: RunEvent| send.send(DataEvent::Run(e)).is_ok();
-    watch_collection(api, config, &region, &tx, |change| match change {
+    watch_collection(api, config, &region, &tx, trim_branch_pod, |change| match change {
         Change::Listed(all, vanished) => {
             all.values().filter_map(PodSnapshot::from_pod).all(|s| run(RunEvent::Pod(s)))
                 && vanished.iter().filter_map(PodSnapshot::from_pod).all(|s| run(RunEvent::PodGone(s)))
@@ -276,5 +298,36 @@ mod tests {
         tokio::time::timeout(FIRST_SCREEN_HEAD_START * 4, FirstScreen::ready().wait())
             .await
             .expect("nothing to wait for");
+    }
+}
+
+#[cfg(test)]
+mod trim_tests {
+    use super::*;
+    use crate::lifecycle::run::PodSnapshot;
+
+    #[test]
+    fn a_trimmed_branch_pod_reads_as_the_same_branch() {
+        let mut pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "lineage",
+                "labels": {"tlc.dev/batch-id": "b", "tlc.dev/tenant-id": "t", "tlc.dev/operation": "lifecycle.upsert",
+                    "tlc.dev/job": "lineage-graph", "tlc.dev/attempt": "1", "tlc.dev/engine": "direct",
+                    "app.kubernetes.io/managed-by": "tlc"},
+                "annotations": {"tlc.dev/job-ref": "lineage/lineage-graph", "tlc.dev/region": "eu-west"},
+                "managedFields": [{"manager": "kubectl", "operation": "Update"}]},
+            "spec": {"containers": [{"name": "main", "image": "busybox", "args": ["a long script"],
+                "env": [{"name": "LIFECYCLE_TENANT_ENV_ID", "value": "t"}]}],
+                "volumes": [{"name": "lifecycle", "configMap": {"name": "p"}}]},
+            "status": {"phase": "Failed", "containerStatuses": [{"name": "main", "image": "busybox", "imageID": "",
+                "ready": false, "restartCount": 0,
+                "state": {"terminated": {"exitCode": 2, "reason": "Error"}}}]}
+        }))
+        .expect("a pod");
+        let before = PodSnapshot::from_pod(&pod).expect("a branch");
+        trim_branch_pod(&mut pod);
+        assert_eq!(PodSnapshot::from_pod(&pod), Some(before), "the runs view sees the same branch");
+        let spec = pod.spec.as_ref().expect("spec");
+        assert!(spec.volumes.is_none() && spec.containers[0].args.is_none() && spec.containers[0].env.is_none());
+        assert!(pod.metadata.managed_fields.is_none());
     }
 }
