@@ -66,37 +66,10 @@ fn status_message(app: &App) -> Option<(String, StyleKey)> {
     })
 }
 
-/// Rows the status line needs at `width`: a long message (a server's refusal, say) wraps onto up
-/// to three rows rather than being cut off.
-pub fn status_height(app: &App, width: u16) -> u16 {
-    if matches!(app.mode, Mode::Command(_) | Mode::Filter(_)) || width == 0 {
-        return 1;
-    }
-    let rows = status_message(app).map_or(1, |(t, _)| wrapped_rows(&t, width as usize));
-    (rows as u16).clamp(1, 3)
-}
-
-/// Rows `text` takes when wrapped at word boundaries to `width` columns (a word longer than a row
-/// is split).
-fn wrapped_rows(text: &str, width: usize) -> usize {
-    let mut rows = 1;
-    let mut used = 0;
-    for word in text.split(' ') {
-        let len = word.chars().count();
-        let needed = if used == 0 { len } else { used + 1 + len };
-        if needed <= width {
-            used = needed;
-        } else {
-            rows += 1;
-            rows += len.saturating_sub(1) / width.max(1);
-            used = len % width.max(1);
-        }
-    }
-    rows
-}
-
-/// The status line: the command or filter being typed, else the last message, else a down region's error.
-pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+/// The status line: the command or filter being typed (with the cursor's column), else the last
+/// message, else a down region's error. A long message wraps (a server's refusal, say): the caller
+/// gives it the rows [`Paragraph::line_count`] says it needs, up to three.
+pub fn status_line(app: &App, theme: &Theme) -> (Paragraph<'static>, Option<usize>) {
     let (line, cursor) = match &app.mode {
         Mode::Command(input) => {
             (Line::styled(format!(":{}", input.text), theme.style(StyleKey::Input)), Some(input.cursor + 1))
@@ -109,7 +82,12 @@ pub fn status_line(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             None => (Line::default(), None),
         },
     };
-    frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
+    (Paragraph::new(line).wrap(Wrap { trim: false }), cursor)
+}
+
+/// Draws the status line made by [`status_line`] in `area`, with the input cursor when typing.
+pub fn draw_status_line(frame: &mut Frame, area: Rect, status: Paragraph<'static>, cursor: Option<usize>) {
+    frame.render_widget(status, area);
     if let Some(c) = cursor {
         frame.set_cursor_position((area.x + (c as u16).min(area.width.saturating_sub(1)), area.y));
     }

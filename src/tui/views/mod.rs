@@ -27,7 +27,8 @@ use super::theme::{StyleKey, Theme};
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
     frame.render_widget(Block::default().style(theme.style(StyleKey::Base)), area);
-    let status_rows = chrome::status_height(app, area.width);
+    let (status_line, cursor) = chrome::status_line(app, theme);
+    let status_rows = if cursor.is_some() { 1 } else { status_line.line_count(area.width).clamp(1, 3) as u16 };
     let [header, body, status, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
@@ -44,7 +45,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         View::Logs(id) => logs::draw(frame, body, app, theme, id),
         View::History => history::draw(frame, body, app, theme),
     }
-    chrome::status_line(frame, status, app, theme);
+    chrome::draw_status_line(frame, status, status_line, cursor);
     chrome::footer(frame, footer, app, theme);
     match &app.mode {
         Mode::Help(scroll) => help::draw(frame, area, app, theme, *scroll),
