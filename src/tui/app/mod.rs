@@ -319,6 +319,15 @@ impl App {
         }
     }
 
+    /// Why there is no [`App::current_batch`], for the action that needed one: the batch view of a
+    /// batch whose first pod has not appeared yet, or no batch chosen at all.
+    pub fn no_batch_reason(&self) -> String {
+        match &self.view {
+            View::Batch(id) | View::Logs(id) => format!("batch {} has no branch pod yet", trigger::short(id)),
+            _ => "no batch selected: pick one in :runs".into(),
+        }
+    }
+
     /// The latest batch of a tenant (for "last operation").
     pub fn last_batch_of(&self, region: &str, tenant_id: &str) -> Option<&Batch> {
         self.runs.batches.values().rev().find(|b| b.tenant_id == tenant_id && b.region == region)
@@ -607,7 +616,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         },
         Action::Logs => match app.current_batch().map(|b| b.id.clone()) {
             Some(id) => app.open_logs(&id),
-            None => app.notice("no batch selected: pick one in :runs", true),
+            None => app.notice(app.no_batch_reason(), true),
         },
         Action::ToggleMark => {
             if let Some(t) = app.selected_tenant() {
@@ -623,13 +632,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Retry => return trigger::ask_retry(app),
         Action::SaveBundle => match app.current_batch() {
             Some(b) => return vec![Effect::SaveBundle { batch_id: b.id.clone() }],
-            None => match &app.view {
-                View::Batch(id) | View::Logs(id) => {
-                    let text = format!("batch {} has no branch pod yet: nothing to save so far", trigger::short(id));
-                    app.notice(text, true)
-                }
-                _ => app.notice("no batch selected", true),
-            },
+            None => app.notice(app.no_batch_reason(), true),
         },
         Action::ToggleFollow
         | Action::ToggleWrap

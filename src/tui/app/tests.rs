@@ -334,3 +334,16 @@ fn notices_give_way_to_a_down_region_after_a_key_or_ten_seconds() {
     key(&mut app, 'j');
     assert!(app.status.is_none(), "a key press puts the notice away");
 }
+
+#[test]
+fn batch_actions_without_a_batch_say_why() {
+    let mut app = fixtures::app((120, 40));
+    assert!(update(&mut app, Msg::Action(Action::Cancel)).is_empty());
+    assert!(app.status.as_ref().is_some_and(|s| s.text == "no batch selected: pick one in :runs"));
+    app.view = View::Batch("019a0000-0000-7000-8000-0000000000ff".into());
+    for k in ['x', 'r', 's'] {
+        assert!(key(&mut app, k).is_empty(), "{k}: nothing to do yet");
+        let status = app.status.as_ref().map(|s| s.text.clone());
+        assert_eq!(status.as_deref(), Some("batch 000000ff has no branch pod yet"), "{k}");
+    }
+}

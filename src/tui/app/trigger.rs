@@ -286,7 +286,7 @@ fn describe(preview: &Preview) -> String {
 /// Asks to cancel the current batch.
 pub fn ask_cancel(app: &mut App) -> Vec<Effect> {
     let Some(batch) = app.current_batch().cloned() else {
-        app.notice("no batch selected", true);
+        app.notice(app.no_batch_reason(), true);
         return Vec::new();
     };
     if let Some(reason) = app.refusal(&batch.region, true) {
@@ -315,7 +315,7 @@ pub fn ask_cancel(app: &mut App) -> Vec<Effect> {
 /// Asks to retry the current batch's failed branches.
 pub fn ask_retry(app: &mut App) -> Vec<Effect> {
     let Some(batch) = app.current_batch().cloned() else {
-        app.notice("no batch selected", true);
+        app.notice(app.no_batch_reason(), true);
         return Vec::new();
     };
     if let Some(reason) = app.refusal(&batch.region, false) {
