@@ -29,9 +29,27 @@ impl Auditor {
         self.history.as_ref()
     }
 
+    /// Records `action` (a trigger, or a retry) on each planned batch, before anything runs.
+    /// Returns what could not be written, for the caller to tell the operator.
+    pub async fn record_started(&self, action: AuditAction, batches: &[PlannedBatch], changeset: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        for b in batches {
+            let (record, target) = self.record(action, b, changeset, "ok");
+            problems.extend(self.write(&record, target.as_ref()).await);
+        }
+        problems
+    }
+
+    /// Records a cancel of `batch` (as the cluster shows it) and how it went. Returns what could not
+    /// be written.
+    pub async fn record_cancel(&self, batch: &Batch, outcome: &str) -> Vec<String> {
+        let (record, target) = self.record_batch(AuditAction::Cancel, batch, outcome);
+        self.write(&record, target.as_ref()).await
+    }
+
     /// The record of `action` on a planned batch (a trigger, or a retry of some of its branches),
     /// and where its Event goes: about the batch's first branch pod, in that pod's namespace.
-    pub fn record(
+    fn record(
         &self,
         action: AuditAction,
         batch: &PlannedBatch,
@@ -61,12 +79,7 @@ impl Auditor {
 
     /// The record of `action` on a batch as the cluster shows it (a cancel): every branch, no
     /// changeset, the Event about one of its pods.
-    pub fn record_batch(
-        &self,
-        action: AuditAction,
-        batch: &Batch,
-        outcome: &str,
-    ) -> (AuditRecord, Option<EventTarget>) {
+    fn record_batch(&self, action: AuditAction, batch: &Batch, outcome: &str) -> (AuditRecord, Option<EventTarget>) {
         let planned = PlannedBatch {
             batch_id: batch.id.clone(),
             region: batch.region.clone(),
@@ -87,8 +100,8 @@ impl Auditor {
     }
 
     /// Writes a record: the Event (when there is a pod to attach it to) and the history line.
-    /// Returns what could not be written, for the caller to tell the operator.
-    pub async fn write(&self, record: &AuditRecord, target: Option<&EventTarget>) -> Vec<String> {
+    /// Returns what could not be written.
+    async fn write(&self, record: &AuditRecord, target: Option<&EventTarget>) -> Vec<String> {
         let mut problems = Vec::new();
         if let (Some(region), Some(target)) = (self.regions.get(&record.region), target)
             && let Err(e) = post(&region.client, &record.region, record, target).await

@@ -68,8 +68,7 @@ pub async fn cancel(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
         Err(e) => e.to_string(),
     };
     let auditor = Auditor::new(session.regions.clone());
-    let (record, target) = auditor.record_batch(AuditAction::Cancel, &batch, &outcome);
-    warn_all(auditor.write(&record, target.as_ref()).await);
+    warn_all(auditor.record_cancel(&batch, &outcome).await);
     let deleted = result?;
     println!("cancelled {} branch pods of batch {}: {}", deleted.len(), batch.id, deleted.join(", "));
     Ok(0)
@@ -103,9 +102,8 @@ pub async fn retry(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
     confirm(&format!("retry batch {}", batch.id), &ask, args.yes, session.config.run.read_only)?;
     let auditor = Auditor::new(session.regions.clone());
     let changeset = retry.branches.first().map(|b| b.changeset_yaml.clone()).unwrap_or_default();
-    let (record, target) = auditor.record(AuditAction::Retry, &retry, &changeset, "ok");
-    warn_all(auditor.write(&record, target.as_ref()).await);
     let retried = [retry.clone()];
+    warn_all(auditor.record_started(AuditAction::Retry, &retried, &changeset).await);
     let (tx, rx) = mpsc::unbounded_channel();
     let stop = tokio_util::sync::CancellationToken::new();
     let run = {

@@ -251,10 +251,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
     let engine = DirectEngine { regions: session.regions.clone(), concurrency: session.config.run.concurrency };
     // Audited before anything runs, as in the console.
     let auditor = Auditor::new(session.regions.clone());
-    for b in &plan.batches {
-        let (record, target) = auditor.record(AuditAction::Trigger, b, &request.changeset_yaml, "ok");
-        warn_all(auditor.write(&record, target.as_ref()).await);
-    }
+    warn_all(auditor.record_started(AuditAction::Trigger, &plan.batches, &request.changeset_yaml).await);
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let stop = CancellationToken::new();
     let run = {

@@ -11,11 +11,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::Console;
 use crate::audit::auditor::{Auditor, launch_failures};
-use crate::audit::event::EventTarget;
-use crate::audit::{AuditAction, AuditRecord, history};
+use crate::audit::{AuditAction, history};
 use crate::contract::LifecycleJob;
 use crate::lifecycle::engine::direct::{BranchResult, DirectEngine, batch_files};
-use crate::lifecycle::engine::plan::{PlannedBatch, Request, plan};
+use crate::lifecycle::engine::plan::{Request, plan};
 use crate::lifecycle::regions::Regions;
 use crate::lifecycle::run::{Batch, RunEvent};
 use crate::tui::app::trigger::{Migration, migrate_in_request};
@@ -116,22 +115,9 @@ impl Executor {
         let _ = self.tx.send(DataEvent::BundleSaved(bundle::write(&self.bundle_dir, &name, &value)));
     }
 
-    /// Writes an audit record; what could not be written is told.
-    async fn audit(&self, record: AuditRecord, target: Option<EventTarget>) {
-        for problem in self.auditor.write(&record, target.as_ref()).await {
-            notice(&self.tx, problem, true);
-        }
-    }
-
-    /// Records the batches whose branches could not start; what could not be written is told.
-    async fn audit_unstarted(
-        &self,
-        action: AuditAction,
-        batches: &[PlannedBatch],
-        changeset: &str,
-        results: Result<&[BranchResult], &str>,
-    ) {
-        for problem in self.auditor.record_unstarted(action, batches, changeset, results).await {
+    /// Tells the operator what of the audit could not be written.
+    fn tell(&self, problems: Vec<String>) {
+        for problem in problems {
             notice(&self.tx, problem, true);
         }
     }
@@ -153,20 +139,20 @@ impl Executor {
     async fn submit(self, submission: Submission, jobs: BTreeMap<String, Vec<LifecycleJob>>) {
         let Submission { plan, request, migrations } = submission;
         let changeset = &request.changeset_yaml;
-        for b in &plan.batches {
-            let (record, target) = self.auditor.record(AuditAction::Trigger, b, changeset, "ok");
-            self.audit(record, target).await;
-        }
+        self.tell(self.auditor.record_started(AuditAction::Trigger, &plan.batches, changeset).await);
         let events = self.forward();
         let results = match self.engine.execute(&plan, &events, &CancellationToken::new()).await {
             Ok(r) => r,
             Err(e) => {
-                self.audit_unstarted(AuditAction::Trigger, &plan.batches, changeset, Err(&e.to_string())).await;
+                let why = e.to_string();
+                self.tell(
+                    self.auditor.record_unstarted(AuditAction::Trigger, &plan.batches, changeset, Err(&why)).await,
+                );
                 notice(&self.tx, format!("nothing was run: {e}"), true);
                 return;
             }
         };
-        self.audit_unstarted(AuditAction::Trigger, &plan.batches, changeset, Ok(&results)).await;
+        self.tell(self.auditor.record_unstarted(AuditAction::Trigger, &plan.batches, changeset, Ok(&results)).await);
         report_launch_errors(&self.tx, &results);
         // Each tenant's migration goes on by its own migrate-out batch alone.
         for m in migrations {
@@ -207,17 +193,18 @@ impl Executor {
         if let Some(b) = in_plan.batches.first() {
             let _ =
                 self.tx.send(DataEvent::MigrationInStarted { id: m.out_batch.clone(), batch_id: b.batch_id.clone() });
-            let (record, target) = self.auditor.record(AuditAction::Trigger, b, &request.changeset_yaml, "ok");
-            self.audit(record, target).await;
         }
         let changeset = &request.changeset_yaml;
+        self.tell(self.auditor.record_started(AuditAction::Trigger, &in_plan.batches, changeset).await);
+        let (action, batches) = (AuditAction::Trigger, &in_plan.batches);
         match self.engine.execute(&in_plan, events, &CancellationToken::new()).await {
             Ok(results) => {
-                self.audit_unstarted(AuditAction::Trigger, &in_plan.batches, changeset, Ok(&results)).await;
+                self.tell(self.auditor.record_unstarted(action, batches, changeset, Ok(&results)).await);
                 report_launch_errors(&self.tx, &results);
             }
             Err(e) => {
-                self.audit_unstarted(AuditAction::Trigger, &in_plan.batches, changeset, Err(&e.to_string())).await;
+                let why = e.to_string();
+                self.tell(self.auditor.record_unstarted(action, batches, changeset, Err(&why)).await);
                 notice(&self.tx, format!("migrate-in not run: {e}"), true);
             }
         }
@@ -229,8 +216,7 @@ impl Executor {
             Ok(_) => "ok".to_string(),
             Err(e) => e.to_string(),
         };
-        let (record, target) = self.auditor.record_batch(AuditAction::Cancel, &batch, &outcome);
-        self.audit(record, target).await;
+        self.tell(self.auditor.record_cancel(&batch, &outcome).await);
         match result {
             Ok(deleted) => {
                 notice(&self.tx, format!("cancelled {} branch(es) of {}", deleted.len(), batch.tenant_name), false)
@@ -254,16 +240,15 @@ impl Executor {
                 files: (b.environment_yaml.clone(), b.changeset_yaml.clone()),
             });
         }
-        let (record, target) = self.auditor.record(AuditAction::Retry, &retry, &changeset, "ok");
-        self.audit(record, target).await;
+        let retried = [retry.clone()];
+        self.tell(self.auditor.record_started(AuditAction::Retry, &retried, &changeset).await);
         let skipped: Vec<String> = retry.skipped.iter().map(|s| format!("{} ({})", s.job, s.reason)).collect();
         if !skipped.is_empty() {
             notice(&self.tx, format!("not retried: {}", skipped.join(", ")), true);
         }
         let events = self.forward();
-        let batches = [retry.clone()];
         let results = self.engine.retry(retry, &events, &CancellationToken::new()).await;
-        self.audit_unstarted(AuditAction::Retry, &batches, &changeset, Ok(&results)).await;
+        self.tell(self.auditor.record_unstarted(AuditAction::Retry, &retried, &changeset, Ok(&results)).await);
         report_launch_errors(&self.tx, &results);
     }
 }
