@@ -59,25 +59,12 @@ pub enum Error {
 
 impl Error {
     /// The same error with `note` added to what it says (what else went wrong on the way out).
-    pub fn with_note(self, note: impl fmt::Display) -> Error {
-        match self {
-            Error::Forbidden(mut f) => {
-                f.message = format!("{}; {note}", f.message);
-                Error::Forbidden(f)
-            }
-            Error::Api(mut f) => {
-                f.message = format!("{}; {note}", f.message);
-                Error::Api(f)
-            }
-            Error::Unreachable(mut f) => {
-                f.message = format!("{}; {note}", f.message);
-                Error::Unreachable(f)
-            }
-            Error::NotFound(m) => Error::NotFound(format!("{m}; {note}")),
-            Error::Input(m) => Error::Input(format!("{m}; {note}")),
-            Error::Refused(m) => Error::Refused(format!("{m}; {note}")),
-            Error::Setup(m) => Error::Setup(format!("{m}; {note}")),
+    pub fn with_note(mut self, note: impl fmt::Display) -> Error {
+        match &mut self {
+            Error::Forbidden(f) | Error::Api(f) | Error::Unreachable(f) => f.message = format!("{}; {note}", f.message),
+            Error::NotFound(m) | Error::Input(m) | Error::Refused(m) | Error::Setup(m) => *m = format!("{m}; {note}"),
         }
+        self
     }
 }
 
@@ -159,5 +146,17 @@ mod tests {
             Error::Unreachable(failure("us-east", "list", "jobs", None, "connection refused")).to_string(),
             "us-east: cannot reach the cluster (list jobs): connection refused"
         );
+    }
+
+    #[test]
+    fn a_note_keeps_the_kind_of_error_and_adds_to_what_it_says() {
+        let refused = Error::Forbidden(failure("eu-west", "create", "configmaps", Some("billing"), "denied"));
+        let noted = refused.with_note("pod billing/p is left behind");
+        assert!(matches!(noted, Error::Forbidden(_)));
+        assert_eq!(
+            noted.to_string(),
+            "eu-west: forbidden: cannot create configmaps in namespace billing (denied; pod billing/p is left behind)"
+        );
+        assert_eq!(Error::Input("bad".into()).with_note("more").to_string(), "bad; more");
     }
 }

@@ -133,7 +133,6 @@ fn describe_watch_error(e: &watcher::Error, url: &str) -> String {
     if cause == text { text } else { format!("cannot reach {url}: {cause}") }
 }
 
-/// Tenants of a region from its ConfigMaps, sent whole after every change.
 /// Starts the collections behind the first screen before the rest: the tenants source says when a
 /// region's tenants are listed, and the Jobs and branch-pod watches of that region wait for it (at
 /// most [`FIRST_SCREEN_HEAD_START`]), so the tenant list does not share the first half second with
