@@ -9,6 +9,7 @@
 //!
 //! Frames are drawn into ratatui's TestBackend (the cost of building the frame: layout, widgets,
 //! diffing is the terminal backend's and is the same for any content).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test with its message
 
 use std::time::{Duration, Instant};
 

@@ -17,8 +17,9 @@
 //! satisfying the condition (it signals every chunk; see `tests/common/pty.rs`), so they include
 //! the pty but no polling interval. Keystrokes are paced, not queued: each is sent once the
 //! previous one's frame is on screen and `KEY_GAP` has passed.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test with its message
 
-#[path = "../tests/common/pty.rs"]
+#[path = "../tests/integration/common/pty.rs"]
 mod pty;
 
 use std::io::{BufRead, BufReader};

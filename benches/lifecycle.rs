@@ -9,17 +9,18 @@
 //!    checked (0 lost, 0 duplicated, in order).
 //!
 //! Run: `cargo bench --bench lifecycle` (needs kubectl and /usr/bin/time; RUNS=n to repeat).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test with its message
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tlc::cluster::estate::GeneratedEstate;
-use tlc::cluster::store::history::ChangeKind;
-use tlc::cluster::store::resource::Resource;
-use tlc::cluster::{ClusterConfig, EmbeddedCluster};
+use embedded_cluster::store::history::ChangeKind;
+use embedded_cluster::store::resource::Resource;
+use embedded_cluster::{ClusterConfig, EmbeddedCluster};
 use tlc::contract::Operation;
+use tlc::demo::GeneratedEstate;
 use tlc::lifecycle::bridge::branch_pod;
 use tlc::lifecycle::discovery::{self, Scope};
 use tlc::lifecycle::engine::{DirectEngine, Request, plan};
@@ -64,7 +65,7 @@ async fn setup(estate: GeneratedEstate) -> Setup {
     estate.seed(cluster.store(), "bench").expect("estate");
     let dir = tempfile::tempdir().expect("dir");
     let kubeconfig = dir.path().join("kubeconfig");
-    tlc::cluster::kubeconfig::write(&kubeconfig, &cluster.kubeconfig_entries(), "bench", "# bench")
+    embedded_cluster::kubeconfig::write(&kubeconfig, &cluster.kubeconfig_entries(), "bench", "# bench")
         .expect("kubeconfig");
     let tlc_config = dir.path().join("tlc.toml");
     std::fs::write(&tlc_config, format!("[cluster]\nkubeconfig = {:?}\ncontexts = [\"bench\"]\n[lifecycle]\nannotation = \"{ANNOTATION}\"\n[run]\nconcurrency = 1000\n", kubeconfig.display().to_string()))

@@ -2,9 +2,9 @@
 
 pub mod audit;
 pub mod cli;
-pub mod cluster;
 pub mod config;
 pub mod contract;
+pub mod demo;
 pub mod lifecycle;
 pub mod logs;
 pub mod tenants;

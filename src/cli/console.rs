@@ -4,13 +4,13 @@
 use clap::Args;
 
 use super::session::{GlobalArgs, Session};
-use crate::cluster::ClusterConfig;
-use crate::cluster::estate;
-use crate::cluster::sim::{DEMO_REGIONS, Sim};
 use crate::config::{RegionContext, TenantSource};
+use crate::demo;
 use crate::lifecycle::error::{Error, Result};
 use crate::lifecycle::regions::{Region, Regions};
 use crate::tui::runtime::{Console, run};
+use embedded_cluster::ClusterConfig;
+use embedded_cluster::sim::{DEMO_REGIONS, Sim};
 
 /// Options of `tlc demo`.
 #[derive(Debug, Args)]
@@ -49,7 +49,7 @@ pub async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
     let sim = Sim::start(configs).await.map_err(|e| Error::Setup(format!("cannot start the demo clusters: {e}")))?;
     let mut regions = Vec::new();
     for c in sim.clusters() {
-        estate::demo::seed(c.store(), c.name())
+        demo::examples::seed(c.store(), c.name())
             .map_err(|e| Error::Setup(format!("cannot seed the demo estate: {e}")))?;
         let client = c.client().await.map_err(|e| Error::Setup(format!("demo region {}: {e}", c.name())))?;
         regions.push(Region { name: c.name().to_string(), context: c.name().to_string(), url: c.url(), client });
@@ -58,7 +58,7 @@ pub async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
     config.cluster.contexts =
         DEMO_REGIONS.iter().map(|r| RegionContext { region: r.to_string(), context: r.to_string() }).collect();
     if global.annotation.is_none() {
-        config.lifecycle.annotation = estate::generated::ANNOTATION.to_string();
+        config.lifecycle.annotation = demo::generated::ANNOTATION.to_string();
     }
     config.lifecycle.namespaces.clear();
     let defaults = crate::config::Config::defaults().map_err(|e| Error::Setup(e.to_string()))?;

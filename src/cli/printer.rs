@@ -89,7 +89,7 @@ impl Printer {
     pub fn json_line(&mut self, batch: &str, job: &JobRef, container: &str, ts: Option<i64>, line: &SafeLine) {
         let time = ts.map(|t| {
             let mut v = Vec::new();
-            crate::cluster::time::format_rfc3339_nano(t, &mut v);
+            kube_grammar::time::format_rfc3339_nano(t, &mut v);
             String::from_utf8_lossy(&v).into_owned()
         });
         let record = serde_json::json!({"batch": batch, "branch": job.to_string(), "container": container, "time": time, "line": line.plain()});
@@ -111,7 +111,7 @@ impl Printer {
         let stamp = match (self.timestamps, ts) {
             (true, Some(t)) => {
                 let mut v = Vec::new();
-                crate::cluster::time::format_rfc3339_nano(t, &mut v);
+                kube_grammar::time::format_rfc3339_nano(t, &mut v);
                 format!("{} ", String::from_utf8_lossy(&v))
             }
             _ => String::new(),

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cluster::ClusterConfig;
-use crate::cluster::estate::{self, GeneratedEstate};
-use crate::cluster::sim::{DEMO_REGIONS, Sim};
+use crate::demo::{self, GeneratedEstate};
+use embedded_cluster::ClusterConfig;
+use embedded_cluster::sim::{DEMO_REGIONS, Sim};
 
 /// Options of `tlc sim`.
 #[derive(Debug, Args)]
@@ -93,7 +93,7 @@ pub async fn run(args: SimArgs) -> Result<(), String> {
     let mut seeded = Vec::new();
     for c in sim.clusters() {
         let count = match args.estate {
-            EstateKind::Demo => estate::demo::seed(c.store(), c.name()).map_err(|e| e.to_string())?,
+            EstateKind::Demo => demo::examples::seed(c.store(), c.name()).map_err(|e| e.to_string())?,
             EstateKind::Empty => 0,
             EstateKind::Generated => GeneratedEstate {
                 tenants: args.tenants,
@@ -148,7 +148,7 @@ fn write_tlc_config(
         return Err(format!("refusing to overwrite {}: `tlc sim` did not write it", path.display()));
     }
     let annotation = match estate {
-        EstateKind::Demo | EstateKind::Generated => crate::cluster::estate::generated::ANNOTATION,
+        EstateKind::Demo | EstateKind::Generated => crate::demo::generated::ANNOTATION,
         EstateKind::Empty => "tlc.dev/lifecycle",
     };
     let contexts: Vec<String> = regions.iter().map(|r| format!("{r:?}")).collect();

@@ -13,7 +13,7 @@ use super::{
     ClusterConfig, Config, Engine, LifecycleConfig, Overrides, RegionContext, RunConfig, TenantSource, TenantsConfig,
     UiConfig,
 };
-use crate::cluster::store::selector::{is_dns_label, validate_label_key};
+use kube_grammar::selector::{is_dns_label, validate_label_key};
 
 /// Reads a file's text into `settings`; `path` is for messages; `defaults` marks the values as the
 /// built-in defaults rather than the user's.
@@ -247,7 +247,7 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
                     return Err(fail(key, "must not be empty".into()));
                 }
             }
-            crate::cluster::store::selector::LabelSelector::parse(&settings.str("tenants.selector"))
+            kube_grammar::selector::LabelSelector::parse(&settings.str("tenants.selector"))
                 .map_err(|e| fail("tenants.selector", format!("not a label selector: {}", e.0)))?;
             TenantSource::ConfigMaps {
                 namespace,

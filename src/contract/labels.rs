@@ -166,8 +166,8 @@ mod tests {
         let back = BranchIdentity::from_metadata("identity", &half.labels(), &half.annotations()).expect("a branch");
         assert_eq!(back.migration, half.migration, "the migration link survives the round trip");
         for (k, v) in id.labels() {
-            crate::cluster::store::selector::validate_label_key(&k).expect("key");
-            crate::cluster::store::selector::validate_label_value(&v).expect("value");
+            kube_grammar::selector::validate_label_key(&k).expect("key");
+            kube_grammar::selector::validate_label_value(&v).expect("value");
         }
         assert!(BranchIdentity::from_metadata("x", &BTreeMap::new(), &BTreeMap::new()).is_none());
     }

@@ -51,7 +51,7 @@ pub fn branch_pod_name(batch_id: &str, job_namespace: &str, job_name: &str, atte
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::store::selector::is_dns_label;
+    use kube_grammar::selector::is_dns_label;
 
     #[test]
     fn names_are_deterministic_valid_and_distinct() {

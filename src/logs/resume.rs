@@ -67,7 +67,7 @@ impl Cursor {
 /// Splits a `timestamps=true` line into its time and text (`None` time if there is no valid prefix).
 pub fn split_timestamp(line: &[u8]) -> (Option<i64>, &[u8]) {
     let Some(space) = line.iter().position(|&b| b == b' ') else { return (None, line) };
-    match std::str::from_utf8(&line[..space]).ok().and_then(crate::cluster::time::parse_rfc3339_nanos) {
+    match std::str::from_utf8(&line[..space]).ok().and_then(kube_grammar::time::parse_rfc3339_nanos) {
         Some(t) => (Some(t), &line[space + 1..]),
         None => (None, line),
     }

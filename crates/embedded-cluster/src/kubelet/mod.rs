@@ -1,0 +1,108 @@
+//! The simulated kubelet: binds every new pod to the virtual node and runs it — never anything on
+//! the host: containers are interpreted (see the `sim-shell` crate) and their output becomes the pod's log.
+
+pub mod events;
+pub mod pod;
+pub mod setup;
+pub mod status;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::store::history::ChangeKind;
+use crate::store::resource::Resource;
+use crate::store::{ListQuery, is_deleting};
+pub use pod::{KubeletConfig, Node, Signal};
+
+fn is_terminal(pod: &Value) -> bool {
+    matches!(pod.pointer("/status/phase").and_then(Value::as_str), Some("Succeeded" | "Failed"))
+}
+
+fn uid_of(pod: &Value) -> String {
+    pod.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+struct Dispatcher {
+    node: Arc<Node>,
+    workers: HashMap<String, watch::Sender<Signal>>,
+}
+
+impl Dispatcher {
+    fn observe(&mut self, kind: ChangeKind, pod: &Arc<Value>) {
+        let uid = uid_of(pod);
+        if kind == ChangeKind::Deleted {
+            if let Some(tx) = self.workers.remove(&uid) {
+                tx.send_replace(Signal::Gone);
+            }
+            self.node.logs.forget_pod(&uid);
+            return;
+        }
+        if let Some(tx) = self.workers.get(&uid) {
+            if is_deleting(pod) && *tx.borrow() == Signal::Live {
+                tx.send_replace(Signal::Delete);
+            }
+            return;
+        }
+        let node_name = pod.pointer("/spec/nodeName").and_then(Value::as_str);
+        let ours = node_name.is_none_or(|n| n == self.node.config.node_name);
+        if !ours || is_terminal(pod) || is_deleting(pod) {
+            return;
+        }
+        let (tx, rx) = watch::channel(Signal::Live);
+        self.workers.insert(uid, tx);
+        tokio::spawn(pod::run_pod(self.node.clone(), pod.clone(), rx));
+    }
+
+    /// Reconciles with a full list (at start, and after falling behind the store's history).
+    fn resync(&mut self) -> u64 {
+        let Ok(page) = self.node.store.list(Resource::Pods, &ListQuery::default()) else {
+            return self.node.store.revision();
+        };
+        let present: std::collections::HashSet<String> = page.items.iter().map(|p| uid_of(p)).collect();
+        let gone: Vec<String> = self.workers.keys().filter(|u| !present.contains(*u)).cloned().collect();
+        for uid in gone {
+            if let Some(tx) = self.workers.remove(&uid) {
+                tx.send_replace(Signal::Gone);
+            }
+            self.node.logs.forget_pod(&uid);
+        }
+        for pod in &page.items {
+            self.observe(ChangeKind::Modified, pod);
+        }
+        page.revision
+    }
+}
+
+/// Runs the kubelet until `shutdown`: follows the store's pod changes and starts a worker per pod.
+pub async fn run(node: Arc<Node>, shutdown: CancellationToken) {
+    let mut dispatcher = Dispatcher { node: node.clone(), workers: HashMap::new() };
+    let mut revisions = node.store.subscribe();
+    revisions.borrow_and_update();
+    let mut cursor = dispatcher.resync();
+    loop {
+        loop {
+            revisions.borrow_and_update();
+            match node.store.changes_since(cursor, 1024) {
+                Err(_) => cursor = dispatcher.resync(),
+                Ok(changes) => {
+                    let Some(last) = changes.last() else { break };
+                    cursor = last.revision;
+                    for change in changes.iter().filter(|c| c.resource == Resource::Pods) {
+                        dispatcher.observe(change.kind, &change.object);
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            changed = revisions.changed() => if changed.is_err() { break },
+        }
+    }
+    for tx in dispatcher.workers.values() {
+        tx.send_replace(Signal::Gone);
+    }
+}

@@ -1,0 +1,364 @@
+//! The headless commands as scripts use them: the real `tlc` binary against embedded clusters
+//! seeded with the demo estate — outputs, exit codes, confirmations, read-only, RBAC messages.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use crate::common::{DEADLINE, cluster_with};
+use embedded_cluster::auth::User;
+use embedded_cluster::{ClusterConfig, EmbeddedCluster};
+use tlc::demo;
+
+struct Fixture {
+    _clusters: Vec<EmbeddedCluster>,
+    kubeconfig: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+async fn fixture(time_scale: f64) -> Fixture {
+    let mut clusters = Vec::new();
+    let mut entries = Vec::new();
+    for region in ["eu-west", "us-east"] {
+        let c = cluster_with(ClusterConfig::new(region).with_time_scale(time_scale)).await;
+        demo::examples::seed(c.store(), region).expect("estate");
+        c.add_user(User::read_only("viewer", &format!("{region}-viewer-token")));
+        entries.extend(c.kubeconfig_entries());
+        clusters.push(c);
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    embedded_cluster::kubeconfig::write(&kubeconfig, &entries, "eu-west", "# test").expect("kubeconfig");
+    Fixture { _clusters: clusters, kubeconfig, dir }
+}
+
+impl Fixture {
+    async fn tlc(&self, args: &[&str]) -> Output {
+        self.tlc_as(&["--context", "eu-west", "--context", "us-east"], args).await
+    }
+
+    async fn tlc_as(&self, contexts: &[&str], args: &[&str]) -> Output {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tlc"));
+        cmd.arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(["--annotation", "collibra.com/tenant.lifecycle"])
+            .args(contexts)
+            .args(args);
+        cmd.env_remove("TLC_CONFIG").env("NO_COLOR", "1").stdin(std::process::Stdio::null()).kill_on_drop(true);
+        cmd.env("TLC_DATA_DIR", self.dir.path().join("data"));
+        tokio::time::timeout(DEADLINE, cmd.output()).await.expect("tlc finishes").expect("tlc runs")
+    }
+}
+
+impl Fixture {
+    /// The audit history the commands wrote, one JSON record per line.
+    fn history(&self) -> Vec<serde_json::Value> {
+        let path = self.dir.path().join("data").join("history.jsonl");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        text.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+    }
+}
+
+/// `tlc bridge` arguments for the lineage-graph Job.
+fn bridge_args<'a>(tenant: &'a str, batch: &'a str) -> [&'a str; 11] {
+    [
+        "bridge",
+        "--job",
+        "lineage/lineage-graph",
+        "--tenant",
+        tenant,
+        "--operation",
+        "lifecycle.upsert",
+        "--batch",
+        batch,
+        "--region",
+        "eu-west",
+    ]
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn tenants_jobs_and_discover() {
+    let f = fixture(0.0).await;
+    let out = f.tlc(&["tenants"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 13, "header + 12 tenants:\n{text}");
+    assert!(text.lines().any(|l| l.starts_with("globex-prod")
+        && l.contains("740faf5f-42fd-4e28-9f5a-65f900eda1c0")
+        && l.contains("eu-west")));
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&f.tlc(&["tenants", "-o", "json"]).await)).expect("json");
+    assert_eq!(json.as_array().map(Vec::len), Some(12));
+
+    let jobs = stdout(&f.tlc(&["jobs", "--region", "eu-west", "--operation", "team.operation"]).await);
+    let names: Vec<&str> = jobs.lines().skip(1).filter_map(|l| l.split_whitespace().nth(1)).collect();
+    assert_eq!(
+        names,
+        vec![
+            "billing/billing-usage-export",
+            "identity/identity-rotate-keys",
+            "notifications/notifications-resend-digests",
+            "search/search-reindex"
+        ],
+        "{jobs}"
+    );
+    assert!(jobs.contains("problem: bad annotation"), "{jobs}");
+
+    let seed = f.tlc(&["discover", "--operation", "lifecycle.migrate-in", "--region", "us-east"]).await;
+    let list: Vec<serde_json::Value> = serde_json::from_str(&stdout(&seed)).expect("seed json");
+    assert_eq!(list.len(), 8);
+    assert!(
+        list.iter().all(|j| j
+            .as_object()
+            .is_some_and(|o| o.len() == 2 && o.contains_key("name") && o.contains_key("namespace")))
+    );
+    let wide = stdout(&f.tlc(&["discover", "--operation", "lifecycle.upsert", "-o", "wide"]).await);
+    assert!(
+        wide.lines().any(|l| l.starts_with("notifications")
+            && l.contains("notifications-webhooks")
+            && l.contains(" no ")
+            && l.contains("not suspended")),
+        "{wide}"
+    );
+    let bad = f.tlc(&["discover", "--operation", "Lifecycle Upsert"]).await;
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).starts_with("tlc: --operation: \"Lifecycle Upsert\" is not an operation name"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[tokio::test]
+async fn run_plans_confirms_fans_out_and_summarises() {
+    let f = fixture(0.0).await;
+    let dry = f.tlc(&["run", "--tenant", "globex-prod", "--operation", "lifecycle.upsert", "--dry-run"]).await;
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    let plan = stdout(&dry);
+    assert!(plan.starts_with("Plan: lifecycle.upsert for 1 tenant, 8 branches"), "{plan}");
+    assert!(
+        plan.contains("skip  notifications/notifications-webhooks")
+            && plan.contains("LIFECYCLE_TENANT_ENV_ID=740faf5f-42fd-4e28-9f5a-65f900eda1c0"),
+        "{plan}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(
+        &f.tlc(&["run", "--tenant", "globex-prod", "--operation", "lifecycle.upsert", "--dry-run", "-o", "json"]).await,
+    ))
+    .expect("plan json");
+    assert_eq!(json["batches"][0]["run"].as_array().map(Vec::len), Some(8));
+    assert_eq!(json["batches"][0]["env"]["LIFECYCLE_OPERATION_NAME"], "lifecycle.upsert");
+
+    // Without a terminal and without --yes nothing runs.
+    let refused = f.tlc(&["run", "--tenant", "globex-prod", "--operation", "lifecycle.upsert"]).await;
+    assert_eq!(refused.status.code(), Some(4));
+    assert_eq!(
+        stderr(&refused).trim(),
+        "tlc: refusing to run lifecycle.upsert without confirmation: there is no terminal to ask on; pass --yes"
+    );
+    let read_only =
+        f.tlc(&["--read-only", "run", "--tenant", "globex-prod", "--operation", "lifecycle.upsert", "--yes"]).await;
+    assert_eq!(read_only.status.code(), Some(4));
+    assert_eq!(stderr(&read_only).trim(), "tlc: read-only mode: refusing to run lifecycle.upsert");
+    let runs = stdout(&f.tlc(&["runs"]).await);
+    assert_eq!(runs.trim(), "No batches in eu-west, us-east.", "nothing was created");
+
+    let out = f.tlc(&["run", "--tenant", "globex-prod", "--operation", "lifecycle.upsert", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(3), "a failed branch is exit code 3: {}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("lineage/lineage-graph") && text.contains("Error: lineage graph for tenant 740faf5f"),
+        "{text}"
+    );
+    assert!(text.contains("── failed with exit code 2"), "{text}");
+    let summary = text.lines().skip_while(|l| !l.starts_with("batch ")).collect::<Vec<_>>();
+    assert!(
+        summary[0].ends_with("8 branches: 7 succeeded, 1 failed, 0 cancelled, 0 running, 0 pending"),
+        "{summary:?}"
+    );
+    assert!(
+        summary.iter().any(|l| l.starts_with("lineage/lineage-graph") && l.contains(" failed ") && l.contains(" 2 ")),
+        "{summary:?}"
+    );
+    // Every line of a branch, in order: identity's terraform output ends with its last line.
+    let identity: Vec<&str> =
+        text.lines().filter(|l| l.starts_with("identity/identity-realm") && l.contains(" │ ")).collect();
+    assert!(identity.iter().any(|l| l.ends_with("── running")), "{identity:?}");
+    assert!(
+        identity[identity.len() - 2].ends_with("Apply complete! Resources: 2 added, 1 changed, 0 destroyed."),
+        "{identity:?}"
+    );
+    assert!(
+        identity.last().is_some_and(|l| l.contains("── succeeded")),
+        "the final status comes after the last log line: {identity:?}"
+    );
+
+    let ok = f.tlc(&["run", "--tenant", "stark-prod", "--operation", "lifecycle.upsert", "--yes", "-o", "json"]).await;
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let batches: serde_json::Value = serde_json::from_str(&stdout(&ok)).expect("json");
+    assert_eq!(batches[0]["region"], "us-east");
+    assert_eq!(batches[0]["branches"].as_array().map(Vec::len), Some(8));
+
+    let runs = stdout(&f.tlc(&["runs"]).await);
+    assert_eq!(runs.lines().count(), 3, "{runs}");
+    assert!(
+        runs.lines().any(|l| l.contains("globex-prod") && l.contains("7/8 ok, 1 failed") && l.ends_with("failed")),
+        "{runs}"
+    );
+}
+
+#[tokio::test]
+async fn logs_retry_and_the_bridge_exit_code() {
+    let f = fixture(0.0).await;
+    let out =
+        f.tlc(&["run", "--tenant", "globex-prod", "--operation", "lifecycle.upsert", "--yes", "-o", "json"]).await;
+    let batches: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let batch = batches[0]["id"].as_str().expect("id").to_string();
+    let logs = f.tlc(&["logs", &batch, "--branch", "lineage/lineage-graph"]).await;
+    assert_eq!(logs.status.code(), Some(3), "{}", stderr(&logs));
+    let text = stdout(&logs);
+    assert!(text.lines().all(|l| l.starts_with("lineage/lineage-graph │ ")), "{text}");
+    assert!(text.contains("exceeds the 2,000,000-node quota"), "{text}");
+    let json = f.tlc(&["logs", &batch, "--branch", "lineage/lineage-graph", "-o", "json"]).await;
+    let records: Vec<serde_json::Value> =
+        stdout(&json).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    assert_eq!(records.len(), text.lines().count(), "one record per line");
+    assert!(
+        records
+            .iter()
+            .all(|r| r["branch"] == "lineage/lineage-graph" && r["batch"] == batch.as_str() && r["time"].is_string())
+    );
+    let missing = f.tlc(&["logs", "01000000-0000-7000-8000-000000000000"]).await;
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("no batch 01000000-0000-7000-8000-000000000000"), "{}", stderr(&missing));
+
+    let retry = f.tlc(&["retry", &batch, "--yes"]).await;
+    assert_eq!(retry.status.code(), Some(3), "{}", stderr(&retry));
+    assert!(stdout(&retry).contains("(attempt 2)"), "{}", stdout(&retry));
+    // The headless commands are audited like the console: the trigger and the retry of this batch.
+    let actions: Vec<(String, String)> = f
+        .history()
+        .into_iter()
+        .filter(|r| r["batch_id"] == batch.as_str())
+        .map(|r| (r["action"].as_str().unwrap_or_default().into(), r["outcome"].as_str().unwrap_or_default().into()))
+        .collect();
+    assert_eq!(actions, vec![("trigger".into(), "ok".into()), ("retry".into(), "ok".into())]);
+
+    // The bridge exits with the container's exit code.
+    let bridge = f.tlc(&bridge_args("globex-prod", "01000000-0000-7000-8000-0000000000aa")).await;
+    assert_eq!(bridge.status.code(), Some(2), "{}", stderr(&bridge));
+    assert!(stdout(&bridge).contains("Error: lineage graph"), "{}", stdout(&bridge));
+    let fine = f.tlc(&bridge_args("acme-prod", "01000000-0000-7000-8000-0000000000bb")).await;
+    assert_eq!(fine.status.code(), Some(0), "{}", stderr(&fine));
+    // Re-issuing the same bridge attaches to the same pod.
+    let again = f.tlc(&bridge_args("acme-prod", "01000000-0000-7000-8000-0000000000bb")).await;
+    assert_eq!(again.status.code(), Some(0));
+    // A batch the Argo bridge started is re-attached like any other, by its labels.
+    let runs = stdout(&f.tlc(&["runs", "-o", "json"]).await);
+    let batches: Vec<serde_json::Value> = serde_json::from_str(&runs).expect("json");
+    let argo = batches
+        .iter()
+        .find(|b| b["id"] == "01000000-0000-7000-8000-0000000000bb")
+        .expect("the bridge's batch is listed");
+    assert_eq!((argo["engine"].as_str(), argo["tenant_name"].as_str()), (Some("argo"), Some("acme-prod")));
+    assert!(stderr(&again).contains("attached to pod"), "{}", stderr(&again));
+    let wrong = f
+        .tlc(&[
+            "bridge",
+            "--job",
+            "billing/billing-usage-export",
+            "--tenant",
+            "acme-prod",
+            "--operation",
+            "lifecycle.upsert",
+            "--batch",
+            "b",
+            "--region",
+            "eu-west",
+        ])
+        .await;
+    assert_eq!(wrong.status.code(), Some(125));
+    assert!(
+        stderr(&wrong).starts_with("tlc: job billing/billing-usage-export cannot run: bad annotation"),
+        "{}",
+        stderr(&wrong)
+    );
+}
+
+#[tokio::test]
+async fn bad_input_and_rbac_say_what_was_wrong() {
+    let f = fixture(0.0).await;
+    let cases: &[(&[&str], u8, &str)] = &[
+        (
+            &["run", "--tenant", "nobody", "--operation", "lifecycle.upsert", "--yes"],
+            1,
+            "tlc: no tenant named or with id \"nobody\" in eu-west, us-east",
+        ),
+        (
+            &["run", "--tenant", "acme-prod", "--operation", "lifecycle.backup", "--yes"],
+            1,
+            "tlc: nothing was run: no runnable lifecycle job handles lifecycle.backup in region eu-west (for tenant acme-prod)",
+        ),
+        (
+            &["run", "--tenant", "acme-prod", "--operation", "team.operation", "--job", "search-reindex", "--yes"],
+            1,
+            "tlc: --job must be NAMESPACE/NAME, got \"search-reindex\"",
+        ),
+        (
+            &["run", "--tenant", "acme-prod", "--operation", "lifecycle.upsert", "--changeset", "/nonexistent.yaml"],
+            1,
+            "tlc: changeset /nonexistent.yaml: No such file or directory (os error 2)",
+        ),
+        (
+            &["runs", "--region", "ap-south"],
+            1,
+            "tlc: region \"ap-south\" is not configured (configured: eu-west, us-east)",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let out = f.tlc(args).await;
+        assert_eq!(out.status.code(), Some(i32::from(*code)), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out).trim(), *message, "{args:?}");
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let bad = dir.path().join("changeset.yaml");
+    std::fs::write(&bad, "settings: [unclosed\n").expect("write");
+    let out = f
+        .tlc(&[
+            "run",
+            "--tenant",
+            "acme-prod",
+            "--operation",
+            "lifecycle.upsert",
+            "--changeset",
+            bad.to_str().unwrap_or_default(),
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).starts_with(&format!("tlc: changeset {}: not valid YAML", bad.display())), "{}", stderr(&out));
+
+    // A read-only user's run is refused by the cluster, and the message says what and where.
+    let out = f
+        .tlc_as(
+            &["--context", "eu-west=eu-west-viewer"],
+            &["run", "--tenant", "acme-prod", "--operation", "lifecycle.upsert", "--yes"],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("── failed: eu-west: forbidden: cannot create pods in namespace billing (pods is forbidden: User \"viewer\" cannot create resource \"pods\" in API group \"\" in the namespace \"billing\")"), "{text}");
+    let unreachable = f.tlc_as(&["--context", "nowhere"], &["tenants"]).await;
+    assert_eq!(unreachable.status.code(), Some(1));
+    assert!(
+        stderr(&unreachable)
+            .starts_with("tlc: kube context \"nowhere\" (region nowhere) is not in the kubeconfig; it has: eu-west"),
+        "{}",
+        stderr(&unreachable)
+    );
+}

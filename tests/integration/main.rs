@@ -1,0 +1,16 @@
+//! The product's integration tests, one binary (it links once): the lifecycle core, the headless
+//! commands and the console against embedded clusters, through real clients over HTTPS, and the
+//! real `tlc` binary in a pseudo-terminal. One module per concern.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test with its message
+
+mod common;
+
+mod cli;
+mod console;
+mod console_cluster;
+mod console_terminal;
+mod estate;
+mod lifecycle;
+mod log_follow;
+mod mux;
+mod sim_cli;
