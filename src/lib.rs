@@ -9,3 +9,4 @@ pub mod lifecycle;
 pub mod logs;
 pub mod tenants;
 pub mod tui;
+pub mod watch;

@@ -11,7 +11,7 @@ use super::printer::{Printer, human};
 use crate::contract::JobRef;
 use crate::lifecycle::regions::Regions;
 use crate::lifecycle::run::{Phase, PodSnapshot, RunEvent, RunState, update};
-use crate::lifecycle::watch::watch_branches;
+use crate::lifecycle::watch::forward_branches;
 use crate::logs::follow::Source;
 use crate::logs::mux::{Mux, MuxEvent, Priority, StreamKey, Want};
 
@@ -236,7 +236,7 @@ pub async fn follow_batches(
     for (region, ids) in &by_region {
         if let Some(r) = regions.get(region) {
             let selector = format!("tlc.dev/batch-id in ({})", ids.join(","));
-            watchers.push(tokio::spawn(watch_branches(r.client.clone(), selector, tx.clone())));
+            watchers.push(tokio::spawn(forward_branches(r.client.clone(), Some(selector), r.url.clone(), tx.clone())));
         }
     }
     drop(tx);

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::{Result, kube_error};
 use crate::contract::LifecycleJob;
+use crate::watch::{self, Change, Report};
 
 /// What to discover and how to read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,4 +72,44 @@ pub fn seed_json(jobs: &[LifecycleJob], operation: &str) -> String {
         .map(|j| serde_json::json!({"name": j.job.name, "namespace": j.job.namespace}))
         .collect();
     serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
+}
+
+/// Watches the lifecycle Jobs of a region through the watch layer: reports every lifecycle Job in
+/// `scope` (sorted, with its problems) once listed and again after every change, and the
+/// connection as it changes, until `on` returns `false`. Each Job is read once, when it changes.
+pub async fn watch(
+    client: kube::Client,
+    scope: &Scope,
+    url: &str,
+    mut on: impl FnMut(Report<Vec<LifecycleJob>>) -> bool,
+) {
+    let api: Api<Job> = Api::all(client);
+    let in_scope = |j: &Job| {
+        scope.namespaces.is_empty() || scope.namespaces.iter().any(|n| Some(n) == j.metadata.namespace.as_ref())
+    };
+    let read = |j: &Job| LifecycleJob::from_job(j, &scope.annotation, &scope.mount_dir).filter(|_| in_scope(j));
+    let mut found: std::collections::BTreeMap<String, LifecycleJob> = Default::default();
+    watch::watch(api, kube::runtime::watcher::Config::default(), url, watch::trim::managed_fields, |change| {
+        match change {
+            Change::Connection(c) => return on(Report::Connection(c)),
+            Change::Listed { all, .. } => {
+                found = all.iter().filter_map(|(k, j)| read(j).map(|l| (k.clone(), l))).collect();
+            }
+            Change::Applied { object, .. } => match read(object) {
+                Some(l) => {
+                    found.insert(watch::key_of(object), l);
+                }
+                None => {
+                    found.remove(&watch::key_of(object));
+                }
+            },
+            Change::Deleted { object, .. } => {
+                found.remove(&watch::key_of(&object));
+            }
+        }
+        let mut list: Vec<LifecycleJob> = found.values().cloned().collect();
+        list.sort_by(|a, b| a.job.cmp(&b.job));
+        on(Report::Data(list))
+    })
+    .await;
 }

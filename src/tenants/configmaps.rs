@@ -8,6 +8,7 @@ use kube::api::{Api, ListParams};
 
 use super::{Tenant, check_id, read_environment};
 use crate::lifecycle::error::{Error, Result, kube_error};
+use crate::watch::{self, Change, Report};
 
 /// Where and how to find tenant ConfigMaps.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,59 +104,36 @@ pub async fn list(client: &kube::Client, source: &ConfigMapSource, region: &str)
     Ok(cms.items.iter().map(|cm| tenant_from_configmap(cm, source, region)).collect())
 }
 
-/// Watches the tenants of one region: sends the whole (sorted) list once it is known and again
-/// after every change, until the receiver goes away. Transient errors are retried with back-off.
+/// Watches the tenants of one region through the watch layer: reports the whole (sorted) list once
+/// it is known and again after every change, and the connection as it changes, until `on` returns
+/// `false`. Each ConfigMap is read into a tenant once, when it changes.
 pub async fn watch(
     client: kube::Client,
-    source: ConfigMapSource,
-    region: String,
-    tx: tokio::sync::mpsc::UnboundedSender<Vec<Tenant>>,
+    source: &ConfigMapSource,
+    region: &str,
+    url: &str,
+    mut on: impl FnMut(Report<Vec<Tenant>>) -> bool,
 ) {
-    use futures::StreamExt;
-    use kube::runtime::watcher::{self, Event};
     let api: Api<ConfigMap> = Api::namespaced(client, &source.namespace);
-    let stream = kube::runtime::WatchStreamExt::default_backoff(watcher::watcher(
-        api,
-        watcher::Config::default().labels(&source.selector),
-    ));
-    futures::pin_mut!(stream);
-    let mut known: BTreeMap<String, Tenant> = BTreeMap::new();
-    let mut relist: BTreeMap<String, Tenant> = BTreeMap::new();
-    let name = |cm: &ConfigMap| cm.metadata.name.clone().unwrap_or_default();
-    let mut listed = false;
-    while let Some(event) = stream.next().await {
-        let changed = match event {
-            Ok(Event::Init) => {
-                relist.clear();
-                false
+    let config = kube::runtime::watcher::Config::default().labels(&source.selector);
+    let mut tenants: BTreeMap<String, Tenant> = BTreeMap::new();
+    let read = |cm: &ConfigMap| tenant_from_configmap(cm, source, region);
+    watch::watch(api, config, url, watch::trim::managed_fields, |change| {
+        match change {
+            Change::Connection(c) => return on(Report::Connection(c)),
+            Change::Listed { all, .. } => tenants = all.iter().map(|(k, cm)| (k.clone(), read(cm))).collect(),
+            Change::Applied { object, .. } => {
+                tenants.insert(watch::key_of(object), read(object));
             }
-            Ok(Event::InitApply(cm)) => {
-                relist.insert(name(&cm), tenant_from_configmap(&cm, &source, &region));
-                false
-            }
-            Ok(Event::InitDone) => {
-                known = std::mem::take(&mut relist);
-                listed = true;
-                true
-            }
-            Ok(Event::Apply(cm)) => {
-                known.insert(name(&cm), tenant_from_configmap(&cm, &source, &region));
-                listed
-            }
-            Ok(Event::Delete(cm)) => {
-                known.remove(&name(&cm));
-                listed
-            }
-            Err(_) => false,
-        };
-        if changed {
-            let mut list: Vec<Tenant> = known.values().cloned().collect();
-            super::sort(&mut list);
-            if tx.send(list).is_err() {
-                return;
+            Change::Deleted { object, .. } => {
+                tenants.remove(&watch::key_of(&object));
             }
         }
-    }
+        let mut list: Vec<Tenant> = tenants.values().cloned().collect();
+        super::sort(&mut list);
+        on(Report::Data(list))
+    })
+    .await;
 }
 
 /// The error for a tenant that is not found.

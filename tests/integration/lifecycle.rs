@@ -231,7 +231,12 @@ async fn concurrency_never_exceeds_its_bound() {
 /// Feeds a label watch of a batch into a run model, as the console does.
 fn follow_model(client: &kube::Client, batch_id: &str) -> tokio::sync::watch::Receiver<RunState> {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    tokio::spawn(tlc::lifecycle::watch::watch_branches(client.clone(), format!("tlc.dev/batch-id={batch_id}"), tx));
+    tokio::spawn(tlc::lifecycle::watch::forward_branches(
+        client.clone(),
+        Some(format!("tlc.dev/batch-id={batch_id}")),
+        "https://test".into(),
+        tx,
+    ));
     let (state_tx, state_rx) = tokio::sync::watch::channel(RunState::default());
     tokio::spawn(async move {
         let mut state = RunState::default();
@@ -380,7 +385,14 @@ async fn a_read_only_user_can_trigger_nothing() {
 async fn the_tenant_source_is_watched() {
     let e = estate(0.0).await;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    tokio::spawn(configmaps::watch(e.client.clone(), source(), "eu-west".into(), tx));
+    let client = e.client.clone();
+    tokio::spawn(async move {
+        configmaps::watch(client, &source(), "eu-west", "https://test", |report| match report {
+            tlc::watch::Report::Data(tenants) => tx.send(tenants).is_ok(),
+            tlc::watch::Report::Connection(_) => true,
+        })
+        .await
+    });
     let first = tokio::time::timeout(DEADLINE, rx.recv()).await.expect("initial list").expect("open");
     assert_eq!(first.len(), 6);
     let cms: Api<ConfigMap> = Api::namespaced(e.client.clone(), "tenants");

@@ -14,3 +14,4 @@ mod lifecycle;
 mod log_follow;
 mod mux;
 mod sim_cli;
+mod watch_layer;

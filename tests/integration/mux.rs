@@ -62,7 +62,7 @@ async fn every_line_once_and_in_order_with_cut_streams_and_a_forced_410() {
     c.faults().cut_logs_after(Some(7));
     // A label watch feeds the run model, as in `tlc run`; it must survive a forced 410.
     let (tx, mut events) = mpsc::unbounded_channel();
-    tokio::spawn(tlc::lifecycle::watch::watch_branches(client.clone(), "suite=mux".into(), tx));
+    tokio::spawn(tlc::lifecycle::watch::forward_branches(client.clone(), Some("suite=mux".into()), c.url(), tx));
     let (mux, merged) = Mux::start(8);
     let names: Vec<String> = (0..4).map(|i| format!("branch-{i}")).collect();
     for (i, name) in names.iter().enumerate() {
