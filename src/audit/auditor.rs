@@ -152,7 +152,8 @@ pub fn launch_failures<'a>(results: impl Iterator<Item = &'a BranchResult>) -> V
     results
         .filter_map(|r| match &r.outcome {
             Some(Err(e)) => Some(format!("{}: {e}", r.spec.job.job)),
-            _ => None,
+            None => Some(format!("{}: not launched (the engine was stopped before it started)", r.spec.job.job)),
+            Some(Ok(_)) => None,
         })
         .collect()
 }

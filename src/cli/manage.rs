@@ -12,10 +12,8 @@ use super::printer::summary;
 use super::run::warn_all;
 use super::runs::batches;
 use super::session::{GlobalArgs, Session};
-use crate::audit::AuditAction;
-use crate::audit::auditor::Auditor;
 use crate::contract::labels::batch_selector;
-use crate::lifecycle::engine::DirectEngine;
+use crate::lifecycle::engine::Runner;
 use crate::lifecycle::engine::direct::describe;
 use crate::lifecycle::error::{Error, Result};
 use crate::lifecycle::run::{Batch, Phase};
@@ -61,14 +59,9 @@ pub async fn cancel(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
         batch.operation
     ));
     confirm(&format!("cancel batch {}", batch.id), &ask, args.yes, session.config.run.read_only)?;
-    let engine = DirectEngine { regions: session.regions.clone(), concurrency: session.config.run.concurrency };
-    let result = engine.cancel(&batch.region, &batch.id).await;
-    let outcome = match &result {
-        Ok(_) => "ok".to_string(),
-        Err(e) => e.to_string(),
-    };
-    let auditor = Auditor::new(session.regions.clone());
-    warn_all(auditor.record_cancel(&batch, &outcome).await);
+    let runner = Runner::new(session.regions.clone(), session.config.run.concurrency);
+    let (result, problems) = runner.cancel(&batch).await;
+    warn_all(problems);
     let deleted = result?;
     println!("cancelled {} branch pods of batch {}: {}", deleted.len(), batch.id, deleted.join(", "));
     Ok(0)
@@ -78,13 +71,13 @@ pub async fn cancel(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
 pub async fn retry(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
     let session = Session::open(global).await?;
     let batch = find(&session, &args).await?;
-    let engine = DirectEngine { regions: session.regions.clone(), concurrency: session.config.run.concurrency };
+    let runner = Runner::new(session.regions.clone(), session.config.run.concurrency);
     let (jobs, errors) = session.jobs(std::slice::from_ref(&batch.region)).await;
     if let Some(e) = errors.into_iter().next() {
         return Err(e);
     }
     let region_jobs = jobs.get(&batch.region).cloned().unwrap_or_default();
-    let retry = engine.retry_plan(&batch, &region_jobs, &session.config.lifecycle.mount_dir, None).await?;
+    let retry = runner.engine().retry_plan(&batch, &region_jobs, &session.config.lifecycle.mount_dir, None).await?;
     for s in &retry.skipped {
         eprintln!("tlc: not retrying {}: {}", s.job, s.reason);
     }
@@ -100,16 +93,11 @@ pub async fn retry(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
         batch.operation
     ));
     confirm(&format!("retry batch {}", batch.id), &ask, args.yes, session.config.run.read_only)?;
-    let auditor = Auditor::new(session.regions.clone());
-    let changeset = retry.branches.first().map(|b| b.changeset_yaml.clone()).unwrap_or_default();
-    let retried = [retry.clone()];
-    warn_all(auditor.record_started(AuditAction::Retry, &retried, &changeset).await);
     let (tx, rx) = mpsc::unbounded_channel();
     let stop = tokio_util::sync::CancellationToken::new();
     let run = {
-        let engine = engine.clone();
-        let stop = stop.clone();
-        tokio::spawn(async move { engine.retry(retry, &tx, &stop).await })
+        let (runner, stop) = (runner.clone(), stop.clone());
+        tokio::spawn(async move { runner.retry(retry, &tx, &stop).await })
     };
     let mut initial = crate::lifecycle::run::RunState::default();
     initial.batches.insert(batch.id.clone(), batch.clone());
@@ -128,11 +116,14 @@ pub async fn retry(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
         follow_batches(&session.regions, &[(batch.region.clone(), batch.id.clone())], initial, Some(rx), options).await;
     if live.detached {
         stop.cancel();
+    }
+    match run.await {
+        Ok(ran) => warn_all(ran.audit_problems),
+        Err(e) => eprintln!("tlc: the retry stopped: {e}"),
+    }
+    if live.detached {
         return Ok(super::run::DETACHED);
     }
-    let results = run.await.map_err(|e| format!("the retry stopped: {e}"));
-    let results = results.as_deref().map_err(String::as_str);
-    warn_all(auditor.record_unstarted(AuditAction::Retry, &retried, &changeset, results).await);
     let after = live.state.batches.get(&batch.id).cloned().unwrap_or(batch);
     println!();
     print!("{}", summary(&after, jiff::Timestamp::now()));

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod live;
 pub mod logs;
 pub mod manage;
+pub mod migrate;
 pub mod output;
 pub mod printer;
 pub mod run;
@@ -49,6 +50,8 @@ pub enum Command {
     Bridge(bridge::BridgeArgs),
     /// Trigger an operation for tenants, follow every branch, summarise.
     Run(run::RunArgs),
+    /// Move tenants to another region: migrate-out, then (if it all succeeded) migrate-in.
+    Migrate(migrate::MigrateArgs),
     /// List batches in the clusters (re-attached from labels).
     Runs(runs::RunsArgs),
     /// Logs of a batch's branches.
@@ -102,6 +105,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
                 .map_err(|e| Failure { code: bridge::BRIDGE_FAILED, message: e.to_string() });
         }
         Command::Run(a) => run::run(g, a).await,
+        Command::Migrate(a) => migrate::run(g, a).await,
         Command::Runs(a) => runs::run(g, a).await,
         Command::Logs(a) => logs::run(g, a).await,
         Command::Cancel(a) => manage::cancel(g, a).await,

@@ -12,14 +12,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::bridge::read_changeset;
 use super::confirm::{Ask, confirm};
-use super::live::{LiveOptions, follow_batches};
+use super::live::{Live, LiveOptions, follow_batches};
 use super::output::{Format, Table, colour, print_json, safe};
 use super::printer::summary;
 use super::session::{GlobalArgs, Session};
-use crate::audit::AuditAction;
-use crate::audit::auditor::Auditor;
 use crate::contract::{JobRef, Operation, TenantContext};
-use crate::lifecycle::engine::{DirectEngine, Plan, Request, plan};
+use crate::lifecycle::engine::{Plan, Ran, Request, Runner, plan};
 use crate::lifecycle::error::{Error, Result};
 use crate::lifecycle::run::{Phase, RunState};
 
@@ -248,61 +246,98 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
         return Ok(0);
     }
     confirm(&format!("run {}", plan.operation), &ask_for(&plan), args.yes, session.config.run.read_only)?;
-    let engine = DirectEngine { regions: session.regions.clone(), concurrency: session.config.run.concurrency };
-    // Audited before anything runs, as in the console.
-    let auditor = Auditor::new(session.regions.clone());
-    warn_all(auditor.record_started(AuditAction::Trigger, &plan.batches, &request.changeset_yaml).await);
-    let (events_tx, events_rx) = mpsc::unbounded_channel();
-    let stop = CancellationToken::new();
-    let run = {
-        let (engine, plan, stop) = (engine.clone(), plan.clone(), stop.clone());
-        tokio::spawn(async move { engine.execute(&plan, &events_tx, &stop).await })
-    };
-    let batch_ids: Vec<(String, String)> =
-        plan.batches.iter().map(|b| (b.region.clone(), b.batch_id.clone())).collect();
-    let options = LiveOptions {
+    let runner = Runner::new(session.regions.clone(), session.config.run.concurrency);
+    let options = live_options(json, plan.batches.len() > 1, args.timestamps);
+    if !json {
+        println!();
+    }
+    let followed = submit_and_follow(&session, &runner, &plan, &request.changeset_yaml, options).await;
+    if followed.live.detached {
+        return Ok(detached(&plan));
+    }
+    let batches: Vec<_> = plan.batches.iter().filter_map(|b| followed.live.state.batches.get(&b.batch_id)).collect();
+    if json {
+        print_json(&batches);
+    } else {
+        print_summaries(&batches);
+    }
+    let failed = batches.iter().any(|b| b.phase() != Phase::Succeeded);
+    Ok(if failed { BRANCHES_FAILED } else { 0 })
+}
+
+/// How `tlc run` and `tlc migrate` follow what they started.
+pub(super) fn live_options(json: bool, several_tenants: bool, timestamps: bool) -> LiveOptions {
+    LiveOptions {
         follow: true,
         lines: !json,
         status: !json,
         colour: !json && colour(),
-        with_tenant: plan.batches.len() > 1,
-        timestamps: args.timestamps,
+        with_tenant: several_tenants,
+        timestamps,
         branches: vec![],
         stream_limit: 256,
         json: false,
-    };
-    if !json {
-        println!();
     }
+}
+
+/// What submitting and following a plan came to.
+pub(super) struct Followed {
+    /// What was seen.
+    pub live: Live,
+    /// What the engine did (every branch's result, or why nothing ran).
+    pub ran: Ran,
+}
+
+/// Submits a confirmed plan through the runner (audited) and follows its batches until every
+/// branch has ended, or the operator detaches (the engine then stops launching, and what it did is
+/// still audited). Audit problems and incomplete log streams are printed as warnings.
+pub(super) async fn submit_and_follow(
+    session: &Session,
+    runner: &Runner,
+    plan: &Plan,
+    changeset: &str,
+    options: LiveOptions,
+) -> Followed {
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let stop = CancellationToken::new();
+    let run = {
+        let (runner, plan, changeset, stop) = (runner.clone(), plan.clone(), changeset.to_string(), stop.clone());
+        tokio::spawn(async move { runner.submit(&plan, &changeset, &events_tx, &stop).await })
+    };
+    let batch_ids: Vec<(String, String)> =
+        plan.batches.iter().map(|b| (b.region.clone(), b.batch_id.clone())).collect();
     let live = follow_batches(&session.regions, &batch_ids, RunState::default(), Some(events_rx), options).await;
     if live.detached {
         stop.cancel();
-        eprintln!("tlc: detached; the launched branches go on in the cluster. Follow them with:");
-        for (_, id) in &batch_ids {
-            eprintln!("  tlc logs {id} --follow");
-        }
-        return Ok(DETACHED);
     }
-    let results = match run.await {
-        Ok(Ok(results)) => Ok(results),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(e) => Err(format!("the run stopped: {e}")),
+    let ran = match run.await {
+        Ok(ran) => ran,
+        Err(e) => Ran { results: Err(Error::Input(format!("the run stopped: {e}"))), audit_problems: Vec::new() },
     };
-    let results = results.as_deref().map_err(String::as_str);
-    warn_all(auditor.record_unstarted(AuditAction::Trigger, &plan.batches, &request.changeset_yaml, results).await);
+    warn_all(ran.audit_problems.clone());
+    if let Err(e) = &ran.results {
+        eprintln!("tlc: nothing was run: {e}");
+    }
     for e in &live.stream_errors {
         eprintln!("tlc: log stream incomplete: {e}");
     }
-    let batches: Vec<_> = batch_ids.iter().filter_map(|(_, id)| live.state.batches.get(id)).collect();
-    if json {
-        print_json(&batches);
-    } else {
-        println!();
-        let now = jiff::Timestamp::now();
-        for b in &batches {
-            println!("{}", summary(b, now));
-        }
+    Followed { live, ran }
+}
+
+/// Says how to follow detached batches; the exit code for a detach.
+pub(super) fn detached(plan: &Plan) -> u8 {
+    eprintln!("tlc: detached; the launched branches go on in the cluster. Follow them with:");
+    for b in &plan.batches {
+        eprintln!("  tlc logs {} --follow", b.batch_id);
     }
-    let failed = batches.iter().any(|b| b.phase() != Phase::Succeeded);
-    Ok(if failed { BRANCHES_FAILED } else { 0 })
+    DETACHED
+}
+
+/// Prints the end-of-run summary of each batch.
+pub(super) fn print_summaries(batches: &[&crate::lifecycle::run::Batch]) {
+    println!();
+    let now = jiff::Timestamp::now();
+    for b in batches {
+        println!("{}", summary(b, now));
+    }
 }

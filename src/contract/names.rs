@@ -7,6 +7,13 @@ pub fn new_batch_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// The part of a batch id shown in tables, file names and messages: its last 8 characters. Batch
+/// ids are UUIDv7, whose leading digits are a timestamp (the same for every batch started within a
+/// minute); the trailing ones are random, so they tell batches apart.
+pub fn short_id(id: &str) -> &str {
+    id.get(id.len().saturating_sub(8)..).unwrap_or(id)
+}
+
 /// FNV-1a, 64 bits: stable across platforms and releases (unlike `std`'s hasher).
 fn fnv1a(parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

@@ -3,6 +3,7 @@
 //! `discover` and `bridge` steps.
 
 pub mod bridge;
+pub mod bundle;
 pub mod discovery;
 pub mod engine;
 pub mod error;

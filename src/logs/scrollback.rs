@@ -2,8 +2,13 @@
 //! bounded (the oldest lines are dropped and counted), with per-branch, error-line and filter-match
 //! indexes kept up to date as lines arrive. Views ask for "the n lines ending at position p" of one
 //! of these sequences, so drawing costs the same with ten thousand lines as with a million.
+//!
+//! Lines are stored in shared chunks of [`CHUNK`] lines, so that a [`LogSnapshot`] of a million
+//! lines (for an incident bundle, built on another thread) costs a few hundred reference counts,
+//! not a copy, and never holds the console up.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use regex::Regex;
 
@@ -61,11 +66,19 @@ pub enum Sequence {
     BranchMatches(u32),
 }
 
+/// Lines per storage chunk. Every chunk but the last is full, so a line's place is arithmetic.
+pub const CHUNK: usize = 4096;
+
 /// A batch's merged, bounded, indexed log.
 #[derive(Clone, Debug)]
 pub struct Scrollback {
-    lines: VecDeque<ScrollLine>,
-    /// Sequence number of `lines[0]`.
+    /// The kept lines, in chunks; the first `head` lines of the first chunk are already dropped
+    /// (at most one chunk of dropped lines stays in memory).
+    chunks: VecDeque<Arc<Vec<ScrollLine>>>,
+    head: usize,
+    /// Lines kept.
+    len: usize,
+    /// Sequence number of the first kept line.
     base: u64,
     capacity: usize,
     per_branch: Vec<VecDeque<u64>>,
@@ -104,7 +117,9 @@ impl Scrollback {
     /// An empty scrollback keeping at most `capacity` lines.
     pub fn new(capacity: usize) -> Self {
         Scrollback {
-            lines: VecDeque::new(),
+            chunks: VecDeque::new(),
+            head: 0,
+            len: 0,
             base: 0,
             capacity: capacity.max(1),
             per_branch: Vec::new(),
@@ -130,10 +145,10 @@ impl Scrollback {
 
     /// Appends a line already split into text and style runs.
     pub fn push_text(&mut self, branch: u32, ts: Option<i64>, text: String, styles: Vec<(u32, Style)>) {
-        if self.lines.len() == self.capacity {
+        if self.len == self.capacity {
             self.drop_oldest();
         }
-        let seq = self.base + self.lines.len() as u64;
+        let seq = self.base + self.len as u64;
         let error = looks_like_error(&text);
         if error {
             self.errors.push_back(seq);
@@ -144,20 +159,36 @@ impl Scrollback {
             push_indexed(&mut self.branch_matches, b, seq);
         }
         push_indexed(&mut self.per_branch, b, seq);
-        self.lines.push_back(ScrollLine {
+        let line = ScrollLine {
             branch,
             ts: ts.unwrap_or(i64::MIN),
             text: text.into_boxed_str(),
             styles: styles.into_boxed_slice(),
             error,
-        });
+        };
+        match self.chunks.back_mut() {
+            // Copies the chunk only if a snapshot still shares it (once per snapshot at most).
+            Some(last) if last.len() < CHUNK => Arc::make_mut(last).push(line),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK.min(self.capacity));
+                chunk.push(line);
+                self.chunks.push_back(Arc::new(chunk));
+            }
+        }
+        self.len += 1;
     }
 
     fn drop_oldest(&mut self) {
-        let Some(old) = self.lines.pop_front() else { return };
+        let Some(old_branch) = self.get(self.base).map(|l| l.branch) else { return };
+        self.head += 1;
+        self.len -= 1;
+        if self.chunks.front().is_some_and(|c| self.head == c.len()) {
+            self.chunks.pop_front();
+            self.head = 0;
+        }
         let seq = self.base;
         self.base += 1;
-        let b = old.branch as usize;
+        let b = old_branch as usize;
         let queues = [self.per_branch.get_mut(b), Some(&mut self.errors), Some(&mut self.matches)];
         for q in queues.into_iter().flatten().chain(self.branch_matches.get_mut(b)) {
             if q.front() == Some(&seq) {
@@ -168,7 +199,7 @@ impl Scrollback {
 
     /// Lines received in all (kept or dropped).
     pub fn total(&self) -> u64 {
-        self.base + self.lines.len() as u64
+        self.base + self.len as u64
     }
 
     /// Lines dropped to stay within capacity.
@@ -178,17 +209,35 @@ impl Scrollback {
 
     /// Lines kept.
     pub fn len(&self) -> usize {
-        self.lines.len()
+        self.len
     }
 
     /// Whether nothing is kept.
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.len == 0
     }
 
     /// A line by sequence number, if still kept.
     pub fn get(&self, seq: u64) -> Option<&ScrollLine> {
-        seq.checked_sub(self.base).and_then(|i| self.lines.get(i as usize))
+        let i = usize::try_from(seq.checked_sub(self.base)?).ok().filter(|i| *i < self.len)?;
+        let at = self.head + i;
+        self.chunks.get(at / CHUNK)?.get(at % CHUNK)
+    }
+
+    /// Every kept line, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &ScrollLine> {
+        self.chunks.iter().flat_map(|c| c.iter()).skip(self.head).take(self.len)
+    }
+
+    /// What is kept now, shared rather than copied: the lines stay readable on another thread
+    /// (for an incident bundle) while this scrollback goes on taking lines.
+    pub fn snapshot(&self) -> LogSnapshot {
+        LogSnapshot {
+            chunks: self.chunks.iter().cloned().collect(),
+            head: self.head,
+            len: self.len,
+            dropped: self.base,
+        }
     }
 
     /// Sets (or clears, with `None`) the filter and rebuilds its matches.
@@ -196,12 +245,15 @@ impl Scrollback {
         self.matches.clear();
         self.branch_matches.clear();
         if let Some(f) = &filter {
-            for (i, l) in self.lines.iter().enumerate() {
-                if f.is_match(&l.text) {
-                    let seq = self.base + i as u64;
-                    self.matches.push_back(seq);
-                    push_indexed(&mut self.branch_matches, l.branch as usize, seq);
-                }
+            let hits: Vec<(u64, u32)> = self
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| f.is_match(&l.text))
+                .map(|(i, l)| (self.base + i as u64, l.branch))
+                .collect();
+            for (seq, branch) in hits {
+                self.matches.push_back(seq);
+                push_indexed(&mut self.branch_matches, branch as usize, seq);
             }
         }
         self.filter = filter;
@@ -225,7 +277,7 @@ impl Scrollback {
     /// How many lines a sequence has.
     pub fn count(&self, seq: Sequence) -> usize {
         match seq {
-            Sequence::All => self.lines.len(),
+            Sequence::All => self.len,
             _ => self.index(seq).map_or(0, VecDeque::len),
         }
     }
@@ -233,7 +285,7 @@ impl Scrollback {
     /// The sequence number of the `i`-th line of a sequence.
     pub fn seq_at(&self, seq: Sequence, i: usize) -> Option<u64> {
         match seq {
-            Sequence::All => (i < self.lines.len()).then(|| self.base + i as u64),
+            Sequence::All => (i < self.len).then(|| self.base + i as u64),
             _ => self.index(seq).and_then(|q| q.get(i)).copied(),
         }
     }
@@ -245,7 +297,7 @@ impl Scrollback {
             Err(i) => i.saturating_sub(1),
         };
         match seq {
-            Sequence::All => s.saturating_sub(self.base).min(self.lines.len().saturating_sub(1) as u64) as usize,
+            Sequence::All => s.saturating_sub(self.base).min(self.len.saturating_sub(1) as u64) as usize,
             _ => self.index(seq).map_or(0, find),
         }
     }
@@ -291,6 +343,27 @@ impl Scrollback {
     /// Every kept line of a branch, oldest first.
     pub fn branch_lines(&self, branch: u32) -> impl Iterator<Item = &ScrollLine> {
         self.per_branch.get(branch as usize).into_iter().flatten().filter_map(|s| self.get(*s))
+    }
+}
+
+/// A scrollback's lines at one moment, independent of it (see [`Scrollback::snapshot`]).
+#[derive(Clone, Debug)]
+pub struct LogSnapshot {
+    chunks: Vec<Arc<Vec<ScrollLine>>>,
+    head: usize,
+    len: usize,
+    dropped: u64,
+}
+
+impl LogSnapshot {
+    /// Every line, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &ScrollLine> {
+        self.chunks.iter().flat_map(|c| c.iter()).skip(self.head).take(self.len)
+    }
+
+    /// Lines the scrollback had dropped to stay within its capacity.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
     }
 }
 
@@ -378,5 +451,40 @@ mod tests {
         }
         assert_eq!(s.window(Sequence::All, 5, 3).iter().map(|(q, _)| *q).collect::<Vec<_>>(), vec![2, 3, 4]);
         assert_eq!(s.position_of(Sequence::Branch(0), 4), 4);
+    }
+
+    #[test]
+    fn lines_across_chunks_are_addressed_and_a_snapshot_is_not_changed_by_later_lines() {
+        let capacity = CHUNK * 2 + 10;
+        let mut s = Scrollback::new(capacity);
+        let text = |seq: usize| if seq < CHUNK * 2 + 5 { format!("line {seq}") } else { format!("later {seq}") };
+        for i in 0..CHUNK * 2 + 5 {
+            s.push((i % 3) as u32, Some(i as i64), &line(&text(i)));
+        }
+        let snap = s.snapshot();
+        // Enough later lines to drop the first two chunks entirely and part of the third.
+        let total = CHUNK * 4 + 30;
+        for i in CHUNK * 2 + 5..total {
+            s.push((i % 3) as u32, None, &line(&text(i)));
+        }
+        let dropped = total - capacity;
+        assert_eq!((s.len(), s.dropped()), (capacity, dropped as u64), "bounded");
+        assert_eq!(s.get(dropped as u64).map(|l| l.text.to_string()), Some(text(dropped)), "the oldest kept line");
+        assert_eq!(s.get(dropped as u64 - 1), None, "dropped");
+        for seq in [dropped + 1, CHUNK * 3 - 1, CHUNK * 3, CHUNK * 3 + 1, total - 1] {
+            assert_eq!(s.get(seq as u64).map(|l| l.text.to_string()), Some(text(seq)), "line {seq}");
+        }
+        assert_eq!(s.get(total as u64), None);
+        assert_eq!(
+            s.iter().map(|l| l.text.to_string()).collect::<Vec<_>>(),
+            (dropped..total).map(text).collect::<Vec<_>>()
+        );
+        assert!(s.chunks.len() <= capacity / CHUNK + 2, "dropped chunks are let go: {}", s.chunks.len());
+        let taken: Vec<String> = snap.iter().map(|l| l.text.to_string()).collect();
+        assert_eq!(taken, (0..CHUNK * 2 + 5).map(text).collect::<Vec<_>>(), "the snapshot keeps what it saw");
+        assert_eq!(snap.dropped(), 0);
+        let b1: Vec<String> = s.branch_lines(1).take(2).map(|l| l.text.to_string()).collect();
+        let first_b1 = (dropped..).find(|i| i % 3 == 1).unwrap_or_default();
+        assert_eq!(b1, vec![text(first_b1), text(first_b1 + 3)]);
     }
 }

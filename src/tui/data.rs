@@ -80,6 +80,13 @@ pub enum DataEvent {
         /// Whether every branch succeeded (only then does migrate-in run).
         all_succeeded: bool,
     },
+    /// A migration will not go on (its migrate-in will not run), and why.
+    MigrationStopped {
+        /// The migration's id.
+        id: String,
+        /// Why.
+        why: String,
+    },
     /// The migrate-in batch of a migration was started.
     MigrationInStarted {
         /// The migration's id.

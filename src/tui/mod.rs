@@ -4,7 +4,6 @@
 //! run in [`runtime`] tasks and come back as events.
 
 pub mod app;
-pub mod bundle;
 pub mod data;
 pub mod input;
 pub mod keys;

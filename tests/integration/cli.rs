@@ -362,3 +362,80 @@ async fn bad_input_and_rbac_say_what_was_wrong() {
         stderr(&unreachable)
     );
 }
+
+#[tokio::test]
+async fn migrate_previews_both_halves_then_runs_migrate_in_only_after_migrate_out_succeeded() {
+    let f = fixture(0.0).await;
+    let dry = f.tlc(&["migrate", "--tenant", "acme-prod", "--to", "us-east", "--dry-run"]).await;
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    let text = stdout(&dry);
+    assert!(
+        text.starts_with(
+            "Migration to us-east: migrate-out first; then, only if every migrate-out branch succeeds, migrate-in in us-east."
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("1. Plan: lifecycle.migrate-out for 1 tenant") && text.contains(") in eu-west  batch "),
+        "{text}"
+    );
+    assert!(
+        text.contains("2. Plan: lifecycle.migrate-in for 1 tenant")
+            && text.contains(") in us-east  batch (a new id when it starts)"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(
+        &f.tlc(&["migrate", "--tenant", "acme-prod", "--to", "us-east", "--dry-run", "-o", "json"]).await,
+    ))
+    .expect("plan json");
+    assert_eq!(json["target"], "us-east");
+    assert_eq!(json["migrate_out"]["batches"][0]["region"], "eu-west");
+    assert_eq!(json["migrate_in"]["batches"][0]["region"], "us-east");
+
+    let same = f.tlc(&["migrate", "--tenant", "stark-prod", "--to", "us-east", "--yes"]).await;
+    assert_eq!(same.status.code(), Some(1));
+    assert_eq!(stderr(&same).trim(), "tlc: tenant stark-prod is already in us-east: nothing to migrate");
+    let nowhere = f.tlc(&["migrate", "--tenant", "acme-prod", "--to", "ap-south", "--yes"]).await;
+    assert_eq!(stderr(&nowhere).trim(), "tlc: region \"ap-south\" is not configured (configured: eu-west, us-east)");
+    let refused = f.tlc(&["migrate", "--tenant", "acme-prod", "--to", "us-east"]).await;
+    assert_eq!(refused.status.code(), Some(4));
+    assert_eq!(
+        stderr(&refused).trim(),
+        "tlc: refusing to migrate to us-east without confirmation: there is no terminal to ask on; pass --yes"
+    );
+
+    let moved = f.tlc(&["migrate", "--tenant", "acme-prod", "--to", "us-east", "--yes", "-o", "json"]).await;
+    assert_eq!(moved.status.code(), Some(0), "{}", stderr(&moved));
+    let batches: serde_json::Value = serde_json::from_str(&stdout(&moved)).expect("json");
+    let halves: Vec<(String, String, String)> = batches
+        .as_array()
+        .expect("batches")
+        .iter()
+        .map(|b| {
+            let s = |k: &str| b[k].as_str().unwrap_or_default().to_string();
+            let phases: std::collections::BTreeSet<String> = b["branches"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|br| br["attempts"].as_array().into_iter().flatten().map(|a| a["phase"].to_string()))
+                .collect();
+            (s("operation"), s("region"), phases.into_iter().collect::<Vec<_>>().join(","))
+        })
+        .collect();
+    assert_eq!(
+        halves,
+        vec![
+            ("lifecycle.migrate-out".into(), "eu-west".into(), "\"succeeded\"".into()),
+            ("lifecycle.migrate-in".into(), "us-east".into(), "\"succeeded\"".into())
+        ]
+    );
+    // Both halves are one migration for any console: the migrate-in pods name the migrate-out batch.
+    let out_id = batches[0]["id"].as_str().expect("id");
+    assert_eq!(batches[1]["migration"]["id"], out_id);
+    let history: Vec<String> = f
+        .history()
+        .iter()
+        .map(|r| format!("{} {}", r["operation"].as_str().unwrap_or(""), r["region"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(history, vec!["lifecycle.migrate-out eu-west", "lifecycle.migrate-in us-east"], "both halves audited");
+}

@@ -98,7 +98,15 @@ impl DirectEngine {
                     };
                     let ns = spec.job.job.namespace.clone();
                     let name = launched.pod.metadata.name.clone().unwrap_or_default();
-                    let outcome = bridge::wait_for_outcome(&client, &region, &ns, &name).await;
+                    // Launched: it runs on in the cluster whatever happens here; stop only waiting.
+                    let outcome = tokio::select! {
+                        outcome = bridge::wait_for_outcome(&client, &region, &ns, &name) => outcome,
+                        () = stop.cancelled() => Ok(Outcome {
+                            phase: "Running".into(),
+                            exit_code: None,
+                            reason: Some("no longer followed (the engine was stopped); it goes on in the cluster".into()),
+                        }),
+                    };
                     BranchResult { spec, outcome: Some(outcome) }
                 }
             })

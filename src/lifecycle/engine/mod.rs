@@ -3,7 +3,10 @@
 //! read the same way.
 
 pub mod direct;
+pub mod migrate;
 pub mod plan;
+pub mod runner;
 
 pub use direct::{BranchResult, DirectEngine};
 pub use plan::{Plan, PlannedBatch, Request, Skipped, plan};
+pub use runner::{Ran, Runner};

@@ -8,6 +8,7 @@ pub mod lists;
 pub mod logview;
 pub mod trigger;
 
+use crate::contract::names::short_id;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -15,12 +16,13 @@ use jiff::Timestamp;
 
 use self::lists::Cursor;
 use self::logview::{BatchLogs, LogView};
-use self::trigger::{Dialog, Migration};
+use self::trigger::Dialog;
 use super::data::{Access, Connection, DataEvent};
 use super::input::{InputOutcome, LineInput};
 use super::keys::{self, Action, Scope, ViewKind};
 use crate::audit::AuditRecord;
 use crate::contract::{JobRef, LifecycleJob};
+use crate::lifecycle::engine::migrate::{Migration, MigrationState};
 use crate::lifecycle::engine::plan::{Plan, Request};
 use crate::lifecycle::run::{Batch, RunEvent, RunState, update as run_update};
 use crate::logs::mux::MuxEvent;
@@ -323,7 +325,7 @@ impl App {
     /// batch whose first pod has not appeared yet, or no batch chosen at all.
     pub fn no_batch_reason(&self) -> String {
         match &self.view {
-            View::Batch(id) | View::Logs(id) => format!("batch {} has no branch pod yet", trigger::short(id)),
+            View::Batch(id) | View::Logs(id) => format!("batch {} has no branch pod yet", short_id(id)),
             _ => "no batch selected: pick one in :runs".into(),
         }
     }
@@ -733,22 +735,23 @@ fn on_data(app: &mut App, event: DataEvent) {
         }
         DataEvent::Notice { text, error } => app.notice(text, error),
         DataEvent::MigrationOutDone { id, all_succeeded } => {
+            if let Some(m) = app.migrations.iter_mut().find(|m| m.out_batch == id)
+                && all_succeeded
+            {
+                m.state = MigrationState::StartingIn;
+            }
+        }
+        DataEvent::MigrationStopped { id, why } => {
             if let Some(m) = app.migrations.iter_mut().find(|m| m.out_batch == id) {
-                if all_succeeded {
-                    m.state = trigger::MigrationState::StartingIn;
-                } else {
-                    m.state = trigger::MigrationState::Stopped(
-                        "migrate-out did not succeed on every branch: migrate-in was not started".into(),
-                    );
-                    let text = format!("migration of {}: migrate-out failed; migrate-in not started", m.tenant.name);
-                    app.notice(text, true);
-                }
+                let text = format!("migration of {}: {why}", m.tenant.name);
+                m.state = MigrationState::Stopped(why);
+                app.notice(text, true);
             }
         }
         DataEvent::MigrationInStarted { id, batch_id } => {
             if let Some(m) = app.migrations.iter_mut().find(|m| m.out_batch == id) {
                 m.in_batch = Some(batch_id.clone());
-                m.state = trigger::MigrationState::InRunning;
+                m.state = MigrationState::InRunning;
                 let text = format!("migration of {}: migrate-in started in {}", m.tenant.name, m.target);
                 app.log_interest.insert(batch_id);
                 app.notice(text, false);

@@ -1,7 +1,9 @@
+use crate::contract::names::short_id;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::trigger::{Dialog, Pending};
 use super::*;
+use crate::lifecycle::engine::migrate::MigrationState;
 use crate::lifecycle::run::Phase;
 use crate::tui::fixtures::{self, BATCH};
 use crate::tui::keys::OpKind;
@@ -180,7 +182,7 @@ fn migrate_previews_both_halves_and_records_the_migration() {
     // Both halves carry the migration on their pods, so other consoles can link them too.
     let link = crate::contract::labels::MigrationLink { id: out.clone(), target: "us-east".into() };
     assert!(s.plan.batches[0].branches.iter().all(|b| b.identity().migration.as_ref() == Some(&link)));
-    let in_request = trigger::migrate_in_request(&s.request, "us-east", &out);
+    let in_request = crate::lifecycle::engine::migrate::migrate_in_request(&s.request, "us-east", &out);
     let in_plan = crate::lifecycle::engine::plan(&in_request, &app.jobs);
     assert!(in_plan.batches[0].branches.iter().all(|b| b.identity().migration.as_ref() == Some(&link)));
     let in_id = in_plan.batches[0].batch_id.clone();
@@ -191,11 +193,14 @@ fn migrate_previews_both_halves_and_records_the_migration() {
     }
     let role = |id: &str| trigger::migration_role(&other, &other.runs.batches[id]).map(|r| r.text);
     assert_eq!(role(&out).as_deref(), Some("migrate-out ▸ us-east"));
-    let after = format!("migrate-in ◂ eu-west (after {})", trigger::short(&out));
+    let after = format!("migrate-in ◂ eu-west (after {})", short_id(&out));
     assert_eq!(role(&in_id), Some(after));
     update(&mut app, Msg::Data(DataEvent::MigrationOutDone { id: out.clone(), all_succeeded: false }));
-    assert!(matches!(app.migrations[0].state, trigger::MigrationState::Stopped(_)));
-    assert!(app.status.as_ref().is_some_and(|s| s.error && s.text.contains("migrate-in not started")));
+    assert_eq!(app.migrations[0].state, MigrationState::OutRunning, "the reason comes with the stop");
+    let why = "migrate-out did not succeed on every branch: migrate-in was not started".to_string();
+    update(&mut app, Msg::Data(DataEvent::MigrationStopped { id: out.clone(), why: why.clone() }));
+    assert_eq!(app.migrations[0].state, MigrationState::Stopped(why));
+    assert!(app.status.as_ref().is_some_and(|s| s.error && s.text.contains("migrate-in was not started")));
 }
 
 #[test]

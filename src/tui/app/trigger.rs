@@ -4,6 +4,7 @@
 //! Cancel and retry-failed are confirmed the same way. Read-only mode and RBAC refusals stop an
 //! action before any dialog opens, with the reason on the status line.
 
+use crate::contract::names::short_id;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
@@ -11,42 +12,12 @@ use super::{App, Effect, Mode, Submission, View};
 use crate::contract::labels::MigrationLink;
 use crate::contract::operation::TEAM_OPERATION;
 use crate::contract::{JobRef, Operation};
+use crate::lifecycle::engine::migrate::{self, Migration, MigrationState, migrate_in_request};
 use crate::lifecycle::engine::plan::{Plan, Request, plan};
 use crate::lifecycle::run::Batch;
 use crate::tenants::Tenant;
 use crate::tui::input::{InputOutcome, LineInput};
 use crate::tui::keys::OpKind;
-
-/// Where a migration is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MigrationState {
-    /// migrate-out is running in the source region.
-    OutRunning,
-    /// migrate-out succeeded everywhere; migrate-in is being started.
-    StartingIn,
-    /// migrate-in is running in the target region.
-    InRunning,
-    /// It stopped (why).
-    Stopped(String),
-}
-
-/// One tenant's migration: migrate-out in its region, then — only if every branch succeeded —
-/// migrate-in in the target region, shown as one migration with its two batches.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Migration {
-    /// The tenant (as it is in the source region).
-    pub tenant: Tenant,
-    /// Source region.
-    pub source: String,
-    /// Target region.
-    pub target: String,
-    /// The migrate-out batch (the migration's id).
-    pub out_batch: String,
-    /// The migrate-in batch, once started.
-    pub in_batch: Option<String>,
-    /// Where it is.
-    pub state: MigrationState,
-}
 
 /// What a batch is in a migration: its half (`out` / `in`) and a line about the whole
 /// (`migrate-out ▸ us-east: then in`, `migrate-in ◂ eu-west`).
@@ -83,7 +54,7 @@ pub fn migration_role(app: &App, batch: &Batch) -> Option<MigrationRole> {
             Some(MigrationRole { half: "out", text: format!("migrate-out ▸ {}", link.target) })
         } else {
             let source = app.runs.batches.get(&link.id).map_or("?", |b| b.region.as_str());
-            let out = short(&link.id);
+            let out = short_id(&link.id);
             Some(MigrationRole { half: "in", text: format!("migrate-in ◂ {source} (after {out})") })
         }
     })
@@ -243,17 +214,6 @@ fn open_preview(app: &mut App, op: OpKind, tenants: Vec<Tenant>, only: Option<Ve
     app.mode = Mode::Dialog(Box::new(Dialog::Preview(Box::new(preview))));
 }
 
-/// The migrate-in request of migration `migration` (its migrate-out batch's id; empty in a preview)
-/// to `target`: the same tenants, now in `target`.
-pub fn migrate_in_request(request: &Request, target: &str, migration: &str) -> Request {
-    Request {
-        tenants: request.tenants.iter().map(|t| Tenant { region: target.to_string(), ..t.clone() }).collect(),
-        operation: Operation::migrate_in(),
-        migration: Some(MigrationLink { id: migration.to_string(), target: target.to_string() }),
-        ..request.clone()
-    }
-}
-
 fn build_preview(app: &App, op: OpKind, request: Request, target: Option<String>) -> Preview {
     let migrate_to = target.map(|t| {
         let p = plan(&migrate_in_request(&request, &t, ""), &app.jobs);
@@ -295,7 +255,7 @@ pub fn ask_cancel(app: &mut App) -> Vec<Effect> {
     }
     let unfinished = batch.branches.values().filter(|b| !b.phase().is_final()).count();
     if unfinished == 0 {
-        app.notice(format!("batch {} has no unfinished branch to cancel", short(&batch.id)), true);
+        app.notice(format!("batch {} has no unfinished branch to cancel", short_id(&batch.id)), true);
         return Vec::new();
     }
     let prompt = format!(
@@ -324,7 +284,7 @@ pub fn ask_retry(app: &mut App) -> Vec<Effect> {
     }
     let failed = batch.failed_jobs();
     if failed.is_empty() {
-        app.notice(format!("batch {} has no failed or cancelled branch to retry", short(&batch.id)), true);
+        app.notice(format!("batch {} has no failed or cancelled branch to retry", short_id(&batch.id)), true);
         return Vec::new();
     }
     if !batch.is_finished() {
@@ -347,13 +307,6 @@ pub fn ask_retry(app: &mut App) -> Vec<Effect> {
         pending: Pending::Retry(Box::new(batch)),
     })));
     Vec::new()
-}
-
-/// The part of an id shown in tables: its last 8 characters. Batch ids are UUIDv7, whose leading
-/// digits are a timestamp (the same for every batch started within a minute); the trailing ones are
-/// random, so they tell batches apart.
-pub fn short(id: &str) -> &str {
-    id.get(id.len().saturating_sub(8)..).unwrap_or(id)
 }
 
 /// Keys while a dialog is open.
@@ -543,19 +496,7 @@ fn confirmed(app: &mut App, pending: Pending) -> Vec<Effect> {
             let preview = *preview;
             let first = preview.plan.batches.first().map(|b| b.batch_id.clone());
             let migrations: Vec<Migration> = match &preview.migrate_to {
-                Some((target, _)) => preview
-                    .plan
-                    .batches
-                    .iter()
-                    .map(|b| Migration {
-                        tenant: b.tenant.clone(),
-                        source: b.region.clone(),
-                        target: target.clone(),
-                        out_batch: b.batch_id.clone(),
-                        in_batch: None,
-                        state: MigrationState::OutRunning,
-                    })
-                    .collect(),
+                Some((target, _)) => migrate::migrations(&preview.plan, target),
                 None => Vec::new(),
             };
             for b in &preview.plan.batches {
@@ -576,12 +517,12 @@ fn confirmed(app: &mut App, pending: Pending) -> Vec<Effect> {
             vec![Effect::Submit(Box::new(Submission { plan: preview.plan, request: preview.request, migrations }))]
         }
         Pending::Cancel(batch) => {
-            app.notice(format!("cancelling batch {}…", short(&batch.id)), false);
+            app.notice(format!("cancelling batch {}…", short_id(&batch.id)), false);
             vec![Effect::Cancel { batch }]
         }
         Pending::Retry(batch) => {
             let files = app.files.get(&batch.id).cloned();
-            app.notice(format!("retrying the failed branches of {}…", short(&batch.id)), false);
+            app.notice(format!("retrying the failed branches of {}…", short_id(&batch.id)), false);
             vec![Effect::Retry { batch, files }]
         }
     }

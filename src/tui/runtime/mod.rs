@@ -5,6 +5,7 @@
 //! still for 50 ms. Effects that touch the cluster run in spawned
 //! tasks and report back as events: the UI never waits on the network.
 
+pub mod background;
 pub mod effects;
 pub mod sources;
 
@@ -17,6 +18,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use self::background::Background;
 use super::app::{App, Effect, Msg, update};
 use super::data::DataEvent;
 use super::terminal::Tui;
@@ -53,8 +55,8 @@ pub fn default_theme_dir() -> Option<PathBuf> {
     Config::default_path().and_then(|p| p.parent().map(|d| d.join("themes")))
 }
 
-/// Starts the data sources of every region.
-pub fn start_sources(console: &Console, tx: &mpsc::UnboundedSender<DataEvent>) {
+/// Starts the data sources of every region, as tasks that end when the console stops.
+pub fn start_sources(console: &Console, tx: &mpsc::UnboundedSender<DataEvent>, background: &Background) {
     let scope = Scope {
         annotation: console.config.lifecycle.annotation.clone(),
         namespaces: console.config.lifecycle.namespaces.clone(),
@@ -65,19 +67,19 @@ pub fn start_sources(console: &Console, tx: &mpsc::UnboundedSender<DataEvent>) {
         let first_screen = match &cm_source {
             Some(source) => {
                 let (listed, first_screen) = sources::FirstScreen::new();
-                tokio::spawn(sources::tenants(region.clone(), source.clone(), tx.clone(), listed));
+                background.spawn_until_stopped(sources::tenants(region.clone(), source.clone(), tx.clone(), listed));
                 first_screen
             }
             None => sources::FirstScreen::ready(),
         };
-        tokio::spawn(sources::jobs(region.clone(), scope.clone(), tx.clone(), first_screen.clone()));
-        tokio::spawn(sources::branches(region.clone(), tx.clone(), first_screen));
-        tokio::spawn(sources::access(region.clone(), tx.clone()));
+        background.spawn_until_stopped(sources::jobs(region.clone(), scope.clone(), tx.clone(), first_screen.clone()));
+        background.spawn_until_stopped(sources::branches(region.clone(), tx.clone(), first_screen));
+        background.spawn_until_stopped(sources::access(region.clone(), tx.clone()));
     }
     if let TenantSource::Directory { path } = &console.config.tenants.source {
         let path = path.clone();
         let tx = tx.clone();
-        tokio::task::spawn_blocking(move || match crate::tenants::directory::list(&path) {
+        background.spawn_blocking(move || match crate::tenants::directory::list(&path) {
             Ok(all) => {
                 let mut by_region: std::collections::BTreeMap<String, Vec<_>> = Default::default();
                 for t in all {
@@ -166,10 +168,11 @@ pub async fn run(console: Console) -> Result<u8, String> {
     if let Some(w) = theme_warning {
         app.notice(w, true);
     }
-    start_sources(&console, &tx);
+    let background = Background::new();
+    start_sources(&console, &tx, &background);
     let (mux, mut mux_rx) = Mux::start(console.config.ui.log_streams);
     let mut requested: HashSet<StreamKey> = HashSet::new();
-    let executor = effects::Executor::new(&console, tx.clone());
+    let executor = effects::Executor::new(&console, tx.clone(), background.clone());
 
     let mut tui = Tui::new().map_err(|e| format!("cannot take over the terminal: {e}"))?;
     if let Ok(size) = tui.terminal.size() {
@@ -269,8 +272,15 @@ pub async fn run(console: Console) -> Result<u8, String> {
     };
     mux.stop();
     drop(tui);
+    let left = background.shutdown(SHUTDOWN_GRACE).await;
+    if left > 0 {
+        eprintln!("tlc: {left} background task(s) did not finish within {} s", SHUTDOWN_GRACE.as_secs());
+    }
     outcome
 }
+
+/// How long quitting waits for actions in flight (a launch, its audit record) to finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// SIGTERM and SIGHUP end the console (the terminal is restored on the way out), with the shell's
 /// exit status for a death by that signal (143, 129) so a supervisor can tell it from `q`.

@@ -1,6 +1,7 @@
 //! A batch's branch table: namespace/job, phase (colour and symbol), exit code, duration, attempt,
 //! last log line.
 
+use crate::contract::names::short_id;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -8,13 +9,13 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::text::{count_spans, duration, fit, gauge, highlight, phase_span};
 use crate::tui::app::App;
-use crate::tui::app::trigger::{migration_role, short};
+use crate::tui::app::trigger::migration_role;
 use crate::tui::theme::{StyleKey, Theme};
 
 /// Draws the view.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &str) {
     let Some(batch) = app.runs.batches.get(batch_id) else {
-        let text = format!("batch {} — waiting for its first branch to appear…", short(batch_id));
+        let text = format!("batch {} — waiting for its first branch to appear…", short_id(batch_id));
         frame.render_widget(Paragraph::new(text).block(theme.block(" Batch ", true)), area);
         return;
     };
@@ -25,7 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &
         Span::raw(format!(
             "for {} ({}) in {} · {} · ",
             batch.tenant_name,
-            short(&batch.tenant_id),
+            short_id(&batch.tenant_id),
             batch.region,
             batch.engine
         )),

@@ -1,5 +1,6 @@
 //! The frame around every view: header, status/input line, footer.
 
+use crate::contract::names::short_id;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -15,8 +16,8 @@ fn view_title(app: &App) -> String {
         View::Tenants => "Tenants".into(),
         View::Jobs => "Jobs".into(),
         View::Runs => "Runs".into(),
-        View::Batch(id) => format!("Batch {}", crate::tui::app::trigger::short(id)),
-        View::Logs(id) => format!("Logs {}", crate::tui::app::trigger::short(id)),
+        View::Batch(id) => format!("Batch {}", short_id(id)),
+        View::Logs(id) => format!("Logs {}", short_id(id)),
         View::History => "History".into(),
     }
 }

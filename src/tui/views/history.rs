@@ -1,12 +1,12 @@
 //! `:history`: the local audit history, newest first.
 
+use crate::contract::names::short_id;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Cell, Row, Table};
 
 use super::text::ago;
 use crate::tui::app::App;
-use crate::tui::app::trigger::short;
 use crate::tui::theme::{StyleKey, Theme};
 
 /// Draws the view.
@@ -29,7 +29,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Cell::from(r.operation.clone()),
                 Cell::from(r.tenant_name.clone()),
                 Cell::from(r.region.clone()),
-                Cell::from(short(&r.batch_id).to_string()),
+                Cell::from(short_id(&r.batch_id).to_string()),
                 Cell::from(r.who.clone()),
                 Cell::from(r.outcome.clone()).style(outcome),
             ])

@@ -2,6 +2,7 @@
 //! paged when there are more branches than fit), each titled with its branch's status. Only the
 //! lines on screen are touched, so drawing costs the same whatever the scrollback holds.
 
+use crate::contract::names::short_id;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -14,7 +15,6 @@ use crate::logs::sanitize;
 use crate::logs::scrollback::{ScrollLine, Sequence};
 use crate::tui::app::App;
 use crate::tui::app::logview::{BatchLogs, merged_sequence, pane_grid, pane_sequence, panes};
-use crate::tui::app::trigger::short;
 use crate::tui::theme::{StyleKey, Theme};
 
 /// A log colour as ratatui's.
@@ -161,7 +161,7 @@ fn title(app: &App, batch_id: &str, logs: Option<&BatchLogs>) -> String {
         _ => String::new(),
     };
     let dropped = if dropped > 0 { format!(", {dropped} dropped") } else { String::new() };
-    format!(" Logs {who}{} · {total} lines{dropped} · {}{filter} ", short(batch_id), flags.join(" "))
+    format!(" Logs {who}{} · {total} lines{dropped} · {}{filter} ", short_id(batch_id), flags.join(" "))
 }
 
 fn draw_merged(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &str, logs: Option<&BatchLogs>) {

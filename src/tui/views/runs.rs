@@ -2,6 +2,7 @@
 //! tenant, operation, engine, start, and a progress gauge with its counts. Migrations started
 //! here show which half each batch is.
 
+use crate::contract::names::short_id;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -9,7 +10,7 @@ use ratatui::widgets::{Cell, Row, Table};
 
 use super::text::{ago, count_spans, gauge, highlight, phase_span};
 use crate::tui::app::App;
-use crate::tui::app::trigger::{migration_role, short};
+use crate::tui::app::trigger::migration_role;
 use crate::tui::theme::{StyleKey, Theme};
 
 /// Draws the view.
@@ -43,7 +44,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Cell::from(b.started.map(|s| ago(s, app.now)).unwrap_or_default()),
                 Cell::from(b.region.clone()),
                 Cell::from(b.engine.clone()),
-                Cell::from(short(&b.id).to_string()),
+                Cell::from(short_id(&b.id).to_string()),
             ])
             .style(style)
         })

@@ -1,0 +1,113 @@
+//! Running what an operator confirmed — a trigger, a retry, a cancel — the same way whoever asks
+//! (the console, `tlc run`, `tlc retry`, `tlc cancel`, `tlc migrate`): audited before anything
+//! runs, run by the engine, and the branches that could not start audited after, so the record
+//! never says a trigger went through when nothing ran. What could not be written to the audit is
+//! handed back for the caller to tell the operator; the action itself goes ahead.
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use super::direct::{BranchResult, DirectEngine};
+use super::plan::{Plan, PlannedBatch};
+use crate::audit::AuditAction;
+use crate::audit::auditor::Auditor;
+use crate::lifecycle::error::{Error, Result};
+use crate::lifecycle::regions::Regions;
+use crate::lifecycle::run::{Batch, RunEvent};
+
+/// What running a plan (or a retry) came to.
+#[derive(Debug)]
+pub struct Ran {
+    /// Each branch's result, or why nothing ran at all.
+    pub results: Result<Vec<BranchResult>>,
+    /// What could not be written to the audit trail.
+    pub audit_problems: Vec<String>,
+}
+
+impl Ran {
+    /// The branches that could not start, as `namespace/job: error` (empty when nothing ran at all:
+    /// see [`Ran::results`]).
+    pub fn launch_failures(&self) -> Vec<String> {
+        self.results.as_deref().map(|r| crate::audit::auditor::launch_failures(r.iter())).unwrap_or_default()
+    }
+}
+
+/// The engine and the audit trail, together.
+#[derive(Clone)]
+pub struct Runner {
+    engine: DirectEngine,
+    auditor: Auditor,
+}
+
+impl Runner {
+    /// A runner over `regions`, launching up to `concurrency` branches per batch at once.
+    pub fn new(regions: Regions, concurrency: usize) -> Self {
+        Runner { auditor: Auditor::new(regions.clone()), engine: DirectEngine { regions, concurrency } }
+    }
+
+    /// The engine (for planning retries and reading files back).
+    pub fn engine(&self) -> &DirectEngine {
+        &self.engine
+    }
+
+    /// The audit trail (for reading the history).
+    pub fn auditor(&self) -> &Auditor {
+        &self.auditor
+    }
+
+    /// Runs a confirmed plan; every branch's `changeset` is the request's.
+    pub async fn submit(
+        &self,
+        plan: &Plan,
+        changeset: &str,
+        events: &UnboundedSender<RunEvent>,
+        stop: &CancellationToken,
+    ) -> Ran {
+        let mut audit_problems = self.auditor.record_started(AuditAction::Trigger, &plan.batches, changeset).await;
+        let results = self.engine.execute(plan, events, stop).await;
+        audit_problems.extend(self.record_unstarted(AuditAction::Trigger, &plan.batches, changeset, &results).await);
+        Ran { results, audit_problems }
+    }
+
+    /// Runs a confirmed retry (see [`DirectEngine::retry_plan`]).
+    pub async fn retry(
+        &self,
+        retry: PlannedBatch,
+        events: &UnboundedSender<RunEvent>,
+        stop: &CancellationToken,
+    ) -> Ran {
+        let changeset = retry.branches.first().map(|b| b.changeset_yaml.clone()).unwrap_or_default();
+        let retried = [retry.clone()];
+        let mut audit_problems = self.auditor.record_started(AuditAction::Retry, &retried, &changeset).await;
+        let results = Ok(self.engine.retry(retry, events, stop).await);
+        audit_problems.extend(self.record_unstarted(AuditAction::Retry, &retried, &changeset, &results).await);
+        Ran { results, audit_problems }
+    }
+
+    /// Cancels a batch's unfinished branches: the names of the pods stopped, and what could not
+    /// be written to the audit trail.
+    pub async fn cancel(&self, batch: &Batch) -> (Result<Vec<String>>, Vec<String>) {
+        let result = self.engine.cancel(&batch.region, &batch.id).await;
+        let outcome = match &result {
+            Ok(_) => "ok".to_string(),
+            Err(e) => e.to_string(),
+        };
+        let problems = self.auditor.record_cancel(batch, &outcome).await;
+        (result, problems)
+    }
+
+    async fn record_unstarted(
+        &self,
+        action: AuditAction,
+        batches: &[PlannedBatch],
+        changeset: &str,
+        results: &Result<Vec<BranchResult>, Error>,
+    ) -> Vec<String> {
+        let why = results.as_ref().err().map(ToString::to_string);
+        let results = match &why {
+            Some(why) => Err(why.as_str()),
+            None => Ok(results.as_deref().unwrap_or_default()),
+        };
+        self.auditor.record_unstarted(action, batches, changeset, results).await
+    }
+}
