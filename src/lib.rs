@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod contract;
 pub mod demo;
+pub mod diagnostics;
 pub mod lifecycle;
 pub mod logs;
 pub mod tenants;

@@ -2,6 +2,7 @@
 //! (`$TLC_DATA_DIR` overrides it). Appends are whole lines; a line that cannot be read back is
 //! reported with its line number and the rest is still shown.
 
+use crate::lifecycle::error::Error;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -24,18 +25,19 @@ pub fn history_path() -> Option<PathBuf> {
 }
 
 /// Appends a record (creating the directory and file as needed).
-pub fn append(path: &Path, record: &AuditRecord) -> Result<(), String> {
+pub fn append(path: &Path, record: &AuditRecord) -> Result<(), Error> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(Error::io(format!("create {}", dir.display())))?;
     }
-    let mut line = serde_json::to_string(record).map_err(|e| format!("cannot encode the audit record: {e}"))?;
+    let mut line =
+        serde_json::to_string(record).map_err(|e| Error::io("encode the audit record")(std::io::Error::other(e)))?;
     line.push('\n');
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    file.write_all(line.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        .map_err(Error::io(format!("open {}", path.display())))?;
+    file.write_all(line.as_bytes()).map_err(Error::io(format!("write {}", path.display())))
 }
 
 /// Reads the history, newest first; unreadable lines are returned as problems (`file:line: why`).

@@ -35,7 +35,7 @@ pub async fn open(global: &GlobalArgs) -> Result<u8> {
     refuse_without_terminal()?;
     let session = Session::open(global).await?;
     let console = Console { config: session.config, regions: session.regions, theme_dir: global.theme_dir() };
-    run(console).await.map_err(Error::Setup)
+    run(console).await
 }
 
 /// Serves the demo estate in-process and opens the console on it.
@@ -66,7 +66,7 @@ pub async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
         config.tenants = defaults.tenants;
     }
     let console = Console { config, regions: Regions::new(regions), theme_dir: global.theme_dir() };
-    let result = run(console).await.map_err(Error::Setup);
+    let result = run(console).await;
     sim.shutdown().await;
     result
 }

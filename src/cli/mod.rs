@@ -91,6 +91,9 @@ impl From<Error> for Failure {
 /// Runs the parsed command line; returns the exit code.
 pub async fn run(cli: Cli) -> Result<u8, Failure> {
     let g = &cli.global;
+    if let Some(path) = &g.log_file {
+        crate::diagnostics::init(path, &g.log_level)?;
+    }
     let Some(command) = cli.command else {
         return console::open(g).await.map_err(Failure::from);
     };
@@ -110,7 +113,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Logs(a) => logs::run(g, a).await,
         Command::Cancel(a) => manage::cancel(g, a).await,
         Command::Retry(a) => manage::retry(g, a).await,
-        Command::Sim(a) => return sim::run(a).await.map(|()| 0).map_err(|message| Failure { code: 1, message }),
+        Command::Sim(a) => sim::run(a).await.map(|()| 0),
         Command::Config(a) => config_cmd::run(g, a),
     };
     result.map_err(Failure::from)

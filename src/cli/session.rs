@@ -47,6 +47,13 @@ pub struct GlobalArgs {
     /// Refuse every mutation.
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Write a diagnostics log to this file (watches, launches, kube-rs requests, retries and
+    /// back-offs); off by default.
+    #[arg(long, global = true, env = "TLC_LOG", value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+    /// What the diagnostics log records (tracing directives, as RUST_LOG).
+    #[arg(long, global = true, env = "TLC_LOG_LEVEL", value_name = "FILTER", default_value = crate::diagnostics::DEFAULT_FILTER)]
+    pub log_level: String,
 }
 
 impl GlobalArgs {

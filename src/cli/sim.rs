@@ -1,5 +1,6 @@
 //! `tlc sim`: the embedded cluster(s) on their own, for kubectl and other tools.
 
+use crate::lifecycle::error::Error;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -67,9 +68,9 @@ fn default_kubeconfig() -> PathBuf {
 }
 
 /// Runs `tlc sim` until Ctrl-C or SIGTERM.
-pub async fn run(args: SimArgs) -> Result<(), String> {
+pub async fn run(args: SimArgs) -> Result<(), Error> {
     if !(args.speed.is_finite() && args.speed > 0.0) {
-        return Err(format!("--speed must be a positive number, got {}", args.speed));
+        return Err(Error::Input(format!("--speed must be a positive number, got {}", args.speed)));
     }
     let configs = args
         .regions
@@ -87,13 +88,13 @@ pub async fn run(args: SimArgs) -> Result<(), String> {
     if args.estate != EstateKind::Generated
         && let Some((flag, _)) = generated_only.iter().find(|(_, set)| *set)
     {
-        return Err(format!("{flag} applies to the generated estate only (add --estate generated)"));
+        return Err(Error::Input(format!("{flag} applies to the generated estate only (add --estate generated)")));
     }
-    let sim = Sim::start(configs).await.map_err(|e| e.to_string())?;
+    let sim = Sim::start(configs).await.map_err(|e| Error::Setup(e.to_string()))?;
     let mut seeded = Vec::new();
     for c in sim.clusters() {
         let count = match args.estate {
-            EstateKind::Demo => demo::examples::seed(c.store(), c.name()).map_err(|e| e.to_string())?,
+            EstateKind::Demo => demo::examples::seed(c.store(), c.name()).map_err(|e| Error::Setup(e.to_string()))?,
             EstateKind::Empty => 0,
             EstateKind::Generated => GeneratedEstate {
                 tenants: args.tenants,
@@ -103,12 +104,13 @@ pub async fn run(args: SimArgs) -> Result<(), String> {
                 log_rate: args.log_rate,
                 branch_pods: args.pods,
             }
-            .seed(c.store(), c.name())?,
+            .seed(c.store(), c.name())
+            .map_err(|e| Error::Setup(e.to_string()))?,
         };
         seeded.push(count);
     }
     let path = args.kubeconfig.unwrap_or_else(default_kubeconfig);
-    sim.write_kubeconfig(&path).map_err(|e| e.to_string())?;
+    sim.write_kubeconfig(&path).map_err(|e| Error::Setup(e.to_string()))?;
     let tlc_config = path.with_file_name("tlc.toml");
     write_tlc_config(&tlc_config, &path, &args.regions, args.estate)?;
     println!("tlc sim: {} embedded cluster(s) on loopback", sim.clusters().len());
@@ -140,12 +142,12 @@ fn write_tlc_config(
     kubeconfig: &std::path::Path,
     regions: &[String],
     estate: EstateKind,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     const MARKER: &str = "# Written by `tlc sim` for its embedded clusters.";
     if let Ok(existing) = std::fs::read_to_string(path)
         && !existing.starts_with(MARKER)
     {
-        return Err(format!("refusing to overwrite {}: `tlc sim` did not write it", path.display()));
+        return Err(Error::Setup(format!("refusing to overwrite {}: `tlc sim` did not write it", path.display())));
     }
     let annotation = match estate {
         EstateKind::Demo | EstateKind::Generated => crate::demo::generated::ANNOTATION,
@@ -157,7 +159,7 @@ fn write_tlc_config(
         kubeconfig.display().to_string(),
         contexts.join(", ")
     );
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::write(path, text).map_err(Error::io(format!("write {}", path.display())))
 }
 
 async fn wait_for_termination() {

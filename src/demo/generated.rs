@@ -33,6 +33,28 @@ const MOUNT_DIR: &str = "/var/run/tlc/lifecycle";
 /// The operation every seeded batch ran (every generated Job handles it).
 const SEEDED_OPERATION: &str = "lifecycle.upsert";
 
+/// Why a generated estate could not be seeded.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// Branch pods were asked for, but there is no tenant or no Job to make them of.
+    #[error(
+        "cannot seed {} branch pods: the estate needs at least one tenant and one Job (it has {} tenants, {} namespaces × {} Jobs)",
+        .estate.branch_pods, .estate.tenants, .estate.namespaces, .estate.jobs_per_namespace
+    )]
+    NoJobs {
+        /// The estate asked for.
+        estate: GeneratedEstate,
+    },
+    /// The cluster refused an object.
+    #[error("{what}: {message}")]
+    Refused {
+        /// Which object.
+        what: String,
+        /// What the cluster said.
+        message: String,
+    },
+}
+
 /// The shape of a generated estate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GeneratedEstate {
@@ -295,12 +317,9 @@ impl GeneratedEstate {
     /// fraction of a second), then its branch pods — finished already in the change that creates
     /// them ([`Store::restore`]), so the kubelet never runs them — each with its ConfigMap.
     /// Returns how many objects were created.
-    pub fn seed(&self, store: &Store, region: &str) -> Result<usize, String> {
+    pub fn seed(&self, store: &Store, region: &str) -> Result<usize, SeedError> {
         if self.branch_pods > 0 && (self.tenants == 0 || self.namespaces * self.jobs_per_namespace == 0) {
-            return Err(format!(
-                "cannot seed {} branch pods: the estate needs at least one tenant and one Job (it has {} tenants, {} namespaces × {} Jobs)",
-                self.branch_pods, self.tenants, self.namespaces, self.jobs_per_namespace
-            ));
+            return Err(SeedError::NoJobs { estate: self.clone() });
         }
         let mut created = 0;
         for object in self.objects(region) {
@@ -313,16 +332,21 @@ impl GeneratedEstate {
             {
                 continue;
             }
-            store.create(resource, object).map_err(|e| e.message)?;
+            let name = object["metadata"]["name"].as_str().unwrap_or_default().to_string();
+            store
+                .create(resource, object)
+                .map_err(|e| SeedError::Refused { what: format!("{kind} {name}"), message: e.message })?;
             created += 1;
         }
         for (pod, mut configmap) in self.branch_pods(region, Timestamp::now().as_second()) {
             let name = pod["metadata"]["name"].as_str().unwrap_or_default().to_string();
-            let pod = store.restore(Resource::Pods, pod).map_err(|e| format!("branch pod {name}: {}", e.message))?;
+            let pod = store
+                .restore(Resource::Pods, pod)
+                .map_err(|e| SeedError::Refused { what: format!("branch pod {name}"), message: e.message })?;
             configmap["metadata"]["ownerReferences"][0]["uid"] = pod["metadata"]["uid"].clone();
             store
                 .restore(Resource::ConfigMaps, configmap)
-                .map_err(|e| format!("branch ConfigMap {name}: {}", e.message))?;
+                .map_err(|e| SeedError::Refused { what: format!("branch ConfigMap {name}"), message: e.message })?;
             created += 2;
         }
         Ok(created)
@@ -430,8 +454,11 @@ mod tests {
     fn branch_pods_need_a_tenant_and_a_job() {
         let estate = GeneratedEstate { tenants: 0, branch_pods: 3, ..Default::default() };
         assert!(estate.branch_pods("eu-west", 0).is_empty());
-        let err = estate.seed(&Store::new(100), "eu-west").expect_err("refused");
-        assert!(err.contains("cannot seed 3 branch pods"), "{err}");
+        let err = estate.seed(&Store::new(100), "eu-west").expect_err("refused").to_string();
+        assert_eq!(
+            err,
+            "cannot seed 3 branch pods: the estate needs at least one tenant and one Job (it has 0 tenants, 100 namespaces × 10 Jobs)"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use kube::api::{Api, DeleteParams, PostParams};
 use std::collections::BTreeMap;
 
-use super::error::{Error, Result, failure, kube_error};
+use super::error::{Error, Result, kube_error};
 use crate::contract::context::{CHANGESET_FILE, ENVIRONMENT_FILE};
 use crate::contract::job::LIFECYCLE_VOLUME;
 use crate::contract::labels::{JOB_CONTROLLER_LABELS, MigrationLink};
@@ -299,5 +299,5 @@ pub async fn wait_for_outcome(client: &kube::Client, region: &str, namespace: &s
             Err(_) => {}
         }
     }
-    Err(Error::Unreachable(failure(region, "watch", "pods", Some(namespace), "the watch ended")))
+    Err(Error::gave_up(region, "watch", "pods", Some(namespace), "the watch ended"))
 }

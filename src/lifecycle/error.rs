@@ -1,5 +1,7 @@
 //! Errors of the lifecycle engine room, each saying what was being done, where, and what the cluster
-//! answered — a 403 names the verb, the resource and the namespace that were refused.
+//! answered — a 403 names the verb, the resource and the namespace that were refused. The kube-rs
+//! error stays attached as the source, so callers decide by its structure (a status code), never by
+//! searching the message.
 
 use std::fmt;
 
@@ -14,11 +16,8 @@ pub struct Failure {
     pub resource: String,
     /// Namespace, when namespaced.
     pub namespace: Option<String>,
-    /// HTTP code (0 when there was no answer).
-    pub code: u16,
-    /// Status reason (empty when there was no answer).
-    pub reason: String,
-    /// What the server or the client said.
+    /// What the server said (its Status message), or what happened when there was no answer;
+    /// notes added on the way out follow it.
     pub message: String,
 }
 
@@ -34,37 +33,102 @@ impl Failure {
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// RBAC refused a request.
-    #[error("{}: forbidden: cannot {} ({})", .0.region, .0.what(), .0.message)]
-    Forbidden(Box<Failure>),
+    /// RBAC refused a request (403).
+    #[error("{}: forbidden: cannot {} ({})", .failure.region, .failure.what(), .failure.message)]
+    Forbidden {
+        /// What was refused.
+        failure: Box<Failure>,
+        /// The API's answer.
+        #[source]
+        source: kube::Error,
+    },
     /// Any other API error.
-    #[error("{}: cannot {}: {} ({} {})", .0.region, .0.what(), .0.message, .0.code, .0.reason)]
-    Api(Box<Failure>),
-    /// The cluster could not be reached (or the connection broke).
-    #[error("{}: cannot reach the cluster ({}): {}", .0.region, .0.what(), .0.message)]
-    Unreachable(Box<Failure>),
+    #[error("{}: cannot {}: {} ({})", .failure.region, .failure.what(), .failure.message, status(.source))]
+    Api {
+        /// What failed.
+        failure: Box<Failure>,
+        /// The API's answer.
+        #[source]
+        source: kube::Error,
+    },
+    /// The cluster could not be reached, or a stream broke before an answer.
+    #[error("{}: cannot reach the cluster ({}): {}", .failure.region, .failure.what(), .failure.message)]
+    Unreachable {
+        /// What could not be done.
+        failure: Box<Failure>,
+        /// The client's error, when there was one (none when tlc gave up on a stream itself).
+        #[source]
+        source: Option<kube::Error>,
+    },
     /// Something asked for does not exist.
     #[error("{0}")]
     NotFound(String),
     /// Bad input from the user (a tenant that does not exist, a malformed changeset, …).
     #[error("{0}")]
     Input(String),
-    /// A mutation the console refuses (read-only mode, no confirmation).
+    /// A mutation tlc refuses (read-only mode, no confirmation).
     #[error("{0}")]
     Refused(String),
     /// The kubeconfig or a client could not be set up.
     #[error("{0}")]
     Setup(String),
+    /// A local file or the terminal failed.
+    #[error("cannot {what}: {source}")]
+    Io {
+        /// What was being done (`write the kubeconfig /tmp/x`, `take over the terminal`).
+        what: String,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// `CODE Reason` of an API error.
+fn status(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => format!("{} {}", s.code, s.reason),
+        other => other.to_string(),
+    }
 }
 
 impl Error {
     /// The same error with `note` added to what it says (what else went wrong on the way out).
     pub fn with_note(mut self, note: impl fmt::Display) -> Error {
         match &mut self {
-            Error::Forbidden(f) | Error::Api(f) | Error::Unreachable(f) => f.message = format!("{}; {note}", f.message),
+            Error::Forbidden { failure, .. } | Error::Api { failure, .. } | Error::Unreachable { failure, .. } => {
+                failure.message = format!("{}; {note}", failure.message)
+            }
             Error::NotFound(m) | Error::Input(m) | Error::Refused(m) | Error::Setup(m) => *m = format!("{m}; {note}"),
+            Error::Io { what, .. } => *what = format!("{what} ({note})"),
         }
         self
+    }
+
+    /// The HTTP code of an API error, if it is one.
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            Error::Api { source: kube::Error::Api(s), .. } | Error::Forbidden { source: kube::Error::Api(s), .. } => {
+                Some(s.code)
+            }
+            _ => None,
+        }
+    }
+
+    /// An I/O error with what was being done.
+    pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let what = what.into();
+        move |source| Error::Io { what, source }
+    }
+
+    /// tlc gave up on a request itself (no client error to keep): `message` says why.
+    pub fn gave_up(
+        region: &str,
+        verb: &str,
+        resource: &str,
+        namespace: Option<&str>,
+        message: impl Into<String>,
+    ) -> Error {
+        Error::Unreachable { failure: failure(region, verb, resource, namespace, message), source: None }
     }
 }
 
@@ -90,36 +154,35 @@ pub fn failure(
         verb: verb.into(),
         resource: resource.into(),
         namespace: namespace.map(str::to_string),
-        code: 0,
-        reason: String::new(),
         message: message.into(),
     })
 }
 
-/// Maps a kube-rs error for `verb resource [in namespace]` in `region` to an [`Error`].
+/// Maps a kube-rs error for `verb resource [in namespace]` in `region` to an [`Error`], keeping it
+/// as the source.
 pub fn kube_error<'a>(
     region: &'a str,
     verb: &'a str,
     resource: &'a str,
     namespace: Option<&'a str>,
 ) -> impl FnOnce(kube::Error) -> Error + 'a {
-    move |e| match e {
+    move |source| match &source {
         kube::Error::Api(s) => {
-            let mut f = failure(region, verb, resource, namespace, s.message.clone());
-            f.code = s.code;
-            f.reason = s.reason.clone();
-            if s.code == 403 { Error::Forbidden(f) } else { Error::Api(f) }
+            let failure = failure(region, verb, resource, namespace, s.message.clone());
+            if s.code == 403 { Error::Forbidden { failure, source } } else { Error::Api { failure, source } }
         }
-        other => Error::Unreachable(failure(region, verb, resource, namespace, other.to_string())),
-    }
-}
-
-impl Error {
-    /// The HTTP code of an API error, if it is one.
-    pub fn code(&self) -> Option<u16> {
-        match self {
-            Error::Api(f) | Error::Forbidden(f) => Some(f.code),
-            _ => None,
+        other => {
+            // What an operator can act on is the bottom of the chain: "Connection refused", a TLS error.
+            let mut deepest: &dyn std::error::Error = other;
+            while let Some(next) = deepest.source() {
+                deepest = next;
+            }
+            let said = if deepest.to_string() == other.to_string() {
+                other.to_string()
+            } else {
+                format!("{other}: {deepest}")
+            };
+            Error::Unreachable { failure: failure(region, verb, resource, namespace, said), source: Some(source) }
         }
     }
 }
@@ -128,31 +191,40 @@ impl Error {
 mod tests {
     use super::*;
 
+    fn api(code: u16, reason: &str, message: &str) -> kube::Error {
+        kube::Error::Api(kube::core::Status::failure(message, reason).with_code(code).boxed())
+    }
+
     #[test]
-    fn messages_name_what_was_refused() {
-        let mut f = failure(
-            "eu-west",
-            "create",
-            "pods",
-            Some("identity"),
+    fn messages_name_what_was_refused_and_keep_the_answer_as_the_source() {
+        let e = kube_error("eu-west", "create", "pods", Some("identity"))(api(
+            403,
+            "Forbidden",
             "pods is forbidden: User \"viewer\" cannot create resource",
-        );
-        f.code = 403;
+        ));
+        assert!(matches!(e, Error::Forbidden { .. }));
+        assert_eq!(e.code(), Some(403));
         assert_eq!(
-            Error::Forbidden(f).to_string(),
+            e.to_string(),
             "eu-west: forbidden: cannot create pods in namespace identity (pods is forbidden: User \"viewer\" cannot create resource)"
         );
+        let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<kube::Error>());
+        assert!(matches!(source, Some(kube::Error::Api(s)) if s.code == 403 && s.reason == "Forbidden"), "{source:?}");
+        let conflict =
+            kube_error("eu-west", "create", "pods", None)(api(409, "AlreadyExists", "pods \"p\" already exists"));
+        assert_eq!(conflict.code(), Some(409));
+        assert_eq!(conflict.to_string(), "eu-west: cannot create pods: pods \"p\" already exists (409 AlreadyExists)");
         assert_eq!(
-            Error::Unreachable(failure("us-east", "list", "jobs", None, "connection refused")).to_string(),
+            Error::gave_up("us-east", "list", "jobs", None, "connection refused").to_string(),
             "us-east: cannot reach the cluster (list jobs): connection refused"
         );
     }
 
     #[test]
     fn a_note_keeps_the_kind_of_error_and_adds_to_what_it_says() {
-        let refused = Error::Forbidden(failure("eu-west", "create", "configmaps", Some("billing"), "denied"));
+        let refused = kube_error("eu-west", "create", "configmaps", Some("billing"))(api(403, "Forbidden", "denied"));
         let noted = refused.with_note("pod billing/p is left behind");
-        assert!(matches!(noted, Error::Forbidden(_)));
+        assert!(matches!(noted, Error::Forbidden { .. }));
         assert_eq!(
             noted.to_string(),
             "eu-west: forbidden: cannot create configmaps in namespace billing (denied; pod billing/p is left behind)"

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::resume::{Cursor, Verdict, split_timestamp};
-use crate::lifecycle::error::{Error, Result, failure, kube_error};
+use crate::lifecycle::error::{Error, Result, kube_error};
 
 /// Reconnects without progress after which following gives up.
 pub const STALL_LIMIT: u32 = 6;
@@ -183,7 +183,7 @@ pub async fn follow(
         }
         stalled = if delivered { 0 } else { stalled + 1 };
         if cut && stalled >= STALL_LIMIT {
-            return Err(Error::Unreachable(failure(
+            return Err(Error::gave_up(
                 &source.region,
                 "get",
                 "pods/log",
@@ -192,7 +192,7 @@ pub async fn follow(
                     "the log stream of {}/{} was cut {STALL_LIMIT} times in a row before any new line arrived; giving up",
                     source.pod, source.container
                 ),
-            )));
+            ));
         }
         if !cut {
             // A clean end: done if the container is done, otherwise the server closed early.

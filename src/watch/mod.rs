@@ -139,6 +139,7 @@ pub fn key_of<K: kube::Resource>(o: &K) -> String {
 pub async fn watch<K, F>(api: Api<K>, config: watcher::Config, url: &str, trim: fn(&mut K), mut on: F)
 where
     K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+    K::DynamicType: Default,
     F: FnMut(Change<'_, K>) -> bool,
 {
     let stream = kube::runtime::WatchStreamExt::default_backoff(watcher::watcher(api, config));
@@ -146,12 +147,17 @@ where
     let mut known: BTreeMap<String, K> = BTreeMap::new();
     let mut relist: BTreeMap<String, K> = BTreeMap::new();
     let mut up: Option<bool> = None;
+    let kind = K::kind(&Default::default()).to_string();
     let mut connection = |state: Connection, on: &mut F| {
         let is_up = state == Connection::Up;
         if up == Some(is_up) {
             return true;
         }
         up = Some(is_up);
+        match &state {
+            Connection::Up => tracing::info!(url, kind, "watch up"),
+            Connection::Down(why) => tracing::warn!(url, kind, %why, "watch down; kube-runtime retries with back-off"),
+        }
         on(Change::Connection(state))
     };
     while let Some(event) = stream.next().await {
@@ -169,6 +175,7 @@ where
             Ok(Event::InitDone) => {
                 let vanished: Vec<K> =
                     known.iter().filter(|(k, _)| !relist.contains_key(*k)).map(|(_, v)| v.clone()).collect();
+                tracing::debug!(url, kind, listed = relist.len(), vanished = vanished.len(), "watch listed");
                 known = std::mem::take(&mut relist);
                 connection(Connection::Up, &mut on) && on(Change::Listed { all: &known, vanished })
             }

@@ -43,7 +43,12 @@ impl Fixture {
             .args(["--annotation", "collibra.com/tenant.lifecycle"])
             .args(contexts)
             .args(args);
-        cmd.env_remove("TLC_CONFIG").env("NO_COLOR", "1").stdin(std::process::Stdio::null()).kill_on_drop(true);
+        cmd.env_remove("TLC_CONFIG")
+            .env_remove("TLC_LOG")
+            .env_remove("TLC_LOG_LEVEL")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
         cmd.env("TLC_DATA_DIR", self.dir.path().join("data"));
         tokio::time::timeout(DEADLINE, cmd.output()).await.expect("tlc finishes").expect("tlc runs")
     }
@@ -438,4 +443,27 @@ async fn migrate_previews_both_halves_then_runs_migrate_in_only_after_migrate_ou
         .map(|r| format!("{} {}", r["operation"].as_str().unwrap_or(""), r["region"].as_str().unwrap_or("")))
         .collect();
     assert_eq!(history, vec!["lifecycle.migrate-out eu-west", "lifecycle.migrate-in us-east"], "both halves audited");
+}
+
+#[tokio::test]
+async fn a_diagnostics_log_records_kube_requests_only_when_asked() {
+    let f = fixture(0.0).await;
+    let log = f.dir.path().join("logs").join("tlc.log");
+    let log_arg = log.display().to_string();
+    let out = f.tlc(&["--log-file", &log_arg, "tenants"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "nothing on the terminal");
+    let text = std::fs::read_to_string(&log).expect("the log file was written");
+    assert!(text.contains("tlc started"), "{text}");
+    assert!(
+        text.lines().any(|l| l.contains("requesting") && l.contains("/api/v1/namespaces/tenants/configmaps")),
+        "kube-rs's requests are in it: {text}"
+    );
+    let bad = f.tlc(&["--log-file", &log_arg, "--log-level", "tlc=loud", "tenants"]).await;
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).starts_with("tlc: --log-level \"tlc=loud\": "), "{}", stderr(&bad));
+    let before = std::fs::read_to_string(&log).expect("log");
+    let quiet = f.tlc(&["tenants"]).await;
+    assert_eq!(quiet.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&log).expect("log"), before, "off by default");
 }

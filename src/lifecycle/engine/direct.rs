@@ -98,6 +98,7 @@ impl DirectEngine {
                     };
                     let ns = spec.job.job.namespace.clone();
                     let name = launched.pod.metadata.name.clone().unwrap_or_default();
+                    tracing::debug!(region, pod = format!("{ns}/{name}"), created = launched.created, "branch launched");
                     // Launched: it runs on in the cluster whatever happens here; stop only waiting.
                     let outcome = tokio::select! {
                         outcome = bridge::wait_for_outcome(&client, &region, &ns, &name) => outcome,

@@ -63,8 +63,10 @@ impl Runner {
         events: &UnboundedSender<RunEvent>,
         stop: &CancellationToken,
     ) -> Ran {
+        tracing::info!(operation = %plan.operation, batches = plan.batches.len(), branches = plan.branch_count(), "submit");
         let mut audit_problems = self.auditor.record_started(AuditAction::Trigger, &plan.batches, changeset).await;
         let results = self.engine.execute(plan, events, stop).await;
+        log_results(&results);
         audit_problems.extend(self.record_unstarted(AuditAction::Trigger, &plan.batches, changeset, &results).await);
         Ran { results, audit_problems }
     }
@@ -78,8 +80,10 @@ impl Runner {
     ) -> Ran {
         let changeset = retry.branches.first().map(|b| b.changeset_yaml.clone()).unwrap_or_default();
         let retried = [retry.clone()];
+        tracing::info!(batch = %retry.batch_id, branches = retry.branches.len(), "retry");
         let mut audit_problems = self.auditor.record_started(AuditAction::Retry, &retried, &changeset).await;
         let results = Ok(self.engine.retry(retry, events, stop).await);
+        log_results(&results);
         audit_problems.extend(self.record_unstarted(AuditAction::Retry, &retried, &changeset, &results).await);
         Ran { results, audit_problems }
     }
@@ -88,6 +92,10 @@ impl Runner {
     /// be written to the audit trail.
     pub async fn cancel(&self, batch: &Batch) -> (Result<Vec<String>>, Vec<String>) {
         let result = self.engine.cancel(&batch.region, &batch.id).await;
+        match &result {
+            Ok(stopped) => tracing::info!(batch = %batch.id, stopped = stopped.len(), "cancel"),
+            Err(e) => tracing::warn!(batch = %batch.id, error = %e, "cancel failed"),
+        }
         let outcome = match &result {
             Ok(_) => "ok".to_string(),
             Err(e) => e.to_string(),
@@ -96,6 +104,7 @@ impl Runner {
         (result, problems)
     }
 
+    /// Writes what could not start into the audit trail (see [`Auditor::record_unstarted`]).
     async fn record_unstarted(
         &self,
         action: AuditAction,
@@ -109,5 +118,17 @@ impl Runner {
             None => Ok(results.as_deref().unwrap_or_default()),
         };
         self.auditor.record_unstarted(action, batches, changeset, results).await
+    }
+}
+
+/// Puts every branch that could not start, or nothing at all, into the diagnostics log.
+fn log_results(results: &Result<Vec<BranchResult>>) {
+    match results {
+        Err(e) => tracing::warn!(error = %e, "nothing was run"),
+        Ok(results) => {
+            for failure in crate::audit::auditor::launch_failures(results.iter()) {
+                tracing::warn!(%failure, "branch could not start");
+            }
+        }
     }
 }

@@ -25,6 +25,7 @@ use super::terminal::Tui;
 use super::theme::Theme;
 use crate::config::{Config, TenantSource};
 use crate::lifecycle::discovery::Scope;
+use crate::lifecycle::error::Error;
 use crate::lifecycle::regions::Regions;
 use crate::logs::follow::Source;
 use crate::logs::mux::{Mux, Priority, StreamKey, Want};
@@ -157,7 +158,7 @@ pub fn want_logs(app: &App, console: &Console, mux: &Mux, requested: &mut HashSe
 
 /// Runs the console until the operator quits or a signal ends it; the terminal is restored however
 /// it ends.
-pub async fn run(console: Console) -> Result<u8, String> {
+pub async fn run(console: Console) -> Result<u8, Error> {
     let (theme, theme_warning) = match Theme::load(&console.config.ui.theme, console.theme_dir.as_deref()) {
         Ok(loaded) => (loaded.theme, loaded.warnings.first().cloned()),
         Err(e) => (Theme::default_theme(), Some(format!("theme: {e}; using the default"))),
@@ -174,7 +175,7 @@ pub async fn run(console: Console) -> Result<u8, String> {
     let mut requested: HashSet<StreamKey> = HashSet::new();
     let executor = effects::Executor::new(&console, tx.clone(), background.clone());
 
-    let mut tui = Tui::new().map_err(|e| format!("cannot take over the terminal: {e}"))?;
+    let mut tui = Tui::new().map_err(Error::io("take over the terminal"))?;
     if let Ok(size) = tui.terminal.size() {
         app.size = (size.width, size.height);
     }
@@ -184,7 +185,7 @@ pub async fn run(console: Console) -> Result<u8, String> {
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME_INTERVAL;
     let mut size_settles = Instant::now();
-    let outcome: Result<u8, String> = loop {
+    let outcome: Result<u8, Error> = loop {
         let frame_due = (last_frame + FRAME_INTERVAL).max(size_settles);
         let mut effects = Vec::new();
         tokio::select! {
@@ -199,7 +200,7 @@ pub async fn run(console: Console) -> Result<u8, String> {
                     dirty = true;
                 }
                 Some(Ok(_)) => {}
-                Some(Err(e)) => break Err(format!("cannot read the terminal: {e}")),
+                Some(Err(e)) => break Err(Error::io("read the terminal")(e)),
                 None => break Ok(0),
             },
             Some(event) = rx.recv() => {
@@ -230,7 +231,7 @@ pub async fn run(console: Console) -> Result<u8, String> {
             signal = signals.next() => break Ok(128 + signal),
             _ = tokio::time::sleep_until(frame_due), if dirty => {
                 if let Err(e) = tui.terminal.draw(|f| super::views::draw(f, &app, &theme)) {
-                    break Err(format!("cannot draw: {e}"));
+                    break Err(Error::io("draw")(e));
                 }
                 last_frame = Instant::now();
                 dirty = false;
@@ -272,6 +273,7 @@ pub async fn run(console: Console) -> Result<u8, String> {
     };
     mux.stop();
     drop(tui);
+    tracing::info!(outcome = ?outcome, "console closing");
     let left = background.shutdown(SHUTDOWN_GRACE).await;
     if left > 0 {
         eprintln!("tlc: {left} background task(s) did not finish within {} s", SHUTDOWN_GRACE.as_secs());
