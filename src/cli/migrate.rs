@@ -143,24 +143,21 @@ pub async fn run(global: &GlobalArgs, args: MigrateArgs) -> Result<u8> {
 
     let runner = Runner::new(session.regions.clone(), session.config.run.concurrency);
     let migrations = migrate::migrations(&out, &args.to);
-    let several = out.batches.len() > 1;
-    if !json {
-        println!("\nmigrate-out\n");
-    }
-    let first = submit_and_follow(
-        &session,
-        &runner,
-        &out,
-        &request.changeset_yaml,
-        live_options(json, several, args.timestamps),
-    )
-    .await;
+    let options = live_options(json, out.batches.len() > 1, args.timestamps);
+    let half = async |plan: &Plan, title: String| {
+        if !json {
+            println!("\n{title}\n");
+        }
+        let followed = submit_and_follow(&session, &runner, plan, &request.changeset_yaml, options.clone()).await;
+        let ended: Vec<Batch> =
+            plan.batches.iter().filter_map(|b| followed.live.state.batches.get(&b.batch_id).cloned()).collect();
+        (followed, ended)
+    };
+    let (first, mut ended) = half(&out, "migrate-out".into()).await;
     if first.live.detached {
         eprintln!("tlc: migrate-in will not be started: tlc migrate was detached before migrate-out ended");
         return Ok(detached(&out));
     }
-    let mut ended: Vec<Batch> =
-        out.batches.iter().filter_map(|b| first.live.state.batches.get(&b.batch_id).cloned()).collect();
     let mut complete = true;
     // The target's Jobs as they are now: teams may have changed them during migrate-out.
     let (now_jobs, errors) = session.jobs(std::slice::from_ref(&args.to)).await;
@@ -181,21 +178,11 @@ pub async fn run(global: &GlobalArgs, args: MigrateArgs) -> Result<u8> {
     }
     if !in_batches.is_empty() {
         let in_plan = Plan { operation: Operation::migrate_in(), batches: in_batches, problems: Vec::new() };
-        if !json {
-            println!("\nmigrate-in in {}\n", args.to);
-        }
-        let second = submit_and_follow(
-            &session,
-            &runner,
-            &in_plan,
-            &request.changeset_yaml,
-            live_options(json, several, args.timestamps),
-        )
-        .await;
+        let (second, in_ended) = half(&in_plan, format!("migrate-in in {}", args.to)).await;
         if second.live.detached {
             return Ok(detached(&in_plan));
         }
-        ended.extend(in_plan.batches.iter().filter_map(|b| second.live.state.batches.get(&b.batch_id).cloned()));
+        ended.extend(in_ended);
     }
     let refs: Vec<&Batch> = ended.iter().collect();
     if json {
