@@ -8,6 +8,7 @@ pub mod demo;
 pub mod diagnostics;
 pub mod lifecycle;
 pub mod logs;
+pub mod steps;
 pub mod tenants;
 pub mod tui;
 pub mod watch;

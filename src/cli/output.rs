@@ -67,12 +67,13 @@ impl Table {
 /// Prints a serialisable value as pretty JSON on stdout (an encoding failure goes to stderr, so
 /// stdout never carries something that is not the JSON asked for).
 pub fn print_json<T: serde::Serialize>(value: &T) {
-    match serde_json::to_string_pretty(value) {
-        Ok(text) => {
-            let _ = writeln!(std::io::stdout(), "{text}");
-        }
-        Err(e) => eprintln!("tlc: cannot encode the output as JSON: {e}"),
-    }
+    let _ = writeln!(std::io::stdout(), "{}", json_text(value));
+}
+
+/// A value as pretty JSON (what `-o json` prints); a value that cannot be encoded says so instead.
+pub fn json_text<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value)
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot encode the output as JSON: {e}\"}}"))
 }
 
 /// Whether stdout should get colours: a terminal, and `NO_COLOR` unset.

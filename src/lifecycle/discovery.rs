@@ -66,11 +66,10 @@ pub fn runnable_for<'a>(jobs: &'a [LifecycleJob], operation: &'a str) -> impl It
     jobs.iter().filter(move |j| j.is_runnable() && j.handles(operation))
 }
 
-/// The seed's discovery output for `operation`: `[{"name":…,"namespace":…}]`, runnable Jobs only.
-pub fn seed_json(jobs: &[LifecycleJob], operation: &str) -> String {
-    let list: Vec<serde_json::Value> = runnable_for(jobs, operation)
-        .map(|j| serde_json::json!({"name": j.job.name, "namespace": j.job.namespace}))
-        .collect();
+/// The seed's discovery output: `[{"name":…,"namespace":…}]` of `jobs` (see [`runnable_for`]).
+pub fn seed_json<'a>(jobs: impl IntoIterator<Item = &'a LifecycleJob>) -> String {
+    let list: Vec<serde_json::Value> =
+        jobs.into_iter().map(|j| serde_json::json!({"name": j.job.name, "namespace": j.job.namespace})).collect();
     serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
 }
 

@@ -283,7 +283,7 @@ async fn logs_retry_and_the_bridge_exit_code() {
             "--operation",
             "lifecycle.upsert",
             "--batch",
-            "b",
+            "01000000-0000-7000-8000-0000000000cc",
             "--region",
             "eu-west",
         ])
@@ -294,6 +294,9 @@ async fn logs_retry_and_the_bridge_exit_code() {
         "{}",
         stderr(&wrong)
     );
+    let not_a_batch = f.tlc(&bridge_args("acme-prod", "b")).await;
+    assert_eq!(not_a_batch.status.code(), Some(125));
+    assert_eq!(stderr(&not_a_batch).trim(), "tlc: --batch \"b\" is not a batch id (a UUID)");
 }
 
 #[tokio::test]
@@ -466,4 +469,149 @@ async fn a_diagnostics_log_records_kube_requests_only_when_asked() {
     let quiet = f.tlc(&["tenants"]).await;
     assert_eq!(quiet.status.code(), Some(0));
     assert_eq!(std::fs::read_to_string(&log).expect("log"), before, "off by default");
+}
+
+#[tokio::test]
+async fn the_argo_steps_settle_the_batch_check_the_tenant_and_attempt_again_after_a_failure() {
+    let f = fixture(0.0).await;
+    let outputs = f.dir.path().join("outputs");
+    let dir = outputs.display().to_string();
+    let found = f
+        .tlc(&[
+            "discover",
+            "--operation",
+            "lifecycle.upsert",
+            "--region",
+            "eu-west",
+            "--tenant",
+            "acme-prod",
+            "--batch",
+            "",
+            "--jobs",
+            "",
+            "--outputs",
+            &dir,
+        ])
+        .await;
+    assert_eq!(found.status.code(), Some(0), "{}", stderr(&found));
+    let jobs = std::fs::read_to_string(outputs.join("jobs.json")).expect("jobs.json");
+    assert_eq!(stdout(&found).trim(), jobs, "the same list on stdout and in the output file");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&jobs).expect("json").as_array().map(Vec::len), Some(8));
+    let batch = std::fs::read_to_string(outputs.join("batch")).expect("batch");
+    assert_eq!(uuid::Uuid::parse_str(&batch).map(|u| u.get_version_num()).ok(), Some(7), "a new UUIDv7: {batch}");
+
+    let picked = f
+        .tlc(&[
+            "discover",
+            "--operation",
+            "lifecycle.upsert",
+            "--region",
+            "eu-west",
+            "--jobs",
+            "lineage/lineage-graph, search/search-index",
+        ])
+        .await;
+    assert_eq!(
+        stdout(&picked).trim(),
+        r#"[{"name":"lineage-graph","namespace":"lineage"},{"name":"search-index","namespace":"search"}]"#
+    );
+    let bad_pick = f
+        .tlc(&[
+            "discover",
+            "--operation",
+            "lifecycle.upsert",
+            "--region",
+            "eu-west",
+            "--jobs",
+            "billing/billing-usage-export",
+        ])
+        .await;
+    assert_eq!(bad_pick.status.code(), Some(1));
+    assert!(
+        stderr(&bad_pick).starts_with("tlc: job billing/billing-usage-export cannot run: bad annotation"),
+        "{}",
+        stderr(&bad_pick)
+    );
+    let nobody =
+        f.tlc(&["discover", "--operation", "lifecycle.upsert", "--region", "eu-west", "--tenant", "nobody"]).await;
+    assert_eq!(nobody.status.code(), Some(1));
+    assert_eq!(stderr(&nobody).trim(), "tlc: no tenant named or with id \"nobody\" in eu-west");
+    let nothing = f.tlc(&["discover", "--operation", "lifecycle.restore", "--region", "eu-west"]).await;
+    assert_eq!((nothing.status.code(), stdout(&nothing).trim()), (Some(0), "[]"));
+    assert_eq!(
+        stderr(&nothing).trim(),
+        "tlc discover: no runnable lifecycle Job handles lifecycle.restore in eu-west (searched every namespace for the annotation collibra.com/tenant.lifecycle; 16 lifecycle Job(s) found)"
+    );
+
+    // A bridge run again for a failed branch (a retried Workflow) runs the next attempt.
+    let batch = "01000000-0000-7000-8000-0000000000dd";
+    let first = f.tlc(&bridge_args("globex-prod", batch)).await;
+    assert_eq!(first.status.code(), Some(2));
+    assert!(stderr(&first).contains("(attempt 1)"), "{}", stderr(&first));
+    let second = f.tlc(&bridge_args("globex-prod", batch)).await;
+    assert_eq!(second.status.code(), Some(2));
+    assert!(stderr(&second).contains("tlc bridge: created pod lineage/lineage-graph-"), "{}", stderr(&second));
+    assert!(stderr(&second).contains("(attempt 2)"), "{}", stderr(&second));
+}
+
+#[tokio::test]
+async fn a_terminated_bridge_stops_its_branch_pod() {
+    use tokio::io::AsyncBufReadExt;
+    let f = fixture(1.0).await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tlc"))
+        .arg("--kubeconfig")
+        .arg(&f.kubeconfig)
+        .args(["--annotation", "collibra.com/tenant.lifecycle", "--context", "eu-west"])
+        .args([
+            "bridge",
+            "--job",
+            "workflows/workflows-drain",
+            "--tenant",
+            "acme-prod",
+            "--operation",
+            "lifecycle.migrate-out",
+            "--batch",
+            "01000000-0000-7000-8000-0000000000ee",
+        ])
+        .env_remove("TLC_CONFIG")
+        .env("TLC_DATA_DIR", f.dir.path().join("data"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("tlc runs");
+    let mut stderr_lines = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let created = tokio::time::timeout(DEADLINE, stderr_lines.next_line())
+        .await
+        .expect("in time")
+        .expect("readable")
+        .expect("a line");
+    assert!(created.starts_with("tlc bridge: created pod workflows/workflows-drain-"), "{created}");
+    let pod = created.split_whitespace().nth(4).and_then(|p| p.split('/').nth(1)).expect("pod name").to_string();
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
+        kube::Api::namespaced(f._clusters[0].client().await.expect("client"), "workflows");
+    crate::common::eventually("the drain to be running", || {
+        let (pods, pod) = (pods.clone(), pod.clone());
+        async move {
+            let p = pods.get(&pod).await.ok()?;
+            (p.status.and_then(|s| s.phase).as_deref() == Some("Running")).then_some(())
+        }
+    })
+    .await;
+    let pid = child.id().expect("running").to_string();
+    let killed = tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await.expect("kill");
+    assert!(killed.success());
+    let mut rest = Vec::new();
+    while let Ok(Some(line)) = tokio::time::timeout(DEADLINE, stderr_lines.next_line()).await.expect("in time") {
+        rest.push(line);
+    }
+    let status = tokio::time::timeout(DEADLINE, child.wait()).await.expect("exits in time").expect("exits");
+    assert_eq!(status.code(), Some(143), "{rest:?}");
+    assert!(rest.iter().any(|l| l.starts_with("tlc bridge: stopped (SIGTERM): branch pod workflows/")), "{rest:?}");
+    crate::common::eventually("the branch pod to be gone", || {
+        let (pods, pod) = (pods.clone(), pod.clone());
+        async move { matches!(pods.get_opt(&pod).await, Ok(None)).then_some(()) }
+    })
+    .await;
 }

@@ -92,7 +92,7 @@ async fn discovery_finds_exactly_the_runnable_annotated_jobs() {
         problems["notifications/notifications-webhooks"],
         vec!["not suspended: the Job runs by itself (set spec.suspend: true)"]
     );
-    let seed = discovery::seed_json(&jobs, "lifecycle.migrate-out");
+    let seed = discovery::seed_json(discovery::runnable_for(&jobs, "lifecycle.migrate-out"));
     let parsed: Vec<serde_json::Value> = serde_json::from_str(&seed).expect("json");
     assert_eq!(parsed.len(), 6);
     assert_eq!(parsed[0], serde_json::json!({"name": "billing-account", "namespace": "billing"}));
