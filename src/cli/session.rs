@@ -57,7 +57,8 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
-    fn overrides(&self) -> Overrides {
+    /// The flags that override the configuration file.
+    pub fn overrides(&self) -> Overrides {
         Overrides {
             kubeconfig: self.kubeconfig.clone(),
             contexts: (!self.contexts.is_empty()).then(|| self.contexts.clone()),

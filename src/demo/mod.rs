@@ -3,6 +3,7 @@
 //! embedded in the binary) and generated estates of any size. Both go in through the cluster's
 //! public API ([`embedded_cluster::manifests::apply`], [`embedded_cluster::store::Store`]).
 
+pub mod argo;
 pub mod examples;
 pub mod generated;
 

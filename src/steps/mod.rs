@@ -6,6 +6,7 @@
 
 pub mod bridge;
 pub mod discover;
+pub mod in_process;
 
 use std::io::Write as _;
 

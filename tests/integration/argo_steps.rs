@@ -1,0 +1,95 @@
+//! The WorkflowTemplate's two steps as its pods run them in an embedded cluster: the shipped
+//! template's own container specs (`deploy/argo/workflow-template.yaml`), the shipped configuration
+//! and RBAC, the service account's identity, and the product's `tlc` installed as an in-process
+//! binary — the same code a real pod runs.
+
+use embedded_cluster::{ClusterConfig, EmbeddedCluster};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams, LogParams};
+use serde_json::{Value, json};
+
+use crate::common::{cluster_with, exit_code, run_pod};
+
+/// A cluster like a `tlc demo` region: the demo estate, the kit, `tlc` installed.
+pub async fn region_with_kit(name: &str, time_scale: f64) -> EmbeddedCluster {
+    let mut config = ClusterConfig::new(name).with_time_scale(time_scale);
+    config.binaries.install(tlc::steps::in_process::NAME, tlc::steps::in_process::binary());
+    let c = cluster_with(config).await;
+    tlc::demo::examples::seed(c.store(), name).expect("demo estate");
+    tlc::demo::argo::install(c.store(), name).expect("the kit applies");
+    c
+}
+
+/// A pod running the template's `step` container with its parameters filled in, as Argo would.
+fn step_pod(name: &str, step: &str, params: &[(&str, &str)]) -> Pod {
+    let template: Value = serde_saphyr::from_str(tlc::demo::argo::WORKFLOW_TEMPLATE).expect("template");
+    let spec = &template["spec"];
+    let t = spec["templates"].as_array().expect("templates").iter().find(|t| t["name"] == step).expect("step");
+    let mut container = t["container"].clone();
+    let fill = |s: &str| {
+        params.iter().fold(s.to_string(), |s, (k, v)| {
+            s.replace(&format!("{{{{workflow.parameters.{k}}}}}"), v).replace(&format!("{{{{inputs.parameters.{k}}}}}"), v)
+        })
+    };
+    let args: Vec<Value> =
+        container["args"].as_array().expect("args").iter().map(|a| json!(fill(a.as_str().expect("text")))).collect();
+    assert!(args.iter().all(|a| !a.as_str().is_some_and(|a| a.contains("{{"))), "every parameter given: {args:?}");
+    container["args"] = json!(args);
+    container["name"] = json!("main");
+    serde_json::from_value(json!({
+        "metadata": {"name": name, "namespace": "argo"},
+        "spec": {"restartPolicy": "Never", "serviceAccountName": spec["serviceAccountName"],
+            "volumes": spec["volumes"], "containers": [container]}
+    }))
+    .expect("a pod")
+}
+
+async fn log_of(pods: &Api<Pod>, name: &str) -> String {
+    pods.logs(name, &LogParams::default()).await.expect("log")
+}
+
+#[tokio::test]
+async fn discovery_and_the_bridge_run_in_their_pods_with_the_shipped_kit() {
+    let c = region_with_kit("eu-west", 0.0).await;
+    let client = c.client().await.expect("client");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "argo");
+    let discover = |name: &str, tenant: &str| {
+        step_pod(name, "discover", &[("operation", "lifecycle.upsert"), ("tenant", tenant), ("batch", ""), ("jobs", "")])
+    };
+    let found = run_pod(&pods, &discover("discover", "globex-prod")).await;
+    let log = log_of(&pods, "discover").await;
+    assert_eq!(exit_code(&found), 0, "{log}");
+    let jobs: Value = serde_json::from_str(log.lines().next().expect("the seed's list")).expect("json");
+    assert_eq!(jobs.as_array().map(Vec::len), Some(8), "{log}");
+    assert!(log.contains("tlc discover: batch ") && log.contains(": lifecycle.upsert on 8 Job(s): "), "{log}");
+
+    let unknown = run_pod(&pods, &discover("discover-unknown", "nobody")).await;
+    assert_eq!(exit_code(&unknown), 1);
+    assert_eq!(log_of(&pods, "discover-unknown").await.trim(), "tlc: no tenant named or with id \"nobody\" in eu-west");
+
+    let batch = "01000000-0000-7000-8000-0000000000ab";
+    let bridge = step_pod(
+        "bridge",
+        "bridge",
+        &[
+            ("job", "lineage/lineage-graph"),
+            ("tenant", "globex-prod"),
+            ("operation", "lifecycle.upsert"),
+            ("batch", batch),
+            ("changeset", "reason: a test\n"),
+            ("migration", ""),
+            ("migration-target", ""),
+        ],
+    );
+    let ended = run_pod(&pods, &bridge).await;
+    let log = log_of(&pods, "bridge").await;
+    assert_eq!(exit_code(&ended), 2, "the branch's exit code: {log}");
+    assert!(log.contains("Error: lineage graph for tenant 740faf5f"), "the branch's log is the step's: {log}");
+    let branches: Api<Pod> = Api::namespaced(client, "lineage");
+    let listed = branches.list(&ListParams::default().labels(&format!("tlc.dev/batch-id={batch}"))).await.expect("list");
+    let [branch] = listed.items.as_slice() else { panic!("one branch pod: {:?}", listed.items.len()) };
+    let labels = branch.metadata.labels.clone().unwrap_or_default();
+    assert_eq!(labels.get("tlc.dev/engine").map(String::as_str), Some("argo"));
+    let annotations = branch.metadata.annotations.clone().unwrap_or_default();
+    assert_eq!(annotations.get("tlc.dev/region").map(String::as_str), Some("eu-west"), "TLC_REGION from the kit");
+}
