@@ -6,6 +6,20 @@
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 
+use serde_json::Value;
+
+use crate::store::Store;
+use crate::store::resource::Resource;
+
+/// The uid of a service account, empty when it does not exist.
+fn service_account_uid(store: &Store, namespace: &str, name: &str) -> String {
+    store
+        .get(Resource::ServiceAccounts, namespace, name)
+        .ok()
+        .and_then(|sa| sa.pointer("/metadata/uid").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// What a request wants to do, in RBAC's terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attributes<'a> {
@@ -160,10 +174,13 @@ pub struct Decision {
     pub reason: String,
 }
 
+/// A service account, by namespace, name and uid (a re-created account is another account).
+type Account = (String, String, String);
+
 #[derive(Debug, Default)]
 struct Tokens {
-    by_token: HashMap<String, (String, String)>,
-    by_account: HashMap<(String, String), String>,
+    by_token: HashMap<String, Account>,
+    by_account: HashMap<Account, String>,
 }
 
 /// The users and service account tokens of one embedded cluster; changeable at runtime through
@@ -181,8 +198,8 @@ impl Policy {
     }
 
     /// Who a bearer token belongs to: a configured user, or a service account the cluster issued
-    /// the token to.
-    pub fn authenticate(&self, token: &str) -> Option<Identity> {
+    /// the token to — as long as that service account (the same object, by uid) still exists.
+    pub fn authenticate(&self, store: &Store, token: &str) -> Option<Identity> {
         if token.is_empty() {
             return None;
         }
@@ -191,14 +208,16 @@ impl Policy {
             return Some(Identity::of_user(u.clone()));
         }
         drop(users);
-        let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
-        tokens.by_token.get(token).map(|(ns, name)| Identity::service_account(ns, name))
+        let (ns, name, uid) = self.tokens.read().unwrap_or_else(PoisonError::into_inner).by_token.get(token)?.clone();
+        (!uid.is_empty() && service_account_uid(store, &ns, &name) == uid)
+            .then(|| Identity::service_account(&ns, &name))
     }
 
-    /// The bearer token of a service account (issued on first use, random like a projected token,
-    /// then the same for every pod of the account).
-    pub fn service_account_token(&self, namespace: &str, name: &str) -> String {
-        let key = (namespace.to_string(), name.to_string());
+    /// The bearer token of a service account: random like a projected token, issued on first use
+    /// and then the same for every pod of the account. It authenticates while the account exists
+    /// (a token asked for an account that does not exist authenticates nobody).
+    pub fn service_account_token(&self, store: &Store, namespace: &str, name: &str) -> String {
+        let key = (namespace.to_string(), name.to_string(), service_account_uid(store, namespace, name));
         if let Some(t) = self.tokens.read().unwrap_or_else(PoisonError::into_inner).by_account.get(&key) {
             return t.clone();
         }
@@ -281,16 +300,31 @@ mod tests {
 
     #[test]
     fn tokens_identify_users() {
+        let store = Store::new(100);
         let p = Policy::new(vec![User::admin("admin", "secret")]);
-        assert_eq!(p.authenticate("secret").map(|u| u.name), Some("admin".into()));
-        let sa = p.service_account_token("argo", "runner");
-        assert_eq!(p.service_account_token("argo", "runner"), sa, "one token per account");
-        let who = p.authenticate(&sa).expect("service account");
-        assert_eq!(who.name, "system:serviceaccount:argo:runner");
-        assert_eq!(who.groups, vec!["system:serviceaccounts", "system:serviceaccounts:argo", "system:authenticated"]);
-        assert_eq!(who.service_account_of(), Some(("argo", "runner")));
-        assert!(p.authenticate("").is_none());
-        assert!(p.authenticate("guess").is_none());
+        assert_eq!(p.authenticate(&store, "secret").map(|u| u.name), Some("admin".into()));
+        let account = serde_json::json!({"metadata": {"name": "runner", "namespace": "default"}});
+        store.create(Resource::ServiceAccounts, account.clone()).expect("service account");
+        let sa = p.service_account_token(&store, "default", "runner");
+        assert_eq!(p.service_account_token(&store, "default", "runner"), sa, "one token per account");
+        let who = p.authenticate(&store, &sa).expect("service account");
+        assert_eq!(who.name, "system:serviceaccount:default:runner");
+        assert_eq!(
+            who.groups,
+            vec!["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"]
+        );
+        assert_eq!(who.service_account_of(), Some(("default", "runner")));
+        store.delete(Resource::ServiceAccounts, "default", "runner", &Default::default()).expect("deleted");
+        assert!(p.authenticate(&store, &sa).is_none(), "the account is gone");
+        store.create(Resource::ServiceAccounts, account).expect("re-created");
+        assert!(p.authenticate(&store, &sa).is_none(), "a re-created account is another account");
+        let fresh = p.service_account_token(&store, "default", "runner");
+        assert_ne!(fresh, sa);
+        assert!(p.authenticate(&store, &fresh).is_some());
+        let nobody = p.service_account_token(&store, "default", "ghost");
+        assert!(p.authenticate(&store, &nobody).is_none(), "no such account");
+        assert!(p.authenticate(&store, "").is_none());
+        assert!(p.authenticate(&store, "guess").is_none());
         p.upsert(User::read_only("viewer", "v"));
         assert_eq!(p.users().len(), 2);
     }

@@ -97,7 +97,8 @@ async fn dispatch(state: &Arc<ApiState>, req: Request<Incoming>) -> ApiResult<Re
     if route == Some(Route::Health) {
         return Ok(Response::new(super::body::full(Bytes::from_static(b"ok"))));
     }
-    let user = state.policy.authenticate(bearer_token(req.headers())).ok_or_else(ApiError::unauthorized)?;
+    let user =
+        state.policy.authenticate(&state.store, bearer_token(req.headers())).ok_or_else(ApiError::unauthorized)?;
     if let Some(err) = state.faults.injected_failure(&path) {
         return Err(err);
     }
@@ -225,7 +226,9 @@ async fn resource(
                 use crate::store::resource::Resource;
                 let object = match info.resource {
                     Resource::SelfSubjectAccessReviews => super::protobuf::decode_access_review(&body)?,
-                    Resource::ConfigMaps | Resource::Namespaces => super::protobuf::decode_object(&body)?,
+                    Resource::ConfigMaps | Resource::Namespaces | Resource::ServiceAccounts => {
+                        super::protobuf::decode_object(&body)?
+                    }
                     _ => return Err(super::protobuf::unsupported(info.kind)),
                 };
                 return objects::create(state, user, &target, &query, object.to_string().as_bytes());

@@ -1,8 +1,9 @@
 //! The protobuf request bodies the embedded cluster reads. kubectl's imperative commands send
 //! `application/vnd.kubernetes.protobuf`: `auth can-i` (SelfSubjectAccessReview), `create
-//! configmap`, `create namespace`. This decodes the envelope (`k8s\0` + `runtime.Unknown`) and those
-//! three small schemas into the JSON the handler already understands; responses stay JSON, which
-//! kubectl also accepts. Other protobuf bodies get a 415 saying how to send JSON instead.
+//! configmap`, `create namespace`, `create serviceaccount`. This decodes the envelope (`k8s\0` +
+//! `runtime.Unknown`) and those small schemas into the JSON the handler already understands;
+//! responses stay JSON, which kubectl also accepts. Other protobuf bodies get a 415 saying how to
+//! send JSON instead.
 
 use serde_json::{Map, Value, json};
 
@@ -144,7 +145,8 @@ fn unwrap_envelope(body: &[u8]) -> Option<(String, &[u8])> {
     Some((kind, field(&envelope, 2)?))
 }
 
-/// Decodes a protobuf ConfigMap or Namespace (what `kubectl create configmap|namespace` send).
+/// Decodes a protobuf ConfigMap, Namespace or ServiceAccount (what `kubectl create
+/// configmap|namespace|serviceaccount` send).
 pub fn decode_object(body: &[u8]) -> ApiResult<Value> {
     let (kind, raw) = unwrap_envelope(body)
         .ok_or_else(|| ApiError::bad_request("the protobuf body is not a valid Kubernetes object"))?;
@@ -168,6 +170,13 @@ pub fn decode_object(body: &[u8]) -> ApiResult<Value> {
             Ok(cm)
         }
         "Namespace" => Ok(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})),
+        "ServiceAccount" => {
+            let mut sa = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata});
+            if let Some((_, v)) = varints(raw).into_iter().find(|(n, _)| *n == 4) {
+                sa["automountServiceAccountToken"] = json!(v != 0);
+            }
+            Ok(sa)
+        }
         other => Err(unsupported(other)),
     }
 }
@@ -175,7 +184,7 @@ pub fn decode_object(body: &[u8]) -> ApiResult<Value> {
 /// The 415 for a protobuf body the embedded cluster cannot read.
 pub fn unsupported(kind: &str) -> ApiError {
     ApiError::unsupported_media_type(&format!(
-        "{MEDIA_TYPE} for {kind}: the embedded cluster reads JSON bodies (and protobuf only for ConfigMap, Namespace and SelfSubjectAccessReview); send JSON, e.g. `kubectl create -f manifest.yaml` or `... --dry-run=client -o json | kubectl create -f -`"
+        "{MEDIA_TYPE} for {kind}: the embedded cluster reads JSON bodies (and protobuf only for ConfigMap, Namespace, ServiceAccount and SelfSubjectAccessReview); send JSON, e.g. `kubectl create -f manifest.yaml` or `... --dry-run=client -o json | kubectl create -f -`"
     ))
 }
 

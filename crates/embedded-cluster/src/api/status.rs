@@ -65,6 +65,11 @@ fn qualified(info: &ResourceInfo) -> String {
     if info.group.is_empty() { info.plural.to_string() } else { format!("{}.{}", info.plural, info.group) }
 }
 
+/// `Kind.group` (`Job.batch`, `Pod`), as the API server names a kind in validation errors.
+fn qualified_kind(info: &ResourceInfo) -> String {
+    if info.group.is_empty() { info.kind.to_string() } else { format!("{}.{}", info.kind, info.group) }
+}
+
 fn details(info: &ResourceInfo, name: &str) -> Value {
     let mut d = json!({ "name": name, "kind": info.plural });
     if !info.group.is_empty() {
@@ -138,7 +143,7 @@ impl ApiError {
         );
         ApiError {
             details: Some(d),
-            ..Self::new(422, "Invalid", format!("{} \"{name}\" is invalid: {summary}", info.kind))
+            ..Self::new(422, "Invalid", format!("{} \"{name}\" is invalid: {summary}", qualified_kind(info)))
         }
     }
 

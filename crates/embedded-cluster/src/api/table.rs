@@ -90,6 +90,17 @@ fn columns(resource: Resource) -> Vec<Column> {
         ],
         Resource::Namespaces => vec![name, col("Status", "string", "", 0, "The status of the namespace"), age],
         Resource::ConfigMaps => vec![name, col("Data", "string", "", 0, "Data contains the configuration data."), age],
+        Resource::ServiceAccounts => vec![
+            name,
+            col(
+                "Secrets",
+                "string",
+                "",
+                0,
+                "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.",
+            ),
+            age,
+        ],
         Resource::Events => vec![
             col("Last Seen", "string", "", 0, "Time when last event occurred."),
             col("Type", "string", "", 0, "Type of this event (Normal, Warning)."),
@@ -272,6 +283,9 @@ fn cells(resource: Resource, o: &Value) -> Vec<Value> {
                 .map(|m| m.len())
                 .sum::<usize>();
             vec![name, json!(n), age]
+        }
+        Resource::ServiceAccounts => {
+            vec![name, json!(o.get("secrets").and_then(Value::as_array).map_or(0, Vec::len)), age]
         }
         Resource::Events => {
             let last = [s(o, "/lastTimestamp"), s(o, "/eventTime"), s(o, "/metadata/creationTimestamp")]

@@ -19,6 +19,7 @@ pub fn decode(info: &ResourceInfo, object: Value) -> ApiResult<(Value, Vec<Strin
         Resource::ConfigMaps => typed::<v1::ConfigMap>(info, object),
         Resource::Namespaces => typed::<v1::Namespace>(info, object),
         Resource::Events => typed::<v1::Event>(info, object),
+        Resource::ServiceAccounts => typed::<v1::ServiceAccount>(info, object),
         Resource::Jobs => typed::<Job>(info, object),
         Resource::SelfSubjectAccessReviews => {
             typed::<k8s_openapi::api::authorization::v1::SelfSubjectAccessReview>(info, object)

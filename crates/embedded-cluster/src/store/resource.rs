@@ -12,6 +12,8 @@ pub enum Resource {
     Pods,
     /// core/v1 events.
     Events,
+    /// core/v1 serviceaccounts (a `default` one in every namespace).
+    ServiceAccounts,
     /// batch/v1 jobs.
     Jobs,
     /// authorization.k8s.io/v1 selfsubjectaccessreviews (create only, never stored).
@@ -134,6 +136,21 @@ pub static RESOURCES: &[ResourceInfo] = &[
             "source",
             "type",
         ],
+        stored: true,
+    },
+    ResourceInfo {
+        resource: Resource::ServiceAccounts,
+        group: "",
+        version: "v1",
+        plural: "serviceaccounts",
+        singular: "serviceaccount",
+        kind: "ServiceAccount",
+        namespaced: true,
+        short_names: &["sa"],
+        verbs: CRUD,
+        subresources: &[],
+        categories: &[],
+        field_labels: &[],
         stored: true,
     },
     ResourceInfo {

@@ -12,4 +12,5 @@ mod kube_api;
 mod kubectl;
 mod kubelet;
 mod logs;
+mod service_accounts;
 mod watch;
