@@ -37,3 +37,52 @@ pub fn install(store: &Store, region: &str) -> Result<usize, embedded_cluster::E
         })?;
     Ok(created)
 }
+
+/// The Argo Events example: not served by the embedded cluster, checked against the template.
+pub const SENSOR: &str = include_str!("../../deploy/argo/events/sensor.yaml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn yaml(text: &str) -> Value {
+        serde_saphyr::from_str(text).expect("valid YAML")
+    }
+
+    #[test]
+    fn the_sensor_submits_the_template_with_parameters_it_has_from_the_message_keys_of_the_same_name() {
+        let template = yaml(WORKFLOW_TEMPLATE);
+        let declared: Vec<&str> = template["spec"]["arguments"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert_eq!(declared, ["tenant", "operation", "batch", "changeset", "jobs", "migration", "migration-target"]);
+        let sensor = yaml(SENSOR);
+        let triggers = sensor["spec"]["triggers"].as_array().expect("triggers");
+        assert_eq!(triggers.len(), 2, "one per event source");
+        for trigger in triggers {
+            let t = &trigger["template"];
+            let resource = &t["k8s"]["source"]["resource"];
+            assert_eq!(resource["kind"], "Workflow");
+            assert_eq!(resource["metadata"]["namespace"], "argo");
+            assert_eq!(resource["spec"]["workflowTemplateRef"]["name"], template["metadata"]["name"]);
+            let given = resource["spec"]["arguments"]["parameters"].as_array().expect("arguments");
+            let dependency = t["conditions"].as_str().expect("a condition per trigger");
+            for p in t["k8s"]["parameters"].as_array().expect("parameters") {
+                let dest = p["dest"].as_str().expect("dest");
+                let index: usize = dest
+                    .strip_prefix("spec.arguments.parameters.")
+                    .and_then(|d| d.strip_suffix(".value"))
+                    .and_then(|i| i.parse().ok())
+                    .unwrap_or_else(|| panic!("{dest}: a parameter value"));
+                let name = given[index]["name"].as_str().expect("named");
+                assert!(declared.contains(&name), "{name} is a template parameter");
+                assert_eq!(p["src"]["dataKey"].as_str(), Some(format!("body.{name}").as_str()), "{dest}");
+                assert_eq!(p["src"]["dependencyName"].as_str(), Some(dependency));
+            }
+        }
+    }
+}

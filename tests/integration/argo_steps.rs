@@ -28,7 +28,8 @@ fn step_pod(name: &str, step: &str, params: &[(&str, &str)]) -> Pod {
     let mut container = t["container"].clone();
     let fill = |s: &str| {
         params.iter().fold(s.to_string(), |s, (k, v)| {
-            s.replace(&format!("{{{{workflow.parameters.{k}}}}}"), v).replace(&format!("{{{{inputs.parameters.{k}}}}}"), v)
+            s.replace(&format!("{{{{workflow.parameters.{k}}}}}"), v)
+                .replace(&format!("{{{{inputs.parameters.{k}}}}}"), v)
         })
     };
     let args: Vec<Value> =
@@ -54,7 +55,11 @@ async fn discovery_and_the_bridge_run_in_their_pods_with_the_shipped_kit() {
     let client = c.client().await.expect("client");
     let pods: Api<Pod> = Api::namespaced(client.clone(), "argo");
     let discover = |name: &str, tenant: &str| {
-        step_pod(name, "discover", &[("operation", "lifecycle.upsert"), ("tenant", tenant), ("batch", ""), ("jobs", "")])
+        step_pod(
+            name,
+            "discover",
+            &[("operation", "lifecycle.upsert"), ("tenant", tenant), ("batch", ""), ("jobs", "")],
+        )
     };
     let found = run_pod(&pods, &discover("discover", "globex-prod")).await;
     let log = log_of(&pods, "discover").await;
@@ -86,7 +91,8 @@ async fn discovery_and_the_bridge_run_in_their_pods_with_the_shipped_kit() {
     assert_eq!(exit_code(&ended), 2, "the branch's exit code: {log}");
     assert!(log.contains("Error: lineage graph for tenant 740faf5f"), "the branch's log is the step's: {log}");
     let branches: Api<Pod> = Api::namespaced(client, "lineage");
-    let listed = branches.list(&ListParams::default().labels(&format!("tlc.dev/batch-id={batch}"))).await.expect("list");
+    let listed =
+        branches.list(&ListParams::default().labels(&format!("tlc.dev/batch-id={batch}"))).await.expect("list");
     let [branch] = listed.items.as_slice() else { panic!("one branch pod: {:?}", listed.items.len()) };
     let labels = branch.metadata.labels.clone().unwrap_or_default();
     assert_eq!(labels.get("tlc.dev/engine").map(String::as_str), Some("argo"));
