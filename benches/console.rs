@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use tlc::contract::{BranchIdentity, JobRef};
+use tlc::contract::{BranchIdentity, Engine, JobRef};
 use tlc::lifecycle::run::RunEvent;
 use tlc::logs::mux::{MuxEvent, StreamKey};
 use tlc::logs::sanitize::{Style, sanitize_line};
@@ -30,7 +30,7 @@ const BRANCHES: usize = 100;
 
 fn app(size: (u16, u16), scrollback: usize) -> App {
     let regions = vec![("eu-west".to_string(), "eu-west".to_string())];
-    let mut app = App::new(&regions, "direct", false, "/var/run/tlc/lifecycle");
+    let mut app = App::new(&regions, Engine::Direct, false, "/var/run/tlc/lifecycle");
     app.size = size;
     app.scrollback = scrollback;
     for b in 0..BRANCHES {
@@ -42,7 +42,7 @@ fn app(size: (u16, u16), scrollback: usize) -> App {
             job_namespace: format!("team-{:03}", b),
             job_name: format!("job-{b}"),
             attempt: 1,
-            engine: "direct".into(),
+            engine: Some(Engine::Direct),
             region: "eu-west".into(),
             migration: None,
         };

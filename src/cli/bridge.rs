@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::session::{GlobalArgs, Session};
-use crate::contract::{JobRef, LifecycleJob, Operation};
+use crate::contract::{Engine, JobRef, LifecycleJob, Operation};
 use crate::lifecycle::bridge::{self, BranchSpec};
 use crate::lifecycle::error::{Error, Result, kube_error};
 use crate::logs::follow::{RawLine, Source, follow};
@@ -46,8 +46,8 @@ pub struct BridgeArgs {
     #[arg(long)]
     pub region: Option<String>,
     /// Engine label to put on the branch.
-    #[arg(long, default_value = "argo")]
-    pub engine: String,
+    #[arg(long, value_enum, default_value_t = Engine::Argo)]
+    pub engine: Engine,
 }
 
 /// Reads and checks a changeset file (default: an empty changeset).
@@ -105,7 +105,7 @@ pub async fn run(global: &GlobalArgs, args: BridgeArgs) -> Result<u8> {
         batch_id: args.batch.clone(),
         changeset_yaml: changeset,
         attempt: args.attempt,
-        engine: args.engine.clone(),
+        engine: args.engine,
         mount_dir: scope.mount_dir.clone(),
         migration: None,
     };

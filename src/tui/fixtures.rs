@@ -77,7 +77,7 @@ pub fn identity(ns: &str, name: &str, attempt: u32) -> BranchIdentity {
         job_namespace: ns.into(),
         job_name: name.into(),
         attempt,
-        engine: "direct".into(),
+        engine: Some(crate::contract::Engine::Direct),
         region: "eu-west".into(),
         migration: None,
     }
@@ -98,7 +98,7 @@ pub fn lines(ns: &str, name: &str, texts: &[&str]) -> Msg {
 /// The fixture console at `size`.
 pub fn app(size: (u16, u16)) -> App {
     let regions = vec![("eu-west".to_string(), "eu-west".to_string()), ("us-east".to_string(), "us-east".to_string())];
-    let mut app = App::new(&regions, "direct", false, "/var/run/tlc/lifecycle");
+    let mut app = App::new(&regions, crate::contract::Engine::Direct, false, "/var/run/tlc/lifecycle");
     app.size = size;
     app.now = NOW.parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     app.themes = vec!["dark".into(), "light".into()];

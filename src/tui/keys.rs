@@ -4,35 +4,47 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// The operations the console triggers.
+use crate::contract::operation::{KnownOperation, Operation};
+
+/// What a trigger key or command asks to run: one of the contract's operations, or a migration —
+/// migrate-out in the tenant's region, then migrate-in in another, which is two operations and
+/// exists only in the console (and `tlc migrate`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum OpKind {
-    /// `lifecycle.upsert`.
-    Upsert,
-    /// `lifecycle.migrate-out`.
-    MigrateOut,
-    /// `lifecycle.migrate-in`.
-    MigrateIn,
-    /// migrate-out in the source region, then migrate-in in the target region.
+pub enum Intent {
+    /// One operation.
+    Operation(KnownOperation),
+    /// migrate-out here, then migrate-in in the target region.
     Migrate,
-    /// `team.operation` on the Jobs the operator picks.
-    Team,
 }
 
-impl OpKind {
-    /// The command-mode name (`:upsert`, …).
+impl Intent {
+    /// Every intent, as the commands list them.
+    pub const ALL: [Intent; 5] = [
+        Intent::Operation(KnownOperation::Upsert),
+        Intent::Operation(KnownOperation::MigrateOut),
+        Intent::Operation(KnownOperation::MigrateIn),
+        Intent::Migrate,
+        Intent::Operation(KnownOperation::TeamOperation),
+    ];
+
+    /// The command-mode name (`:upsert`, `:migrate`, `:team`, …).
     pub fn command(self) -> &'static str {
         match self {
-            OpKind::Upsert => "upsert",
-            OpKind::MigrateOut => "migrate-out",
-            OpKind::MigrateIn => "migrate-in",
-            OpKind::Migrate => "migrate",
-            OpKind::Team => "team",
+            Intent::Operation(KnownOperation::Upsert) => "upsert",
+            Intent::Operation(KnownOperation::MigrateOut) => "migrate-out",
+            Intent::Operation(KnownOperation::MigrateIn) => "migrate-in",
+            Intent::Operation(KnownOperation::TeamOperation) => "team",
+            Intent::Migrate => "migrate",
         }
     }
 
-    /// All of them.
-    pub const ALL: [OpKind; 5] = [OpKind::Upsert, OpKind::MigrateOut, OpKind::MigrateIn, OpKind::Migrate, OpKind::Team];
+    /// The operation its (first) batches run: a migration starts with migrate-out.
+    pub fn operation(self) -> Operation {
+        match self {
+            Intent::Operation(known) => known.into(),
+            Intent::Migrate => KnownOperation::MigrateOut.into(),
+        }
+    }
 }
 
 /// The top-level views.
@@ -81,8 +93,8 @@ pub enum Action {
     Show(ViewKind),
     /// The logs of the selected (or shown) batch.
     Logs,
-    /// Trigger an operation on the selected tenants.
-    Trigger(OpKind),
+    /// Trigger an operation (or a migration) on the selected tenants.
+    Trigger(Intent),
     /// Cancel the batch's unfinished branches.
     Cancel,
     /// Retry the batch's failed branches.
@@ -206,6 +218,7 @@ fn b(keys: &[Key], action: Action, hint: &'static str, help: &'static str) -> Bi
 /// The bindings of a scope, in the order help lists them.
 pub fn bindings(scope: Scope) -> Vec<Binding> {
     use Action as A;
+    use KnownOperation as Op;
     match scope {
         Scope::Global => vec![
             b(&[k('j'), code(KeyCode::Down)], A::Down, "", "move down"),
@@ -228,11 +241,21 @@ pub fn bindings(scope: Scope) -> Vec<Binding> {
         ],
         Scope::Tenants => vec![
             b(&[k(' ')], A::ToggleMark, "mark", "mark / unmark a tenant (multi-select)"),
-            b(&[k('u')], A::Trigger(OpKind::Upsert), "upsert", "upsert the marked (or selected) tenants"),
-            b(&[k('o')], A::Trigger(OpKind::MigrateOut), "out", "migrate-out"),
-            b(&[k('i')], A::Trigger(OpKind::MigrateIn), "in", "migrate-in"),
-            b(&[k('m')], A::Trigger(OpKind::Migrate), "migrate", "migrate: out of this region, then in to another"),
-            b(&[k('t')], A::Trigger(OpKind::Team), "team", "team operation: pick the Jobs to run"),
+            b(
+                &[k('u')],
+                A::Trigger(Intent::Operation(Op::Upsert)),
+                "upsert",
+                "upsert the marked (or selected) tenants",
+            ),
+            b(&[k('o')], A::Trigger(Intent::Operation(Op::MigrateOut)), "out", "migrate-out"),
+            b(&[k('i')], A::Trigger(Intent::Operation(Op::MigrateIn)), "in", "migrate-in"),
+            b(&[k('m')], A::Trigger(Intent::Migrate), "migrate", "migrate: out of this region, then in to another"),
+            b(
+                &[k('t')],
+                A::Trigger(Intent::Operation(Op::TeamOperation)),
+                "team",
+                "team operation: pick the Jobs to run",
+            ),
             b(&[code(KeyCode::Enter)], A::Enter, "runs", "the tenant's runs"),
         ],
         Scope::Jobs => vec![],
@@ -292,7 +315,8 @@ mod tests {
     #[test]
     fn view_bindings_win_over_global_ones_and_hints_come_from_the_same_table() {
         let t = KeyEvent::new(KeyCode::Char('t'), KeyModifiers::NONE);
-        assert_eq!(action_for(Scope::Tenants, &t), Some(Action::Trigger(OpKind::Team)));
+        let team = Action::Trigger(Intent::Operation(KnownOperation::TeamOperation));
+        assert_eq!(action_for(Scope::Tenants, &t), Some(team));
         assert_eq!(action_for(Scope::Logs, &t), Some(Action::ToggleTimestamps));
         assert_eq!(action_for(Scope::Jobs, &t), None);
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);

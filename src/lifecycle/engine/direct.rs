@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::plan::{Plan, PlannedBatch};
 use crate::contract::context::{CHANGESET_FILE, ENVIRONMENT_FILE};
 use crate::contract::labels::batch_selector;
-use crate::contract::{JobRef, LifecycleJob, branch_pod_name};
+use crate::contract::{Engine, JobRef, LifecycleJob, branch_pod_name};
 use crate::lifecycle::bridge::{self, BranchSpec, Outcome};
 use crate::lifecycle::discovery::list_all;
 use crate::lifecycle::error::{Error, Result, kube_error};
@@ -178,7 +178,7 @@ impl DirectEngine {
                     batch_id: batch.id.clone(),
                     changeset_yaml: changeset_yaml.clone(),
                     attempt,
-                    engine: "direct".into(),
+                    engine: Engine::Direct,
                     mount_dir: mount_dir.to_string(),
                     migration: batch.migration.clone(),
                 }),

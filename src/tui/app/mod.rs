@@ -21,7 +21,7 @@ use super::data::{Access, Connection, DataEvent};
 use super::input::{InputOutcome, LineInput};
 use super::keys::{self, Action, Scope, ViewKind};
 use crate::audit::AuditRecord;
-use crate::contract::{JobRef, LifecycleJob};
+use crate::contract::{Engine, JobRef, LifecycleJob};
 use crate::lifecycle::engine::migrate::{Migration, MigrationState};
 use crate::lifecycle::engine::plan::{Plan, Request};
 use crate::lifecycle::run::{Batch, RunEvent, RunState, update as run_update};
@@ -161,7 +161,7 @@ pub struct App {
     /// Show only this region (`:ctx`).
     pub only_region: Option<String>,
     /// The engine triggers use.
-    pub engine: String,
+    pub engine: Engine,
     /// Mutations refused.
     pub read_only: bool,
     /// Where branch pods mount the two files.
@@ -212,7 +212,7 @@ pub struct App {
 
 impl App {
     /// A console over these regions (name, context).
-    pub fn new(regions: &[(String, String)], engine: &str, read_only: bool, mount_dir: &str) -> Self {
+    pub fn new(regions: &[(String, String)], engine: Engine, read_only: bool, mount_dir: &str) -> Self {
         App {
             view: View::Tenants,
             back: Vec::new(),
@@ -227,7 +227,7 @@ impl App {
                 })
                 .collect(),
             only_region: None,
-            engine: engine.to_string(),
+            engine,
             read_only,
             mount_dir: mount_dir.to_string(),
             tenants: BTreeMap::new(),
@@ -629,7 +629,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                 app.tenants_cursor.move_by(1, app.visible_tenants().len(), height);
             }
         }
-        Action::Trigger(op) => return trigger::start(app, op),
+        Action::Trigger(intent) => return trigger::start(app, intent),
         Action::Cancel => return trigger::ask_cancel(app),
         Action::Retry => return trigger::ask_retry(app),
         Action::SaveBundle => match app.current_batch() {

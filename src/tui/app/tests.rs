@@ -3,10 +3,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::trigger::{Dialog, Pending};
 use super::*;
+use crate::contract::operation::KnownOperation;
 use crate::lifecycle::engine::migrate::MigrationState;
 use crate::lifecycle::run::Phase;
 use crate::tui::fixtures::{self, BATCH};
-use crate::tui::keys::OpKind;
+use crate::tui::keys::Intent;
 
 fn key(app: &mut App, c: char) -> Vec<Effect> {
     update(app, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)))
@@ -321,7 +322,7 @@ fn connection_state_and_region_scope() {
     assert!(app.status.as_ref().is_some_and(|s| s.error && s.text.contains("no region \"mars\"")));
     update(&mut app, Msg::Action(Action::Context(None)));
     assert_eq!(app.visible_tenants().len(), 5);
-    assert!(update(&mut app, Msg::Action(Action::Trigger(OpKind::Upsert))).is_empty());
+    assert!(update(&mut app, Msg::Action(Action::Trigger(Intent::Operation(KnownOperation::Upsert)))).is_empty());
 }
 
 #[test]

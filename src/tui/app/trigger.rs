@@ -9,15 +9,15 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use super::{App, Effect, Mode, Submission, View};
+use crate::contract::JobRef;
 use crate::contract::labels::MigrationLink;
-use crate::contract::operation::TEAM_OPERATION;
-use crate::contract::{JobRef, Operation};
+use crate::contract::operation::{KnownOperation, TEAM_OPERATION};
 use crate::lifecycle::engine::migrate::{self, Migration, MigrationState, migrate_in_request};
 use crate::lifecycle::engine::plan::{Plan, Request, plan};
 use crate::lifecycle::run::Batch;
 use crate::tenants::Tenant;
 use crate::tui::input::{InputOutcome, LineInput};
-use crate::tui::keys::OpKind;
+use crate::tui::keys::Intent;
 
 /// What a batch is in a migration: its half (`out` / `in`) and a line about the whole
 /// (`migrate-out ▸ us-east: then in`, `migrate-in ◂ eu-west`).
@@ -64,7 +64,7 @@ pub fn migration_role(app: &App, batch: &Batch) -> Option<MigrationRole> {
 #[derive(Debug)]
 pub struct Preview {
     /// What the operator asked for.
-    pub op: OpKind,
+    pub intent: Intent,
     /// The request the plan came from (re-planned when the changeset changes).
     pub request: Request,
     /// The plan.
@@ -139,10 +139,10 @@ pub enum Dialog {
     Confirm(Confirm),
 }
 
-/// Starts triggering `op` on the marked (or selected) tenants.
-pub fn start(app: &mut App, op: OpKind) -> Vec<Effect> {
+/// Starts triggering on the marked (or selected) tenants.
+pub fn start(app: &mut App, intent: Intent) -> Vec<Effect> {
     if app.view != View::Tenants {
-        app.notice(format!(":{} works on tenants: go to :tenants and select some", op.command()), true);
+        app.notice(format!(":{} works on tenants: go to :tenants and select some", intent.command()), true);
         return Vec::new();
     }
     let tenants = app.action_tenants();
@@ -156,12 +156,12 @@ pub fn start(app: &mut App, op: OpKind) -> Vec<Effect> {
     }
     for t in &tenants {
         if let Some(reason) = app.refusal(&t.region, false) {
-            app.notice(format!("cannot {}: {reason}", op.command()), true);
+            app.notice(format!("cannot {}: {reason}", intent.command()), true);
             return Vec::new();
         }
     }
-    match op {
-        OpKind::Team => {
+    match intent {
+        Intent::Operation(KnownOperation::TeamOperation) => {
             let mut jobs: Vec<(String, JobRef, bool)> = Vec::new();
             for t in &tenants {
                 for j in app.jobs.get(&t.region).into_iter().flatten() {
@@ -176,50 +176,47 @@ pub fn start(app: &mut App, op: OpKind) -> Vec<Effect> {
             }
             app.mode = Mode::Dialog(Box::new(Dialog::PickJobs { tenants, jobs, cursor: 0 }));
         }
-        OpKind::Migrate => {
+        Intent::Migrate => {
             let sources: Vec<&str> = tenants.iter().map(|t| t.region.as_str()).collect();
             let regions: Vec<String> =
                 app.regions.iter().map(|r| r.name.clone()).filter(|r| !sources.contains(&r.as_str())).collect();
             match regions.len() {
                 0 => app.notice("migrate needs another region to move to: only one region is configured", true),
-                1 => open_preview(app, op, tenants, None, regions.into_iter().next()),
+                1 => open_preview(app, intent, tenants, None, regions.into_iter().next()),
                 _ => app.mode = Mode::Dialog(Box::new(Dialog::PickRegion { tenants, regions, cursor: 0 })),
             }
         }
-        _ => open_preview(app, op, tenants, None, None),
+        Intent::Operation(_) => open_preview(app, intent, tenants, None, None),
     }
     Vec::new()
 }
 
-fn operation_of(op: OpKind) -> Operation {
-    match op {
-        OpKind::Upsert => Operation::upsert(),
-        OpKind::MigrateOut | OpKind::Migrate => Operation::migrate_out(),
-        OpKind::MigrateIn => Operation::migrate_in(),
-        OpKind::Team => Operation::team_operation(),
-    }
-}
-
-fn open_preview(app: &mut App, op: OpKind, tenants: Vec<Tenant>, only: Option<Vec<JobRef>>, target: Option<String>) {
+fn open_preview(
+    app: &mut App,
+    intent: Intent,
+    tenants: Vec<Tenant>,
+    only: Option<Vec<JobRef>>,
+    target: Option<String>,
+) {
     let request = Request {
         tenants,
-        operation: operation_of(op),
+        operation: intent.operation(),
         changeset_yaml: "{}\n".into(),
         only_jobs: only,
-        engine: app.engine.clone(),
+        engine: app.engine,
         mount_dir: app.mount_dir.clone(),
         migration: target.as_ref().map(|t| MigrationLink { id: String::new(), target: t.clone() }),
     };
-    let preview = build_preview(app, op, request, target);
+    let preview = build_preview(app, intent, request, target);
     app.mode = Mode::Dialog(Box::new(Dialog::Preview(Box::new(preview))));
 }
 
-fn build_preview(app: &App, op: OpKind, request: Request, target: Option<String>) -> Preview {
+fn build_preview(app: &App, intent: Intent, request: Request, target: Option<String>) -> Preview {
     let migrate_to = target.map(|t| {
         let p = plan(&migrate_in_request(&request, &t, ""), &app.jobs);
         (t, p)
     });
-    Preview { op, plan: plan(&request, &app.jobs), request, migrate_to, cursor: 0, scroll: 0 }
+    Preview { intent, plan: plan(&request, &app.jobs), request, migrate_to, cursor: 0, scroll: 0 }
 }
 
 /// What has to be typed to confirm a plan, if anything.
@@ -227,7 +224,7 @@ pub fn typed_confirmation(preview: &Preview) -> Option<String> {
     let tenants = &preview.request.tenants;
     if tenants.len() > 1 {
         Some(format!("{} tenants", tenants.len()))
-    } else if matches!(preview.op, OpKind::MigrateOut | OpKind::Migrate) {
+    } else if preview.request.operation.is_destructive() {
         tenants.first().map(|t| t.name.clone())
     } else {
         None
@@ -236,8 +233,8 @@ pub fn typed_confirmation(preview: &Preview) -> Option<String> {
 
 fn describe(preview: &Preview) -> String {
     let names: Vec<&str> = preview.request.tenants.iter().map(|t| t.name.as_str()).collect();
-    let what = match (&preview.op, &preview.migrate_to) {
-        (OpKind::Migrate, Some((target, _))) => format!("migrate {} to {target}", names.join(", ")),
+    let what = match (&preview.intent, &preview.migrate_to) {
+        (Intent::Migrate, Some((target, _))) => format!("migrate {} to {target}", names.join(", ")),
         _ => format!("{} for {}", preview.plan.operation, names.join(", ")),
     };
     format!("{what}: {} branch(es) in {} batch(es)", preview.plan.branch_count(), preview.plan.batches.len())
@@ -348,7 +345,8 @@ pub fn on_dialog_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                     app.notice("pick at least one Job (Space), then Enter", true);
                     app.mode = Mode::Dialog(Box::new(Dialog::PickJobs { tenants, jobs, cursor }));
                 } else {
-                    open_preview(app, OpKind::Team, tenants, Some(picked), None);
+                    let team = Intent::Operation(KnownOperation::TeamOperation);
+                    open_preview(app, team, tenants, Some(picked), None);
                 }
             }
             _ => app.mode = Mode::Dialog(Box::new(Dialog::PickJobs { tenants, jobs, cursor })),
@@ -365,7 +363,7 @@ pub fn on_dialog_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             }
             KeyCode::Enter => {
                 let target = regions.get(cursor).cloned();
-                open_preview(app, OpKind::Migrate, tenants, None, target);
+                open_preview(app, Intent::Migrate, tenants, None, target);
             }
             _ => app.mode = Mode::Dialog(Box::new(Dialog::PickRegion { tenants, regions, cursor })),
         },
@@ -410,7 +408,7 @@ pub fn on_dialog_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                         Some(e) => format!("{what}. Type \"{e}\" to confirm:"),
                         None => format!("{what}. Run it? [y/N]"),
                     };
-                    let danger = matches!(preview.op, OpKind::MigrateOut | OpKind::Migrate);
+                    let danger = preview.request.operation.is_destructive();
                     app.mode = Mode::Dialog(Box::new(Dialog::Confirm(Confirm {
                         prompt,
                         expect,
@@ -434,7 +432,7 @@ pub fn on_dialog_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                         let mut request = preview.request.clone();
                         request.changeset_yaml = text;
                         let target = preview.migrate_to.as_ref().map(|(t, _)| t.clone());
-                        let fresh = build_preview(app, preview.op, request, target);
+                        let fresh = build_preview(app, preview.intent, request, target);
                         app.notice("changeset saved", false);
                         app.mode = Mode::Dialog(Box::new(Dialog::Preview(Box::new(fresh))));
                     }

@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &
             batch.tenant_name,
             short_id(&batch.tenant_id),
             batch.region,
-            batch.engine
+            batch.engine_name()
         )),
         phase_span(theme, batch.phase()),
     ];

@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Cell::from(Line::from(progress)),
                 Cell::from(b.started.map(|s| ago(s, app.now)).unwrap_or_default()),
                 Cell::from(b.region.clone()),
-                Cell::from(b.engine.clone()),
+                Cell::from(b.engine_name()),
                 Cell::from(short_id(&b.id).to_string()),
             ])
             .style(style)

@@ -4,10 +4,11 @@
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use crate::contract::operation::KnownOperation;
 use crate::tui::app::{App, Msg, View, update};
 use crate::tui::fixtures::{self, BATCH};
 use crate::tui::keys::Action;
-use crate::tui::keys::{OpKind, ViewKind};
+use crate::tui::keys::{Intent, ViewKind};
 use crate::tui::theme::Theme;
 
 fn screen(app: &App) -> String {
@@ -110,14 +111,14 @@ fn logs_split_view_filtered() {
 #[test]
 fn preview_dialog() {
     at_both_sizes("preview", |app| {
-        update(app, Msg::Action(Action::Trigger(OpKind::Upsert)));
+        update(app, Msg::Action(Action::Trigger(Intent::Operation(KnownOperation::Upsert))));
     });
 }
 
 #[test]
 fn confirm_dialog() {
     at_both_sizes("confirm_migrate_out", |app| {
-        update(app, Msg::Action(Action::Trigger(OpKind::MigrateOut)));
+        update(app, Msg::Action(Action::Trigger(Intent::Operation(KnownOperation::MigrateOut))));
         update(app, Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter)));
     });
 }
