@@ -11,7 +11,7 @@ pub mod labels;
 pub mod names;
 pub mod operation;
 
-pub use context::TenantContext;
+pub use context::{BatchFiles, TenantContext};
 pub use engine::Engine;
 pub use job::{JobProblem, JobRef, LifecycleJob};
 pub use labels::BranchIdentity;

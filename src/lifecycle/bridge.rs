@@ -12,7 +12,7 @@ use super::error::{Error, Result, failure, kube_error};
 use crate::contract::context::{CHANGESET_FILE, ENVIRONMENT_FILE};
 use crate::contract::job::LIFECYCLE_VOLUME;
 use crate::contract::labels::{JOB_CONTROLLER_LABELS, MigrationLink};
-use crate::contract::{BranchIdentity, Engine, LifecycleJob, TenantContext, branch_pod_name};
+use crate::contract::{BatchFiles, BranchIdentity, Engine, LifecycleJob, TenantContext, branch_pod_name};
 
 /// Everything one branch runs with.
 #[derive(Clone, Debug)]
@@ -63,6 +63,11 @@ impl BranchSpec {
             region: self.region.clone(),
             migration: self.migration.clone(),
         }
+    }
+
+    /// The two files it mounts.
+    pub fn files(&self) -> BatchFiles {
+        BatchFiles { environment_yaml: self.environment_yaml.clone(), changeset_yaml: self.changeset_yaml.clone() }
     }
 
     /// The tenant context it injects.

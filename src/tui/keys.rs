@@ -192,6 +192,22 @@ pub struct Binding {
     pub help: &'static str,
 }
 
+/// A hint as the footer and the dialogs show it: `Enter confirm`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hint {
+    /// The key, or keys joined with `/`.
+    pub keys: String,
+    /// What they do.
+    pub what: &'static str,
+}
+
+impl Hint {
+    /// A hint.
+    pub fn new(keys: impl Into<String>, what: &'static str) -> Self {
+        Hint { keys: keys.into(), what }
+    }
+}
+
 /// Where bindings apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -299,12 +315,12 @@ pub fn action_for(scope: Scope, key: &KeyEvent) -> Option<Action> {
 }
 
 /// The footer hints of a scope: its own hinted bindings, then the global ones.
-pub fn hints(scope: Scope) -> Vec<(String, &'static str)> {
+pub fn hints(scope: Scope) -> Vec<Hint> {
     bindings(scope)
         .into_iter()
         .chain(bindings(Scope::Global))
         .filter(|b| !b.hint.is_empty())
-        .map(|b| (b.keys[0].label(), b.hint))
+        .filter_map(|b| Some(Hint::new(b.keys.first()?.label(), b.hint)))
         .collect()
 }
 
@@ -324,8 +340,8 @@ mod tests {
         let big_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
         assert_eq!(action_for(Scope::Runs, &big_g), Some(Action::Bottom));
         let hints = hints(Scope::Tenants);
-        assert!(hints.contains(&("u".to_string(), "upsert")));
-        assert!(hints.contains(&("q".to_string(), "quit")));
+        assert!(hints.contains(&Hint::new("u", "upsert")));
+        assert!(hints.contains(&Hint::new("q", "quit")));
         // Every scope's keys are unambiguous within the scope.
         for scope in [Scope::Global, Scope::Tenants, Scope::Runs, Scope::Batch, Scope::Logs] {
             let keys: Vec<Key> = bindings(scope).iter().flat_map(|b| b.keys.iter().copied()).collect();

@@ -219,12 +219,11 @@ mod tests {
         let b = &p.batches[0];
         let run: Vec<String> = b.branches.iter().map(|s| s.job.job.to_string()).collect();
         assert_eq!(run, vec!["a/up", "b/up2"]);
-        let skipped: Vec<(String, String)> = b.skipped.iter().map(|s| (s.job.to_string(), s.reason.clone())).collect();
-        assert_eq!(
-            skipped[0],
-            ("c/loose".to_string(), "not suspended: the Job runs by itself (set spec.suspend: true)".to_string())
-        );
-        assert!(skipped[1].0 == "d/typo" && skipped[1].1.starts_with("bad annotation"), "{skipped:?}");
+        let skipped = &b.skipped;
+        let loose = "not suspended: the Job runs by itself (set spec.suspend: true)";
+        assert_eq!(skipped[0], Skipped { job: JobRef::new("c", "loose"), reason: loose.into() });
+        let typo = &skipped[1];
+        assert!(typo.job == JobRef::new("d", "typo") && typo.reason.starts_with("bad annotation"), "{skipped:?}");
         assert!(b.branches.iter().all(|s| s.batch_id == b.batch_id && s.attempt == 1));
     }
 

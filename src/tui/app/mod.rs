@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
+use ratatui::layout::Size;
 
 use self::lists::Cursor;
 use self::logview::{BatchLogs, LogView};
@@ -21,7 +22,7 @@ use super::data::{Access, Connection, DataEvent};
 use super::input::{InputOutcome, LineInput};
 use super::keys::{self, Action, Scope, ViewKind};
 use crate::audit::AuditRecord;
-use crate::contract::{Engine, JobRef, LifecycleJob};
+use crate::contract::{BatchFiles, Engine, JobRef, LifecycleJob};
 use crate::lifecycle::engine::migrate::{Migration, MigrationState};
 use crate::lifecycle::engine::plan::{Plan, Request};
 use crate::lifecycle::run::{Batch, RunEvent, RunState, update as run_update};
@@ -88,6 +89,22 @@ pub struct RegionState {
     pub access: Option<Access>,
 }
 
+/// A tenant as marks name it (an id is unique within its region).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TenantKey {
+    /// The tenant's region.
+    pub region: String,
+    /// Its id.
+    pub id: String,
+}
+
+impl TenantKey {
+    /// The key of a tenant.
+    pub fn of(tenant: &Tenant) -> Self {
+        TenantKey { region: tenant.region.clone(), id: tenant.id.clone() }
+    }
+}
+
 /// A status-line message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
@@ -123,7 +140,7 @@ pub enum Effect {
         /// The batch.
         batch: Box<Batch>,
         /// The files it ran with, when this console knows them.
-        files: Option<(String, String)>,
+        files: Option<BatchFiles>,
     },
     /// Save an incident bundle.
     SaveBundle {
@@ -177,11 +194,11 @@ pub struct App {
     /// Lines kept per batch.
     pub scrollback: usize,
     /// Environment and changeset of batches whose files are known.
-    pub files: HashMap<String, (String, String)>,
+    pub files: HashMap<String, BatchFiles>,
     /// Migrations started here.
     pub migrations: Vec<Migration>,
-    /// Marked tenants (region, id).
-    pub marked: BTreeSet<(String, String)>,
+    /// Marked tenants.
+    pub marked: BTreeSet<TenantKey>,
     /// List cursors.
     pub tenants_cursor: Cursor,
     /// Jobs list cursor.
@@ -204,8 +221,8 @@ pub struct App {
     pub themes: Vec<String>,
     /// The clock (durations, "ago").
     pub now: Timestamp,
-    /// Terminal size (columns, rows).
-    pub size: (u16, u16),
+    /// Terminal size.
+    pub size: Size,
     /// Batches whose logs are wanted (opened here or started here).
     pub log_interest: BTreeSet<String>,
 }
@@ -249,7 +266,7 @@ impl App {
             theme: "dark".into(),
             themes: Vec::new(),
             now: Timestamp::UNIX_EPOCH,
-            size: (80, 24),
+            size: Size::new(80, 24),
             log_interest: BTreeSet::new(),
         }
     }
@@ -260,7 +277,7 @@ impl App {
 
     /// Rows a full-height list gets (the screen minus header, footer, table header and borders).
     pub fn list_height(&self) -> usize {
-        (self.size.1 as usize).saturating_sub(6).max(1)
+        (self.size.height as usize).saturating_sub(6).max(1)
     }
 
     /// Tenants shown in the tenants view (region scope and filter applied), in order.
@@ -335,15 +352,14 @@ impl App {
         self.runs.batches.values().rev().find(|b| b.tenant_id == tenant_id && b.region == region)
     }
 
+    /// Whether a tenant is marked.
+    pub fn is_marked(&self, tenant: &Tenant) -> bool {
+        self.marked.contains(&TenantKey::of(tenant))
+    }
+
     /// The tenants an action applies to: the marked ones, else the one under the cursor.
     pub fn action_tenants(&self) -> Vec<Tenant> {
-        let marked: Vec<Tenant> = self
-            .tenants
-            .values()
-            .flatten()
-            .filter(|t| self.marked.contains(&(t.region.clone(), t.id.clone())))
-            .cloned()
-            .collect();
+        let marked: Vec<Tenant> = self.tenants.values().flatten().filter(|t| self.is_marked(t)).cloned().collect();
         if !marked.is_empty() {
             return marked;
         }
@@ -452,7 +468,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Resize(w, h) => {
-            app.size = (w, h);
+            app.size = Size::new(w, h);
             Vec::new()
         }
     }
@@ -622,7 +638,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         },
         Action::ToggleMark => {
             if let Some(t) = app.selected_tenant() {
-                let key = (t.region.clone(), t.id.clone());
+                let key = TenantKey::of(t);
                 if !app.marked.remove(&key) {
                     app.marked.insert(key);
                 }

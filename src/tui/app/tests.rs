@@ -32,7 +32,7 @@ fn dialog(app: &App) -> &Dialog {
 
 #[test]
 fn filter_narrows_the_tenants_and_esc_clears_it() {
-    let mut app = fixtures::app((80, 24));
+    let mut app = fixtures::app(80, 24);
     assert_eq!(app.visible_tenants().len(), 5);
     key(&mut app, '/');
     typed(&mut app, "prod");
@@ -47,7 +47,7 @@ fn filter_narrows_the_tenants_and_esc_clears_it() {
 
 #[test]
 fn commands_switch_views_and_unknown_ones_say_so() {
-    let mut app = fixtures::app((80, 24));
+    let mut app = fixtures::app(80, 24);
     key(&mut app, ':');
     typed(&mut app, "jo");
     code(&mut app, KeyCode::Tab);
@@ -67,7 +67,7 @@ fn commands_switch_views_and_unknown_ones_say_so() {
 
 #[test]
 fn upsert_goes_through_preview_and_confirmation_to_a_submission() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     key(&mut app, 'j'); // globex-prod
     assert!(key(&mut app, 'u').is_empty());
     let Dialog::Preview(p) = dialog(&app) else { panic!("preview expected") };
@@ -90,7 +90,7 @@ fn upsert_goes_through_preview_and_confirmation_to_a_submission() {
 
 #[test]
 fn migrate_out_and_multi_tenant_requests_need_typed_confirmation() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     key(&mut app, 'o');
     code(&mut app, KeyCode::Enter);
     let Dialog::Confirm(c) = dialog(&app) else { panic!("confirm expected") };
@@ -103,7 +103,7 @@ fn migrate_out_and_multi_tenant_requests_need_typed_confirmation() {
     let effects = code(&mut app, KeyCode::Enter);
     assert!(matches!(effects.as_slice(), [Effect::Submit(_)]));
 
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     app.view = View::Tenants;
     key(&mut app, ' ');
     key(&mut app, ' ');
@@ -119,7 +119,7 @@ fn migrate_out_and_multi_tenant_requests_need_typed_confirmation() {
 
 #[test]
 fn the_changeset_editor_refuses_invalid_yaml_and_replans_with_valid_yaml() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     key(&mut app, 'u');
     key(&mut app, 'e');
     assert!(matches!(dialog(&app), Dialog::Editor { .. }));
@@ -150,7 +150,7 @@ fn the_changeset_editor_refuses_invalid_yaml_and_replans_with_valid_yaml() {
 
 #[test]
 fn team_operations_pick_their_jobs() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     key(&mut app, 't');
     let Dialog::PickJobs { jobs, .. } = dialog(&app) else { panic!("job picker expected") };
     assert_eq!(jobs.len(), 1);
@@ -165,7 +165,7 @@ fn team_operations_pick_their_jobs() {
 
 #[test]
 fn migrate_previews_both_halves_and_records_the_migration() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     key(&mut app, 'm');
     let Dialog::Preview(p) = dialog(&app) else { panic!("preview expected (one other region)") };
     let (target, plan_in) = p.migrate_to.as_ref().expect("migrate-in half");
@@ -188,7 +188,7 @@ fn migrate_previews_both_halves_and_records_the_migration() {
     assert!(in_plan.batches[0].branches.iter().all(|b| b.identity().migration.as_ref() == Some(&link)));
     let in_id = in_plan.batches[0].batch_id.clone();
     // A console that did not start it sees one migration with its two halves.
-    let mut other = fixtures::app((200, 50));
+    let mut other = fixtures::app(200, 50);
     for branch in s.plan.batches[0].branches.iter().chain(&in_plan.batches[0].branches) {
         update(&mut other, Msg::Data(DataEvent::Run(crate::lifecycle::run::RunEvent::Planned(branch.identity()))));
     }
@@ -206,13 +206,13 @@ fn migrate_previews_both_halves_and_records_the_migration() {
 
 #[test]
 fn read_only_and_rbac_refusals_disable_actions_with_the_reason() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     app.read_only = true;
     assert!(key(&mut app, 'u').is_empty());
     assert!(matches!(app.mode, Mode::Normal));
     assert!(app.status.as_ref().is_some_and(|s| s.text.contains("read-only mode")));
 
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     update(
         &mut app,
         Msg::Data(DataEvent::Access {
@@ -230,7 +230,7 @@ fn read_only_and_rbac_refusals_disable_actions_with_the_reason() {
 
 #[test]
 fn cancel_and_retry_are_confirmed_and_only_offered_when_they_mean_something() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     app.view = View::Batch(BATCH.into());
     key(&mut app, 'r');
     assert!(app.status.as_ref().is_some_and(|s| s.text.contains("still running")), "{:?}", app.status);
@@ -259,7 +259,7 @@ fn cancel_and_retry_are_confirmed_and_only_offered_when_they_mean_something() {
 
 #[test]
 fn log_lines_feed_the_scrollback_and_the_branch_table() {
-    let app = fixtures::app((120, 40));
+    let app = fixtures::app(120, 40);
     let batch = &app.runs.batches[BATCH];
     let lineage = &batch.branches[&crate::contract::JobRef::new("lineage", "lineage-graph")];
     assert_eq!(lineage.phase(), Phase::Failed);
@@ -271,7 +271,7 @@ fn log_lines_feed_the_scrollback_and_the_branch_table() {
 
 #[test]
 fn log_view_follows_pauses_jumps_and_filters() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     app.view = View::Batch(BATCH.into());
     code(&mut app, KeyCode::Enter);
     assert_eq!(app.view, View::Logs(BATCH.into()));
@@ -306,7 +306,7 @@ fn log_view_follows_pauses_jumps_and_filters() {
 
 #[test]
 fn connection_state_and_region_scope() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     update(
         &mut app,
         Msg::Data(DataEvent::Connection {
@@ -327,7 +327,7 @@ fn connection_state_and_region_scope() {
 
 #[test]
 fn notices_give_way_to_a_down_region_after_a_key_or_ten_seconds() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     let start = app.now;
     app.notice("theme light", false);
     update(&mut app, Msg::Tick(start + jiff::SignedDuration::from_secs(9)));
@@ -343,7 +343,7 @@ fn notices_give_way_to_a_down_region_after_a_key_or_ten_seconds() {
 
 #[test]
 fn batch_actions_without_a_batch_say_why() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     assert!(update(&mut app, Msg::Action(Action::Cancel)).is_empty());
     assert!(app.status.as_ref().is_some_and(|s| s.text == "no batch selected: pick one in :runs"));
     app.view = View::Batch("019a0000-0000-7000-8000-0000000000ff".into());

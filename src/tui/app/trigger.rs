@@ -9,9 +9,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use super::{App, Effect, Mode, Submission, View};
-use crate::contract::JobRef;
 use crate::contract::labels::MigrationLink;
 use crate::contract::operation::{KnownOperation, TEAM_OPERATION};
+use crate::contract::{BatchFiles, JobRef};
 use crate::lifecycle::engine::migrate::{self, Migration, MigrationState, migrate_in_request};
 use crate::lifecycle::engine::plan::{Plan, Request, plan};
 use crate::lifecycle::run::Batch;
@@ -498,10 +498,11 @@ fn confirmed(app: &mut App, pending: Pending) -> Vec<Effect> {
                 None => Vec::new(),
             };
             for b in &preview.plan.batches {
-                app.files.insert(
-                    b.batch_id.clone(),
-                    (b.tenant.environment_yaml.clone(), preview.request.changeset_yaml.clone()),
-                );
+                let files = BatchFiles {
+                    environment_yaml: b.tenant.environment_yaml.clone(),
+                    changeset_yaml: preview.request.changeset_yaml.clone(),
+                };
+                app.files.insert(b.batch_id.clone(), files);
                 app.log_interest.insert(b.batch_id.clone());
             }
             app.migrations.extend(migrations.iter().cloned());

@@ -173,7 +173,7 @@ pub async fn run(console: Console) -> Result<u8, String> {
 
     let mut tui = Tui::new().map_err(|e| format!("cannot take over the terminal: {e}"))?;
     if let Ok(size) = tui.terminal.size() {
-        app.size = (size.width, size.height);
+        app.size = size;
     }
     let mut keys = EventStream::new();
     let mut clock = tokio::time::interval(Duration::from_secs(1));

@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::app::{App, Mode, View};
 use crate::tui::data::Connection;
-use crate::tui::keys;
+use crate::tui::keys::{self, Hint};
 use crate::tui::theme::{StyleKey, Theme};
 
 fn view_title(app: &App) -> String {
@@ -96,23 +96,22 @@ pub fn draw_status_line(frame: &mut Frame, area: Rect, status: Paragraph<'static
 
 /// The footer: the focused view's key hints.
 pub fn footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let hints: Vec<(String, &str)> = match &app.mode {
-        Mode::Command(_) => vec![("Enter".into(), "run"), ("Tab".into(), "complete"), ("Esc".into(), "cancel")],
-        Mode::Filter(_) => vec![("Enter".into(), "keep"), ("Esc".into(), "clear")],
-        Mode::Help(_) => vec![("j/k".into(), "scroll"), ("any key".into(), "close")],
+    let hints = match &app.mode {
+        Mode::Command(_) => vec![Hint::new("Enter", "run"), Hint::new("Tab", "complete"), Hint::new("Esc", "cancel")],
+        Mode::Filter(_) => vec![Hint::new("Enter", "keep"), Hint::new("Esc", "clear")],
+        Mode::Help(_) => vec![Hint::new("j/k", "scroll"), Hint::new("any key", "close")],
         Mode::Dialog(_) => vec![],
         Mode::Normal => keys::hints(app.view.scope()),
     };
-    let hints: Vec<(&str, &str)> = hints.iter().map(|(k, w)| (k.as_str(), *w)).collect();
     frame.render_widget(Paragraph::new(key_hints(theme, &hints)), area);
 }
 
 /// Key hints as the footer and the dialogs show them: ` key what  key what `.
-pub fn key_hints(theme: &Theme, hints: &[(&str, &str)]) -> Line<'static> {
+pub fn key_hints(theme: &Theme, hints: &[Hint]) -> Line<'static> {
     let mut spans = Vec::new();
-    for (key, what) in hints {
-        spans.push(Span::styled(format!(" {key}"), theme.style(StyleKey::FooterKey)));
-        spans.push(Span::styled(format!(" {what} "), theme.style(StyleKey::FooterText)));
+    for hint in hints {
+        spans.push(Span::styled(format!(" {}", hint.keys), theme.style(StyleKey::FooterKey)));
+        spans.push(Span::styled(format!(" {} ", hint.what), theme.style(StyleKey::FooterText)));
     }
     Line::from(spans)
 }

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::chrome::key_hints;
 use super::help::centred;
 use crate::tui::app::trigger::{Dialog, Preview};
+use crate::tui::keys::Hint;
 use crate::tui::theme::{StyleKey, Theme};
 
 fn frame_block(theme: &Theme, title: &str, danger: bool) -> Block<'static> {
@@ -33,7 +34,15 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, dialog: &Dialog) {
                 let style = theme.item(i == *cursor, *picked);
                 lines.push(Line::styled(format!(" [{}] {job}  ({region})", if *picked { "x" } else { " " }), style));
             }
-            lines.push(key_hints(theme, &[("Space", "pick"), ("a", "all"), ("Enter", "preview"), ("Esc", "cancel")]));
+            lines.push(key_hints(
+                theme,
+                &[
+                    Hint::new("Space", "pick"),
+                    Hint::new("a", "all"),
+                    Hint::new("Enter", "preview"),
+                    Hint::new("Esc", "cancel"),
+                ],
+            ));
             frame.render_widget(Paragraph::new(lines).block(frame_block(theme, " Team operation ", false)), rect);
         }
         Dialog::PickRegion { tenants, regions, cursor } => {
@@ -46,7 +55,7 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, dialog: &Dialog) {
             for (i, r) in regions.iter().enumerate() {
                 lines.push(Line::styled(format!("  {r}"), theme.item(i == *cursor, false)));
             }
-            lines.push(key_hints(theme, &[("Enter", "choose"), ("Esc", "cancel")]));
+            lines.push(key_hints(theme, &[Hint::new("Enter", "choose"), Hint::new("Esc", "cancel")]));
             frame.render_widget(Paragraph::new(lines).block(frame_block(theme, " Migrate ", true)), rect);
         }
         Dialog::Preview(preview) => draw_preview(frame, area, theme, preview),
@@ -62,7 +71,7 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, dialog: &Dialog) {
             if let Some(e) = error {
                 lines.push(Line::styled(e.clone(), theme.style(StyleKey::StatusError)));
             }
-            lines.push(key_hints(theme, &[("Ctrl-S", "check YAML and save"), ("Esc", "discard")]));
+            lines.push(key_hints(theme, &[Hint::new("Ctrl-S", "check YAML and save"), Hint::new("Esc", "discard")]));
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), help);
         }
         Dialog::Confirm(confirm) => {
@@ -73,9 +82,9 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, dialog: &Dialog) {
                 Some(_) => {
                     lines.push(Line::default());
                     lines.push(Line::styled(format!("> {}", confirm.input.text), theme.style(StyleKey::Input)));
-                    lines.push(key_hints(theme, &[("Enter", "confirm"), ("Esc", "cancel")]));
+                    lines.push(key_hints(theme, &[Hint::new("Enter", "confirm"), Hint::new("Esc", "cancel")]));
                 }
-                None => lines.push(key_hints(theme, &[("y", "yes"), ("n/Esc", "no")])),
+                None => lines.push(key_hints(theme, &[Hint::new("y", "yes"), Hint::new("n/Esc", "no")])),
             }
             let title = if confirm.danger { " Confirm — destructive " } else { " Confirm " };
             frame.render_widget(
@@ -174,7 +183,13 @@ fn draw_preview(frame: &mut Frame, area: Rect, theme: &Theme, preview: &Preview)
     frame.render_widget(
         key_hints(
             theme,
-            &[("Enter", "confirm"), ("e", "edit changeset"), ("j/k", "branch"), ("J/K", "scroll"), ("Esc", "cancel")],
+            &[
+                Hint::new("Enter", "confirm"),
+                Hint::new("e", "edit changeset"),
+                Hint::new("j/k", "branch"),
+                Hint::new("J/K", "scroll"),
+                Hint::new("Esc", "cancel"),
+            ],
         ),
         keys_area,
     );

@@ -17,16 +17,13 @@ use crate::tui::theme::{StyleKey, Theme};
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let batches = app.visible_batches();
     let height = area.height.saturating_sub(3) as usize;
-    let first = app.runs_cursor.first_visible(height);
     let hit = theme.style(StyleKey::Match);
     let wide = area.width >= 120;
-    let rows: Vec<Row> = batches
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(height)
-        .map(|(i, b)| {
-            let style = theme.item(i == app.runs_cursor.selected, false);
+    let rows: Vec<Row> = app
+        .runs_cursor
+        .visible(&batches, height)
+        .map(|(b, selected)| {
+            let style = theme.item(selected, false);
             let c = b.counts();
             let mut progress = gauge(theme, &c, if wide { 20 } else { 10 });
             progress.push(Span::raw(format!(" {}/{} ", c.done(), c.total())));

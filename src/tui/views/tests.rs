@@ -12,7 +12,7 @@ use crate::tui::keys::{Intent, ViewKind};
 use crate::tui::theme::Theme;
 
 fn screen(app: &App) -> String {
-    let (w, h) = app.size;
+    let (w, h) = (app.size.width, app.size.height);
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     terminal.draw(|f| super::draw(f, app, &Theme::default_theme())).expect("draw");
     let buffer = terminal.backend().buffer().clone();
@@ -41,10 +41,10 @@ fn screen(app: &App) -> String {
 }
 
 fn at_both_sizes(name: &str, setup: impl Fn(&mut App)) {
-    for size in [(80u16, 24u16), (200, 50)] {
-        let mut app = fixtures::app(size);
+    for (width, height) in [(80, 24), (200, 50)] {
+        let mut app = fixtures::app(width, height);
         setup(&mut app);
-        insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), screen(&app));
+        insta::assert_snapshot!(format!("{name}_{width}x{height}"), screen(&app));
     }
 }
 
@@ -147,7 +147,7 @@ fn history_view_and_read_only_header() {
 
 #[test]
 fn hostile_log_text_never_reaches_the_buffer_as_control_characters() {
-    let mut app = fixtures::app((200, 50));
+    let mut app = fixtures::app(200, 50);
     app.open_logs(BATCH);
     let text = screen(&app);
     assert!(text.contains("title attack"));
@@ -186,7 +186,7 @@ fn the_operator_guide_shows_the_views_as_they_are() {
 
 #[test]
 fn a_long_error_wraps_onto_more_status_rows_instead_of_being_cut_off() {
-    let mut app = fixtures::app((80, 24));
+    let mut app = fixtures::app(80, 24);
     let text = "8 branch(es) could not run — billing/billing-account: eu-west: forbidden: cannot create pods in \
                 namespace billing (pods \"x\" is forbidden: violates PodSecurity \"restricted:latest\")";
     app.notice(text, true);
