@@ -3,23 +3,26 @@
 //! come out for the runtime. No I/O happens here, so every behaviour is unit-tested without a
 //! terminal or a cluster.
 
+pub mod batch_actions;
 pub mod command;
+pub mod dialogs;
 pub mod lists;
 pub mod logview;
+pub mod migration_role;
 pub mod trigger;
 
 use crate::contract::names::short_id;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use jiff::Timestamp;
 use ratatui::layout::Size;
 
+use self::dialogs::Dialog;
 use self::lists::Cursor;
 use self::logview::{BatchLogs, LogView};
-use self::trigger::Dialog;
 use super::data::{Access, Connection, DataEvent};
-use super::input::{InputOutcome, LineInput};
+use super::input::LineInput;
 use super::keys::{self, Action, Scope, ViewKind};
 use crate::audit::AuditRecord;
 use crate::contract::{BatchFiles, Engine, JobRef, LifecycleJob};
@@ -70,8 +73,13 @@ pub enum Mode {
     Command(LineInput),
     /// Typing a `/` filter.
     Filter(LineInput),
-    /// The help overlay (scroll offset).
-    Help(usize),
+    /// The help overlay.
+    Help {
+        /// Its scroll offset.
+        scroll: usize,
+        /// The dialog it was opened over (its keys are the ones listed), open again when it closes.
+        over: Option<Box<Dialog>>,
+    },
     /// A dialog (preview, editor, confirmation, pickers).
     Dialog(Box<Dialog>),
 }
@@ -480,59 +488,66 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             Some(action) => on_action(app, action),
             None => Vec::new(),
         },
-        Mode::Command(input) => {
-            if key.code == KeyCode::Tab {
+        Mode::Command(input) => match keys::action_for(Scope::Command, &key) {
+            None => {
+                input.handle(key);
+                Vec::new()
+            }
+            Some(Action::Complete) => {
                 if let Some(done) = command::complete(&input.text) {
                     *input = LineInput::with_text(&done);
                 }
-                return Vec::new();
+                Vec::new()
             }
-            match input.handle(key) {
-                InputOutcome::Edited => Vec::new(),
-                InputOutcome::Cancel => {
-                    app.mode = Mode::Normal;
-                    Vec::new()
-                }
-                InputOutcome::Submit => {
-                    let line = input.text.clone();
-                    app.mode = Mode::Normal;
-                    match command::parse(&line) {
-                        Ok(action) => on_action(app, action),
-                        Err(e) if e.is_empty() => Vec::new(),
-                        Err(e) => {
-                            app.notice(e, true);
-                            Vec::new()
-                        }
+            Some(Action::Confirm) => {
+                let line = input.text.clone();
+                app.mode = Mode::Normal;
+                match command::parse(&line) {
+                    Ok(action) => on_action(app, action),
+                    Err(e) if e.is_empty() => Vec::new(),
+                    Err(e) => {
+                        app.notice(e, true);
+                        Vec::new()
                     }
                 }
             }
-        }
+            Some(Action::Dismiss) => {
+                app.mode = Mode::Normal;
+                Vec::new()
+            }
+            Some(_) => Vec::new(),
+        },
         Mode::Filter(input) => {
-            let outcome = input.handle(key);
-            let text = input.text.clone();
-            match outcome {
-                InputOutcome::Cancel => {
-                    app.mode = Mode::Normal;
-                    set_filter(app, String::new());
+            match keys::action_for(Scope::Filter, &key) {
+                None => {
+                    input.handle(key);
+                    let text = input.text.clone();
+                    set_filter(app, text);
                 }
-                InputOutcome::Submit => {
+                Some(Action::Confirm) => {
+                    let text = input.text.clone();
                     app.mode = Mode::Normal;
                     set_filter(app, text);
                 }
-                InputOutcome::Edited => set_filter(app, text),
+                Some(Action::Dismiss) => {
+                    app.mode = Mode::Normal;
+                    set_filter(app, String::new());
+                }
+                Some(_) => {}
             }
             Vec::new()
         }
-        Mode::Help(scroll) => {
-            match key.code {
-                KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
-                KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
-                KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => return vec![Effect::Quit],
-                _ => app.mode = Mode::Normal,
+        Mode::Help { scroll, over } => {
+            match keys::action_for(Scope::Help, &key) {
+                Some(Action::Down) => *scroll += 1,
+                Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+                Some(Action::Quit) => return vec![Effect::Quit],
+                // Any other key closes the help (back to the dialog it was opened over, if any).
+                _ => app.mode = over.take().map_or(Mode::Normal, Mode::Dialog),
             }
             Vec::new()
         }
-        Mode::Dialog(_) => trigger::on_dialog_key(app, key),
+        Mode::Dialog(_) => dialogs::on_key(app, key),
     }
 }
 
@@ -579,7 +594,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Quit => return vec![Effect::Quit],
         Action::Suspend => return vec![Effect::Suspend],
         Action::Redraw => return vec![Effect::Redraw],
-        Action::Help => app.mode = Mode::Help(0),
+        Action::Help => app.mode = Mode::Help { scroll: 0, over: None },
         Action::Command => app.mode = Mode::Command(LineInput::default()),
         Action::Filter => {
             let current = match &app.view {
@@ -646,8 +661,8 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             }
         }
         Action::Trigger(intent) => return trigger::start(app, intent),
-        Action::Cancel => return trigger::ask_cancel(app),
-        Action::Retry => return trigger::ask_retry(app),
+        Action::Cancel => return batch_actions::ask_cancel(app),
+        Action::Retry => return batch_actions::ask_retry(app),
         Action::SaveBundle => match app.current_batch() {
             Some(b) => return vec![Effect::SaveBundle { batch_id: b.id.clone() }],
             None => app.notice(app.no_batch_reason(), true),
@@ -686,6 +701,17 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             }
         },
         Action::Theme(name) => return vec![Effect::LoadTheme(name)],
+        // A dialog's or a line input's: they mean nothing to a view.
+        Action::Confirm
+        | Action::Dismiss
+        | Action::Pick
+        | Action::PickAll
+        | Action::Choose
+        | Action::Edit
+        | Action::Save
+        | Action::ScrollUp
+        | Action::ScrollDown
+        | Action::Complete => {}
     }
     Vec::new()
 }

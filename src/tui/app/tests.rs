@@ -1,13 +1,14 @@
 use crate::contract::names::short_id;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::trigger::{Dialog, Pending};
+use super::dialogs::{Dialog, JobChoice, JobPicker, Pending, RegionPicker};
 use super::*;
+use crate::contract::JobRef;
 use crate::contract::operation::KnownOperation;
 use crate::lifecycle::engine::migrate::MigrationState;
 use crate::lifecycle::run::Phase;
 use crate::tui::fixtures::{self, BATCH};
-use crate::tui::keys::Intent;
+use crate::tui::keys::{DialogKind, Intent};
 
 fn key(app: &mut App, c: char) -> Vec<Effect> {
     update(app, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)))
@@ -76,9 +77,9 @@ fn upsert_goes_through_preview_and_confirmation_to_a_submission() {
     assert_eq!(p.plan.batches[0].skipped.len(), 1, "the unsuspended Job is skipped with its reason");
     assert_eq!(p.plan.batches[0].tenant.name, "globex-prod");
     code(&mut app, KeyCode::Enter);
-    let Dialog::Confirm(c) = dialog(&app) else { panic!("confirm expected") };
-    assert_eq!(c.expect, None, "a single-tenant upsert is a y/n question");
+    let Dialog::Confirm(_) = dialog(&app) else { panic!("a single-tenant upsert is a y/n question") };
     assert!(key(&mut app, 'x').is_empty(), "other keys do nothing");
+    assert!(matches!(dialog(&app), Dialog::Confirm(_)), "and leave the question open");
     let effects = key(&mut app, 'y');
     let [Effect::Submit(s)] = effects.as_slice() else { panic!("submit expected: {effects:?}") };
     assert_eq!(s.plan.branch_count(), 3);
@@ -93,9 +94,9 @@ fn migrate_out_and_multi_tenant_requests_need_typed_confirmation() {
     let mut app = fixtures::app(120, 40);
     key(&mut app, 'o');
     code(&mut app, KeyCode::Enter);
-    let Dialog::Confirm(c) = dialog(&app) else { panic!("confirm expected") };
-    assert_eq!(c.expect.as_deref(), Some("acme-prod"));
-    assert!(c.danger);
+    let Dialog::TypedConfirm(c) = dialog(&app) else { panic!("typed confirmation expected") };
+    assert_eq!(c.expect, "acme-prod");
+    assert!(c.confirm.danger);
     typed(&mut app, "acme-pro");
     assert!(code(&mut app, KeyCode::Enter).is_empty(), "a wrong name does not run");
     assert!(matches!(app.mode, Mode::Dialog(_)));
@@ -110,8 +111,11 @@ fn migrate_out_and_multi_tenant_requests_need_typed_confirmation() {
     assert_eq!(app.marked.len(), 2);
     key(&mut app, 'u');
     code(&mut app, KeyCode::Enter);
-    let Dialog::Confirm(c) = dialog(&app) else { panic!("confirm expected") };
-    assert_eq!(c.expect.as_deref(), Some("2 tenants"));
+    let Dialog::TypedConfirm(c) = dialog(&app) else { panic!("typed confirmation expected") };
+    assert_eq!(c.expect, "2 tenants");
+    typed(&mut app, "y?q");
+    let Dialog::TypedConfirm(c) = dialog(&app) else { panic!("still open") };
+    assert_eq!(c.input.text, "y?q", "keys a typed confirmation does not bind are text");
     code(&mut app, KeyCode::Esc);
     assert!(matches!(app.mode, Mode::Normal));
     assert_eq!(app.marked.len(), 2, "cancelling keeps the selection");
@@ -122,22 +126,22 @@ fn the_changeset_editor_refuses_invalid_yaml_and_replans_with_valid_yaml() {
     let mut app = fixtures::app(120, 40);
     key(&mut app, 'u');
     key(&mut app, 'e');
-    assert!(matches!(dialog(&app), Dialog::Editor { .. }));
+    assert!(matches!(dialog(&app), Dialog::ChangesetEditor(_)));
     // Clear the "{}" and type a list, which is YAML but not a mapping.
     code(&mut app, KeyCode::End);
     code(&mut app, KeyCode::Backspace);
     code(&mut app, KeyCode::Backspace);
     typed(&mut app, "- a");
     update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
-    let Dialog::Editor { error, .. } = dialog(&app) else { panic!("editor expected") };
-    assert!(error.as_deref().is_some_and(|e| e.contains("must be a YAML mapping")), "{error:?}");
+    let Dialog::ChangesetEditor(e) = dialog(&app) else { panic!("editor expected") };
+    assert!(e.error.as_deref().is_some_and(|e| e.contains("must be a YAML mapping")), "{:?}", e.error);
     for _ in 0..3 {
         code(&mut app, KeyCode::Backspace);
     }
     typed(&mut app, "reason: [unclosed");
     update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
-    let Dialog::Editor { error, .. } = dialog(&app) else { panic!("editor expected") };
-    assert!(error.as_deref().is_some_and(|e| e.starts_with("not valid YAML")), "{error:?}");
+    let Dialog::ChangesetEditor(e) = dialog(&app) else { panic!("editor expected") };
+    assert!(e.error.as_deref().is_some_and(|e| e.starts_with("not valid YAML")), "{:?}", e.error);
     for _ in 0.."[unclosed".len() {
         code(&mut app, KeyCode::Backspace);
     }
@@ -152,8 +156,8 @@ fn the_changeset_editor_refuses_invalid_yaml_and_replans_with_valid_yaml() {
 fn team_operations_pick_their_jobs() {
     let mut app = fixtures::app(120, 40);
     key(&mut app, 't');
-    let Dialog::PickJobs { jobs, .. } = dialog(&app) else { panic!("job picker expected") };
-    assert_eq!(jobs.len(), 1);
+    let Dialog::JobPicker(picker) = dialog(&app) else { panic!("job picker expected") };
+    assert_eq!(picker.rows.len(), 1);
     code(&mut app, KeyCode::Enter);
     assert!(app.status.as_ref().is_some_and(|s| s.text.starts_with("pick at least one")));
     key(&mut app, ' ');
@@ -168,10 +172,10 @@ fn migrate_previews_both_halves_and_records_the_migration() {
     let mut app = fixtures::app(120, 40);
     key(&mut app, 'm');
     let Dialog::Preview(p) = dialog(&app) else { panic!("preview expected (one other region)") };
-    let (target, plan_in) = p.migrate_to.as_ref().expect("migrate-in half");
-    assert_eq!(target, "us-east");
-    assert_eq!(plan_in.batches[0].region, "us-east");
-    assert_eq!(plan_in.batches[0].branches.len(), 2, "catalog and identity handle migrate-in");
+    let migrate_in = p.migrate_in.as_ref().expect("migrate-in half");
+    assert_eq!(migrate_in.target, "us-east");
+    assert_eq!(migrate_in.plan.batches[0].region, "us-east");
+    assert_eq!(migrate_in.plan.batches[0].branches.len(), 2, "catalog and identity handle migrate-in");
     assert_eq!(p.plan.operation.as_str(), "lifecycle.migrate-out");
     code(&mut app, KeyCode::Enter);
     typed(&mut app, "acme-prod");
@@ -192,7 +196,7 @@ fn migrate_previews_both_halves_and_records_the_migration() {
     for branch in s.plan.batches[0].branches.iter().chain(&in_plan.batches[0].branches) {
         update(&mut other, Msg::Data(DataEvent::Run(crate::lifecycle::run::RunEvent::Planned(branch.identity()))));
     }
-    let role = |id: &str| trigger::migration_role(&other, &other.runs.batches[id]).map(|r| r.text);
+    let role = |id: &str| migration_role::migration_role(&other, &other.runs.batches[id]).map(|r| r.text);
     assert_eq!(role(&out).as_deref(), Some("migrate-out ▸ us-east"));
     let after = format!("migrate-in ◂ eu-west (after {})", short_id(&out));
     assert_eq!(role(&in_id), Some(after));
@@ -352,4 +356,189 @@ fn batch_actions_without_a_batch_say_why() {
         let status = app.status.as_ref().map(|s| s.text.clone());
         assert_eq!(status.as_deref(), Some("batch 000000ff has no branch pod yet"), "{k}");
     }
+}
+
+/// The console with `scope`'s dialog, line input or the help open, in a state where each of its
+/// bindings shows: cursors mid-list, something picked, the right text typed, the help scrolled.
+fn opened(scope: Scope) -> App {
+    let mut app = fixtures::app(120, 40);
+    let acme = app.tenants["eu-west"][0].clone();
+    match scope {
+        Scope::Command => {
+            key(&mut app, ':');
+            typed(&mut app, "job");
+        }
+        Scope::Filter => {
+            key(&mut app, '/');
+            typed(&mut app, "prod");
+        }
+        Scope::Help => {
+            key(&mut app, '?');
+            key(&mut app, 'j');
+        }
+        Scope::Dialog(DialogKind::JobPicker) => {
+            let choice = |ns: &str, name: &str, picked| JobChoice {
+                region: "eu-west".into(),
+                job: JobRef::new(ns, name),
+                picked,
+            };
+            let jobs = vec![choice("search", "search-reindex", true), choice("x", "y", false), choice("z", "w", false)];
+            app.open_dialog(JobPicker { tenants: vec![acme], rows: jobs, cursor: 1 });
+        }
+        Scope::Dialog(DialogKind::RegionPicker) => {
+            let regions = vec!["ap-south".to_string(), "us-east".to_string(), "sa-east".to_string()];
+            app.open_dialog(RegionPicker { tenants: vec![acme], rows: regions, cursor: 1 });
+        }
+        Scope::Dialog(DialogKind::Preview) => {
+            key(&mut app, 'u');
+            let Mode::Dialog(d) = &mut app.mode else { panic!("no dialog") };
+            let Dialog::Preview(p) = d.as_mut() else { panic!("no preview") };
+            (p.cursor, p.scroll) = (1, 5);
+        }
+        Scope::Dialog(DialogKind::ChangesetEditor) => {
+            key(&mut app, 'u');
+            key(&mut app, 'e');
+        }
+        Scope::Dialog(DialogKind::Confirm) => {
+            key(&mut app, 'u');
+            code(&mut app, KeyCode::Enter);
+        }
+        Scope::Dialog(DialogKind::TypedConfirm) => {
+            key(&mut app, 'o');
+            code(&mut app, KeyCode::Enter);
+            typed(&mut app, "acme-prod");
+        }
+        view => panic!("{view:?} is a view: its keys are tested with the views"),
+    }
+    assert_eq!(open_scope(&app), Some(scope), "opened");
+    app
+}
+
+/// The scope of the dialog or line input open, if any.
+fn open_scope(app: &App) -> Option<Scope> {
+    match &app.mode {
+        Mode::Command(_) => Some(Scope::Command),
+        Mode::Filter(_) => Some(Scope::Filter),
+        Mode::Help { over: None, .. } => Some(Scope::Help),
+        Mode::Dialog(d) => Some(Scope::Dialog(d.kind())),
+        Mode::Normal | Mode::Help { .. } => None,
+    }
+}
+
+fn status(app: &App) -> &str {
+    app.status.as_ref().map_or("", |s| s.text.as_str())
+}
+
+/// Checks that `action`, bound in `scope`, did what its hint says.
+fn did_what_it_says(scope: Scope, action: &Action, app: &App, effects: &[Effect]) {
+    use DialogKind as D;
+    let dialog = match &app.mode {
+        Mode::Dialog(d) => Some(d.as_ref()),
+        _ => None,
+    };
+    let closed = matches!(app.mode, Mode::Normal) && effects.is_empty();
+    match (scope, action) {
+        (Scope::Command, Action::Confirm) => {
+            assert!(matches!(app.mode, Mode::Normal) && app.view == View::Jobs, "runs :job")
+        }
+        (Scope::Command, Action::Complete) => assert!(matches!(&app.mode, Mode::Command(i) if i.text == "jobs")),
+        (Scope::Command, Action::Dismiss) => assert!(closed && app.view == View::Tenants, "nothing run"),
+        (Scope::Filter, Action::Confirm) => {
+            assert!(matches!(app.mode, Mode::Normal) && app.tenants_cursor.filter == "prod")
+        }
+        (Scope::Filter, Action::Dismiss) => assert!(closed && app.tenants_cursor.filter.is_empty()),
+        (Scope::Help, Action::Down) => assert!(matches!(app.mode, Mode::Help { scroll: 2, .. }), "scrolled down"),
+        (Scope::Help, Action::Up) => assert!(matches!(app.mode, Mode::Help { scroll: 0, .. }), "scrolled up"),
+        (Scope::Help, Action::Quit) => assert!(matches!(effects, [Effect::Quit]), "quits: {effects:?}"),
+        (Scope::Dialog(kind), Action::Help) => {
+            assert!(matches!(&app.mode, Mode::Help { over: Some(d), .. } if d.kind() == kind), "help over the dialog")
+        }
+        (Scope::Dialog(D::ChangesetEditor), Action::Dismiss) => {
+            assert!(matches!(dialog, Some(Dialog::Preview(_))) && status(app) == "changeset edit discarded")
+        }
+        (Scope::Dialog(_), Action::Dismiss) => {
+            assert!(closed && status(app).starts_with("cancelled"), "{:?}", app.status)
+        }
+        (Scope::Dialog(D::JobPicker | D::RegionPicker), Action::Confirm | Action::Choose) => {
+            let Some(Dialog::Preview(p)) = dialog else { panic!("a preview: {:?}", app.mode) };
+            match scope {
+                Scope::Dialog(D::JobPicker) => {
+                    assert_eq!(
+                        p.request.only_jobs,
+                        Some(vec![JobRef::new("search", "search-reindex")]),
+                        "the picked Job"
+                    )
+                }
+                _ => assert_eq!(p.migrate_in.as_ref().map(|m| m.target.as_str()), Some("us-east"), "the chosen region"),
+            }
+        }
+        (Scope::Dialog(D::JobPicker), _) => {
+            let Some(Dialog::JobPicker(p)) = dialog else { panic!("the picker stays: {:?}", app.mode) };
+            let picked: Vec<bool> = p.rows.iter().map(|c| c.picked).collect();
+            match action {
+                Action::Down => assert_eq!(p.cursor, 2),
+                Action::Up => assert_eq!(p.cursor, 0),
+                Action::Pick => assert_eq!((picked.as_slice(), p.cursor), ([true, true, false].as_slice(), 2)),
+                Action::PickAll => assert_eq!(picked, [true, true, true]),
+                other => panic!("job picker: no check for {other:?}"),
+            }
+        }
+        (Scope::Dialog(D::RegionPicker), Action::Down | Action::Up) => {
+            let Some(Dialog::RegionPicker(p)) = dialog else { panic!("the picker stays: {:?}", app.mode) };
+            assert_eq!(p.cursor, if *action == Action::Down { 2 } else { 0 });
+        }
+        (Scope::Dialog(D::Preview), _) => match (dialog, action) {
+            (Some(Dialog::Preview(p)), Action::Down) => assert_eq!((p.cursor, p.scroll), (2, 0)),
+            (Some(Dialog::Preview(p)), Action::Up) => assert_eq!((p.cursor, p.scroll), (0, 0)),
+            (Some(Dialog::Preview(p)), Action::ScrollDown) => assert_eq!((p.cursor, p.scroll), (1, 10)),
+            (Some(Dialog::Preview(p)), Action::ScrollUp) => assert_eq!((p.cursor, p.scroll), (1, 0)),
+            (Some(Dialog::ChangesetEditor(_)), Action::Edit) => {}
+            (Some(Dialog::Confirm(c)), Action::Confirm) => assert!(c.prompt.ends_with("Run it? [y/N]")),
+            (other, action) => panic!("preview: {action:?} left {other:?}"),
+        },
+        (Scope::Dialog(D::ChangesetEditor), Action::Save) => {
+            assert!(matches!(dialog, Some(Dialog::Preview(_))) && status(app) == "changeset saved", "{:?}", app.status)
+        }
+        (Scope::Dialog(D::Confirm | D::TypedConfirm), Action::Confirm) => {
+            assert!(matches!(effects, [Effect::Submit(_)]), "submitted: {effects:?}")
+        }
+        (scope, action) => panic!("{scope:?}: no check for {action:?}: say what it should do"),
+    }
+}
+
+#[test]
+fn every_key_of_every_dialog_line_input_and_the_help_does_what_its_hint_says() {
+    // Every scope but the views' (their keys are the views' flows, tested above).
+    let scopes = Scope::ALL.into_iter().filter(|s| !s.with_global() && *s != Scope::Global);
+    for scope in scopes {
+        let table = keys::bindings(scope);
+        assert!(!table.is_empty(), "{scope:?} has bindings");
+        for binding in table {
+            for k in &binding.keys {
+                let mut app = opened(scope);
+                let effects = update(&mut app, Msg::Key(k.event()));
+                let what = format!("{scope:?}: {} ({:?}, hint {:?})", k.label(), binding.action, binding.hint);
+                let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    did_what_it_says(scope, &binding.action, &app, &effects)
+                }));
+                assert!(checked.is_ok(), "{what} did not do what it says");
+            }
+        }
+    }
+}
+
+#[test]
+fn help_opened_over_a_dialog_closes_back_to_it() {
+    let mut app = fixtures::app(120, 40);
+    key(&mut app, 'u');
+    key(&mut app, '?');
+    assert!(matches!(&app.mode, Mode::Help { over: Some(d), .. } if d.kind() == DialogKind::Preview));
+    key(&mut app, 'j');
+    assert!(matches!(&app.mode, Mode::Help { scroll: 1, .. }), "j scrolls the help");
+    key(&mut app, 'x');
+    assert!(matches!(dialog(&app), Dialog::Preview(_)), "any other key closes the help, the preview is back");
+    key(&mut app, '?');
+    code(&mut app, KeyCode::Esc);
+    code(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode, Mode::Normal), "Esc closes the help, then the preview");
 }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::text::{count_spans, duration, fit, gauge, highlight, phase_span};
 use crate::tui::app::App;
-use crate::tui::app::trigger::migration_role;
+use crate::tui::app::migration_role::migration_role;
 use crate::tui::theme::{StyleKey, Theme};
 
 /// Draws the view.

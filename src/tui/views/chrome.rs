@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::app::{App, Mode, View};
 use crate::tui::data::Connection;
-use crate::tui::keys::{self, Hint};
+use crate::tui::keys::{self, Hint, Scope};
 use crate::tui::theme::{StyleKey, Theme};
 
 fn view_title(app: &App) -> String {
@@ -94,13 +94,19 @@ pub fn draw_status_line(frame: &mut Frame, area: Rect, status: Paragraph<'static
     }
 }
 
-/// The footer: the focused view's key hints.
+/// The footer: the key hints of what has the keyboard — the view, the line being typed, or (over
+/// a dialog, which shows its own keys) how to open the help.
 pub fn footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let hints = match &app.mode {
-        Mode::Command(_) => vec![Hint::new("Enter", "run"), Hint::new("Tab", "complete"), Hint::new("Esc", "cancel")],
-        Mode::Filter(_) => vec![Hint::new("Enter", "keep"), Hint::new("Esc", "clear")],
-        Mode::Help(_) => vec![Hint::new("j/k", "scroll"), Hint::new("any key", "close")],
-        Mode::Dialog(_) => vec![],
+        Mode::Command(_) => keys::hints(Scope::Command),
+        Mode::Filter(_) => keys::hints(Scope::Filter),
+        Mode::Help { .. } => {
+            // The keys the help does not bind close it.
+            let mut hints = keys::hints(Scope::Help);
+            hints.push(Hint::new("any key", "close"));
+            hints
+        }
+        Mode::Dialog(dialog) => keys::dialog_footer(dialog.kind()),
         Mode::Normal => keys::hints(app.view.scope()),
     };
     frame.render_widget(Paragraph::new(key_hints(theme, &hints)), area);

@@ -10,7 +10,7 @@ use ratatui::widgets::{Cell, Row, Table};
 
 use super::text::{ago, count_spans, gauge, highlight, phase_span};
 use crate::tui::app::App;
-use crate::tui::app::trigger::migration_role;
+use crate::tui::app::migration_role::migration_role;
 use crate::tui::theme::{StyleKey, Theme};
 
 /// Draws the view.

@@ -27,7 +27,7 @@ fn screen(app: &App) -> String {
     }
     // A previewed plan has fresh (random) batch ids: replace them with a fixed one of the same width.
     if let crate::tui::app::Mode::Dialog(d) = &app.mode
-        && let crate::tui::app::trigger::Dialog::Preview(p) = d.as_ref()
+        && let crate::tui::app::dialogs::Dialog::Preview(p) = d.as_ref()
     {
         const FIXED: &str = "01234567-89ab-7cde-8f01-23456789abcd";
         for b in &p.plan.batches {
@@ -196,4 +196,52 @@ fn a_long_error_wraps_onto_more_status_rows_instead_of_being_cut_off() {
     assert!(rows[20].starts_with("8 branch(es) could not run"), "three rows for it:\n{s}");
     assert!(rows[22].trim_end().ends_with("\"restricted:latest\")"), "the end of the message is shown:\n{s}");
     assert!(rows[23].contains("q quit") || rows[23].contains(": cmd"), "the footer stays on the last row:\n{s}");
+}
+
+/// Every dialog's key line on screen is its binding table's hints, and the footer under it offers
+/// the help where the dialog binds it.
+#[test]
+fn every_dialog_shows_the_keys_of_its_binding_table() {
+    use crate::tui::app::dialogs::RegionPicker;
+    use crate::tui::keys::{self, DialogKind};
+    let press = |app: &mut App, keys: &str| {
+        for c in keys.chars() {
+            let code = if c == '\r' { crossterm::event::KeyCode::Enter } else { crossterm::event::KeyCode::Char(c) };
+            update(app, Msg::Key(crossterm::event::KeyEvent::from(code)));
+        }
+    };
+    for kind in DialogKind::ALL {
+        let mut app = fixtures::app(120, 40);
+        match kind {
+            DialogKind::JobPicker => press(&mut app, "t"),
+            DialogKind::RegionPicker => {
+                let tenants = vec![app.tenants["eu-west"][0].clone()];
+                app.open_dialog(RegionPicker { tenants, rows: vec!["us-east".into(), "ap-south".into()], cursor: 0 });
+            }
+            DialogKind::Preview => press(&mut app, "u"),
+            DialogKind::ChangesetEditor => press(&mut app, "ue"),
+            DialogKind::Confirm => press(&mut app, "u\r"),
+            DialogKind::TypedConfirm => press(&mut app, "o\r"),
+        }
+        assert!(matches!(&app.mode, crate::tui::app::Mode::Dialog(d) if d.kind() == kind), "{kind:?} is open");
+        let s = screen(&app);
+        for hint in keys::dialog_hints(kind) {
+            let shown = format!("{} {}", hint.keys, hint.what);
+            assert!(s.lines().any(|l| l.contains(&shown)), "{kind:?}: {shown:?} is on screen:\n{s}");
+        }
+        let footer = s.lines().last().unwrap_or_default();
+        let offered: Vec<String> = keys::dialog_footer(kind).iter().map(|h| format!("{} {}", h.keys, h.what)).collect();
+        assert_eq!(footer.trim(), offered.join("  "), "{kind:?}: the footer");
+    }
+}
+
+#[test]
+fn help_over_a_dialog_lists_the_dialogs_keys() {
+    let mut app = fixtures::app(120, 40);
+    update(&mut app, Msg::Action(Action::Trigger(Intent::Operation(KnownOperation::Upsert))));
+    update(&mut app, Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('?'))));
+    let s = screen(&app);
+    assert!(s.contains("This dialog") && s.contains("edit the changeset every branch gets (YAML)"), "{s}");
+    assert!(!s.contains("Everywhere") && !s.contains("Commands"), "only the dialog's keys apply:\n{s}");
+    assert!(s.contains("┌ Preview — "), "the dialog stays drawn under the help:\n{s}");
 }
