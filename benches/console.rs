@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use tlc::contract::{BranchIdentity, JobRef};
+use ratatui::layout::Size;
+use tlc::contract::{BranchIdentity, Engine, JobRef};
 use tlc::lifecycle::run::RunEvent;
 use tlc::logs::mux::{MuxEvent, StreamKey};
 use tlc::logs::sanitize::{Style, sanitize_line};
@@ -28,9 +29,9 @@ use tlc::tui::theme::Theme;
 const BATCH: &str = "019a0000-0000-7000-8000-000000000001";
 const BRANCHES: usize = 100;
 
-fn app(size: (u16, u16), scrollback: usize) -> App {
+fn app(size: Size, scrollback: usize) -> App {
     let regions = vec![("eu-west".to_string(), "eu-west".to_string())];
-    let mut app = App::new(&regions, "direct", false, "/var/run/tlc/lifecycle");
+    let mut app = App::new(&regions, Engine::Direct, false, "/var/run/tlc/lifecycle");
     app.size = size;
     app.scrollback = scrollback;
     for b in 0..BRANCHES {
@@ -42,7 +43,7 @@ fn app(size: (u16, u16), scrollback: usize) -> App {
             job_namespace: format!("team-{:03}", b),
             job_name: format!("job-{b}"),
             attempt: 1,
-            engine: "direct".into(),
+            engine: Some(Engine::Direct),
             region: "eu-west".into(),
             migration: None,
         };
@@ -105,7 +106,7 @@ fn peak_rss_mib() -> Option<f64> {
 
 fn ingest(split: bool) {
     let theme = Theme::default_theme();
-    let mut app = app((200, 50), 1_000_000);
+    let mut app = app(Size::new(200, 50), 1_000_000);
     if split {
         update(&mut app, Msg::Action(Action::ToggleSplit));
     }
@@ -143,7 +144,7 @@ fn ingest(split: bool) {
 
 fn scrollback(total: usize, split: bool) -> Vec<Duration> {
     let theme = Theme::default_theme();
-    let mut app = app((200, 50), 2_000_000);
+    let mut app = app(Size::new(200, 50), 2_000_000);
     if split {
         update(&mut app, Msg::Action(Action::ToggleSplit));
     }
@@ -171,7 +172,7 @@ fn scrollback(total: usize, split: bool) -> Vec<Duration> {
 fn memory() {
     let before = peak_rss_mib().unwrap_or(0.0);
     let theme = Theme::default_theme();
-    let mut app = app((200, 50), 1_000_000);
+    let mut app = app(Size::new(200, 50), 1_000_000);
     for chunk in 0..100 {
         for m in lines(chunk * 10_000, 10_000) {
             update(&mut app, m);

@@ -75,7 +75,7 @@ async fn setup(estate: GeneratedEstate) -> Setup {
 
 /// Waits until `count` pods have been added to the store since `from`; returns when that happened.
 /// The plan `tlc run` would make for the estate's one tenant (and the regions to run it in).
-async fn plan_estate(s: &Setup, engine: &str) -> (tlc::lifecycle::engine::Plan, Regions) {
+async fn plan_estate(s: &Setup) -> (tlc::lifecycle::engine::Plan, Regions) {
     let client = s.cluster.client().await.expect("client");
     let regions = Regions::new(vec![Region {
         name: "bench".into(),
@@ -92,7 +92,7 @@ async fn plan_estate(s: &Setup, engine: &str) -> (tlc::lifecycle::engine::Plan, 
         operation: Operation::new("lifecycle.upsert").expect("op"),
         changeset_yaml: "{}\n".into(),
         only_jobs: None,
-        engine: engine.into(),
+        engine: tlc::contract::Engine::Direct,
         mount_dir: MOUNT.into(),
         migration: None,
     };
@@ -172,7 +172,7 @@ async fn fan_out(kubectl: &Path) {
         tlc_usage.peak_mib
     );
     // kubectl: the same 1,000 branch pods (another batch id, so other names), from one file.
-    let (p, regions) = plan_estate(&s, "kubectl").await;
+    let (p, regions) = plan_estate(&s).await;
     let items: Vec<_> = p.batches[0].branches.iter().map(branch_pod).collect();
     assert_eq!(items.len(), 1000);
     // One document per pod (kubectl validates a `List` client-side against OpenAPI v2, which the
@@ -260,7 +260,7 @@ async fn logs(kubectl: &Path) {
         ..Default::default()
     })
     .await;
-    let (p, regions) = plan_estate(&s, "direct").await;
+    let (p, regions) = plan_estate(&s).await;
     let batch = p.batches[0].batch_id.clone();
     let engine = DirectEngine { regions, concurrency: 1000 };
     let (tx, _rx) = mpsc::unbounded_channel();

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::session::{GlobalArgs, Session};
+use crate::contract::Engine;
 use crate::lifecycle::error::{Error, Result};
 use crate::steps::{self, ProcessEnv};
 
@@ -41,8 +42,8 @@ pub struct BridgeArgs {
     #[arg(long)]
     pub region: Option<String>,
     /// Engine label to put on the branch.
-    #[arg(long, default_value = "argo")]
-    pub engine: String,
+    #[arg(long, value_enum, default_value_t = Engine::Argo)]
+    pub engine: Engine,
     /// The migration this batch is half of (its migrate-out batch id; empty: none).
     #[arg(long, value_name = "BATCH")]
     pub migration: Option<String>,

@@ -4,7 +4,7 @@
 use clap::Args;
 
 use super::session::GlobalArgs;
-use crate::config::{Config, Engine, TenantSource};
+use crate::config::{Config, TenantSource};
 use crate::lifecycle::error::Result;
 
 /// Options of `tlc config`.
@@ -48,7 +48,7 @@ pub fn run(global: &GlobalArgs, args: ConfigArgs) -> Result<u8> {
         }
     }
     println!("\n[run]");
-    println!("engine = {:?}", if config.run.engine == Engine::Argo { "argo" } else { "direct" });
+    println!("engine = {:?}", config.run.engine.as_str());
     println!("concurrency = {}", config.run.concurrency);
     println!("read_only = {}", config.run.read_only);
     println!("argo_namespace = {:?}", config.run.argo_namespace);

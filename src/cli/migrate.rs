@@ -13,7 +13,8 @@ use super::confirm::{Ask, confirm};
 use super::output::{Format, print_json};
 use super::run::{BRANCHES_FAILED, detached, live_options, plan_view, print_summaries, render_plan, submit_and_follow};
 use super::session::{GlobalArgs, Session};
-use crate::contract::Operation;
+use crate::contract::operation::KnownOperation;
+use crate::contract::{Engine, Operation};
 use crate::lifecycle::engine::migrate::{self, Next, migrate_in_request, migrate_out_request};
 use crate::lifecycle::engine::{Plan, Request, Runner, plan};
 use crate::lifecycle::error::{Error, Result};
@@ -82,10 +83,10 @@ pub async fn run(global: &GlobalArgs, args: MigrateArgs) -> Result<u8> {
     let request = migrate_out_request(
         Request {
             tenants,
-            operation: Operation::migrate_out(),
+            operation: Operation::from(KnownOperation::MigrateOut),
             changeset_yaml: changeset,
             only_jobs: None,
-            engine: "direct".into(),
+            engine: Engine::Direct,
             mount_dir: mount_dir.clone(),
             migration: None,
         },
@@ -177,7 +178,8 @@ pub async fn run(global: &GlobalArgs, args: MigrateArgs) -> Result<u8> {
         }
     }
     if !in_batches.is_empty() {
-        let in_plan = Plan { operation: Operation::migrate_in(), batches: in_batches, problems: Vec::new() };
+        let in_plan =
+            Plan { operation: Operation::from(KnownOperation::MigrateIn), batches: in_batches, problems: Vec::new() };
         let (second, in_ended) = half(&in_plan, format!("migrate-in in {}", args.to)).await;
         if second.live.detached {
             return Ok(detached(&in_plan));

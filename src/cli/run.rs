@@ -16,7 +16,7 @@ use super::live::{Live, LiveOptions, follow_batches};
 use super::output::{Format, Table, colour, print_json, safe};
 use super::printer::summary;
 use super::session::{GlobalArgs, Session};
-use crate::contract::{JobRef, Operation, TenantContext};
+use crate::contract::{Engine, JobRef, Operation, TenantContext};
 use crate::lifecycle::engine::{Plan, Ran, Request, Runner, plan};
 use crate::lifecycle::error::{Error, Result};
 use crate::lifecycle::run::{Phase, RunState};
@@ -228,7 +228,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
         operation,
         changeset_yaml: changeset,
         only_jobs,
-        engine: "direct".into(),
+        engine: Engine::Direct,
         mount_dir: mount_dir.clone(),
         migration: None,
     };

@@ -52,7 +52,7 @@ pub fn row(b: &Batch, now: Timestamp) -> Vec<String> {
         safe(&b.region),
         safe(&b.tenant_name),
         safe(&b.operation),
-        safe(&b.engine),
+        b.engine_name().to_string(),
         age,
         format!(
             "{}/{} ok, {} failed, {} running",

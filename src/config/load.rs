@@ -13,6 +13,7 @@ use super::{
     ClusterConfig, Config, Engine, LifecycleConfig, Overrides, RegionContext, RunConfig, TenantSource, TenantsConfig,
     UiConfig,
 };
+use crate::contract::engine::UnknownEngine;
 use kube_grammar::selector::{is_dns_label, validate_label_key};
 
 /// Reads a file's text into `settings`; `path` is for messages; `defaults` marks the values as the
@@ -126,8 +127,8 @@ pub fn apply_overrides(settings: &mut Settings, o: &Overrides) {
     if let Some(v) = &o.tenant_namespace {
         set("tenants.namespace", Raw::Str(v.clone()), "--tenant-namespace");
     }
-    if let Some(v) = &o.engine {
-        set("run.engine", Raw::Str(v.clone()), "--engine");
+    if let Some(v) = o.engine {
+        set("run.engine", Raw::Str(v.as_str().to_string()), "--engine");
     }
     if let Some(v) = o.concurrency {
         set("run.concurrency", Raw::Int(i64::try_from(v).unwrap_or(i64::MAX)), "--concurrency");
@@ -273,16 +274,8 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
         }
     };
 
-    let engine = match settings.str("run.engine").as_str() {
-        "direct" => Engine::Direct,
-        "argo" => Engine::Argo,
-        other => {
-            return Err(fail(
-                "run.engine",
-                format!("must be \"direct\" or \"argo\", got \"{}\"", other.escape_debug()),
-            ));
-        }
-    };
+    let engine: Engine =
+        settings.str("run.engine").parse().map_err(|e: UnknownEngine| fail("run.engine", e.to_string()))?;
     let concurrency = settings.int("run.concurrency");
     if !(1..=1000).contains(&concurrency) {
         return Err(fail("run.concurrency", format!("must be between 1 and 1000, got {concurrency}")));

@@ -9,6 +9,7 @@ mod settings;
 
 use std::path::{Path, PathBuf};
 
+pub use crate::contract::engine::Engine;
 pub use error::{ConfigError, Origin};
 use load::{PathBase, apply_overrides, read_file, validate};
 use settings::Settings;
@@ -101,15 +102,6 @@ pub struct TenantsConfig {
     pub source: TenantSource,
 }
 
-/// The engines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Engine {
-    /// The console runs the fan-out.
-    Direct,
-    /// A Workflow runs it.
-    Argo,
-}
-
 /// `[run]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunConfig {
@@ -143,7 +135,7 @@ pub struct Overrides {
     /// `--tenant-namespace`.
     pub tenant_namespace: Option<String>,
     /// `--engine`.
-    pub engine: Option<String>,
+    pub engine: Option<Engine>,
     /// `--concurrency`.
     pub concurrency: Option<usize>,
     /// `--read-only`.

@@ -19,6 +19,15 @@ pub const ENVIRONMENT_FILE: &str = "environment.yaml";
 /// File name of the operation's changeset in the mount directory.
 pub const CHANGESET_FILE: &str = "changeset.yaml";
 
+/// The two files a batch's branches get: what a retry reruns with and an incident bundle keeps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchFiles {
+    /// The tenant's `environment.yaml`.
+    pub environment_yaml: String,
+    /// The operation's `changeset.yaml`.
+    pub changeset_yaml: String,
+}
+
 /// What one branch runs with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TenantContext {

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use super::engine::Engine;
+
 /// The batch (one tenant × one operation) a branch belongs to.
 pub const BATCH_ID: &str = "tlc.dev/batch-id";
 /// The tenant environment id.
@@ -64,8 +66,9 @@ pub struct BranchIdentity {
     pub job_name: String,
     /// Attempt, from 1.
     pub attempt: u32,
-    /// `direct` or `argo`.
-    pub engine: String,
+    /// The engine that made it; `None` when the label is missing or names an engine this tlc
+    /// does not know (a newer one's): such a pod is still a branch, shown and followed.
+    pub engine: Option<Engine>,
     /// Region.
     pub region: String,
     /// The migration it is half of, if any.
@@ -81,10 +84,10 @@ impl BranchIdentity {
             (OPERATION, self.operation.clone()),
             (JOB, self.job_name.clone()),
             (ATTEMPT, self.attempt.to_string()),
-            (ENGINE, self.engine.clone()),
             (MANAGED_BY, MANAGER.to_string()),
         ]
         .into_iter()
+        .chain(self.engine.map(|e| (ENGINE, e.to_string())))
         .map(|(k, v)| (k.to_string(), v))
         .collect()
     }
@@ -119,7 +122,7 @@ impl BranchIdentity {
             job_namespace: job_ref.map(|(ns, _)| ns.to_string()).unwrap_or_else(|| namespace.to_string()),
             job_name: job_ref.map(|(_, n)| n.to_string()).or_else(|| get(JOB)).unwrap_or_default(),
             attempt: get(ATTEMPT).and_then(|a| a.parse().ok()).unwrap_or(1),
-            engine: get(ENGINE).unwrap_or_default(),
+            engine: get(ENGINE).and_then(|e| e.parse().ok()),
             region: annotations.get(REGION).cloned().unwrap_or_default(),
             migration: match (annotations.get(MIGRATION), annotations.get(MIGRATION_TARGET)) {
                 (Some(id), Some(target)) => Some(MigrationLink { id: id.clone(), target: target.clone() }),
@@ -153,7 +156,7 @@ mod tests {
             job_namespace: "identity".into(),
             job_name: "identity-realm".into(),
             attempt: 2,
-            engine: "direct".into(),
+            engine: Some(Engine::Direct),
             region: "eu-west".into(),
             migration: None,
         };
@@ -170,5 +173,30 @@ mod tests {
             kube_grammar::selector::validate_label_value(&v).expect("value");
         }
         assert!(BranchIdentity::from_metadata("x", &BTreeMap::new(), &BTreeMap::new()).is_none());
+    }
+
+    #[test]
+    fn a_pod_labelled_by_an_engine_this_tlc_does_not_know_is_still_a_branch() {
+        let id = BranchIdentity {
+            batch_id: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
+            tenant_id: "t".into(),
+            tenant_name: "acme-prod".into(),
+            operation: "lifecycle.upsert".into(),
+            job_namespace: "identity".into(),
+            job_name: "identity-realm".into(),
+            attempt: 1,
+            engine: Some(Engine::Argo),
+            region: "eu-west".into(),
+            migration: None,
+        };
+        assert_eq!(id.labels().get(ENGINE).map(String::as_str), Some("argo"), "the label value is the engine's name");
+        let mut labels = id.labels();
+        labels.insert(ENGINE.into(), "spark".into());
+        let read = BranchIdentity::from_metadata("identity", &labels, &id.annotations()).expect("still a branch");
+        assert_eq!(read, BranchIdentity { engine: None, ..id.clone() }, "everything else is read");
+        assert!(!read.labels().contains_key(ENGINE), "an unknown engine is not written back as one it is not");
+        labels.remove(ENGINE);
+        let unlabelled = BranchIdentity::from_metadata("identity", &labels, &id.annotations()).expect("a branch");
+        assert_eq!(unlabelled.engine, None);
     }
 }

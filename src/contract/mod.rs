@@ -5,12 +5,14 @@
 
 pub mod annotation;
 pub mod context;
+pub mod engine;
 pub mod job;
 pub mod labels;
 pub mod names;
 pub mod operation;
 
-pub use context::TenantContext;
+pub use context::{BatchFiles, TenantContext};
+pub use engine::Engine;
 pub use job::{JobProblem, JobRef, LifecycleJob};
 pub use labels::BranchIdentity;
 pub use names::{branch_pod_name, new_batch_id};

@@ -16,8 +16,48 @@ pub const MIGRATE_OUT: &str = "lifecycle.migrate-out";
 pub const MIGRATE_IN: &str = "lifecycle.migrate-in";
 /// A team's ad-hoc admin process (12-factor XII).
 pub const TEAM_OPERATION: &str = "team.operation";
-/// The operations the platform defines, in the order the console shows them.
-pub const KNOWN: [&str; 4] = [UPSERT, MIGRATE_OUT, MIGRATE_IN, TEAM_OPERATION];
+
+/// The four operations the platform defines (any other name is a team's own, and works too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KnownOperation {
+    /// `lifecycle.upsert`: create or update a tenant environment.
+    Upsert,
+    /// `lifecycle.migrate-out`: move a tenant out of a region.
+    MigrateOut,
+    /// `lifecycle.migrate-in`: move a tenant into a region.
+    MigrateIn,
+    /// `team.operation`: a team's ad-hoc admin process, on the Jobs the operator picks.
+    TeamOperation,
+}
+
+impl KnownOperation {
+    /// All four, in the order the console shows them.
+    pub const ALL: [KnownOperation; 4] =
+        [KnownOperation::Upsert, KnownOperation::MigrateOut, KnownOperation::MigrateIn, KnownOperation::TeamOperation];
+
+    /// Its name (`lifecycle.upsert`, …).
+    pub const fn name(self) -> &'static str {
+        match self {
+            KnownOperation::Upsert => UPSERT,
+            KnownOperation::MigrateOut => MIGRATE_OUT,
+            KnownOperation::MigrateIn => MIGRATE_IN,
+            KnownOperation::TeamOperation => TEAM_OPERATION,
+        }
+    }
+}
+
+impl fmt::Display for KnownOperation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl From<KnownOperation> for Operation {
+    fn from(known: KnownOperation) -> Operation {
+        // The four names are valid by construction; a test checks them.
+        Operation(known.name().to_string())
+    }
+}
 
 /// Why a string is not an operation name.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -54,40 +94,20 @@ impl Operation {
         if ok { Ok(Operation(name.to_string())) } else { Err(InvalidOperation::Malformed(name.to_string())) }
     }
 
-    /// `lifecycle.upsert` (the known names are valid by construction; a test checks them).
-    pub fn upsert() -> Self {
-        Operation(UPSERT.to_string())
-    }
-
-    /// `lifecycle.migrate-out`.
-    pub fn migrate_out() -> Self {
-        Operation(MIGRATE_OUT.to_string())
-    }
-
-    /// `lifecycle.migrate-in`.
-    pub fn migrate_in() -> Self {
-        Operation(MIGRATE_IN.to_string())
-    }
-
-    /// `team.operation`.
-    pub fn team_operation() -> Self {
-        Operation(TEAM_OPERATION.to_string())
-    }
-
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// Whether this is one of the platform's four operations.
-    pub fn is_known(&self) -> bool {
-        KNOWN.contains(&self.0.as_str())
+    /// Which of the platform's four operations this is, if it is one.
+    pub fn known(&self) -> Option<KnownOperation> {
+        KnownOperation::ALL.into_iter().find(|k| k.name() == self.0)
     }
 
     /// Whether this operation moves a tenant out of its region (the console asks for the tenant's
     /// name to be typed before running it).
     pub fn is_destructive(&self) -> bool {
-        self.0 == MIGRATE_OUT
+        self.known() == Some(KnownOperation::MigrateOut)
     }
 }
 
@@ -122,17 +142,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_known_constructors_are_valid_names() {
-        let built =
-            [Operation::upsert(), Operation::migrate_out(), Operation::migrate_in(), Operation::team_operation()];
-        for (op, name) in built.iter().zip(KNOWN) {
-            assert_eq!(Ok(op.clone()), Operation::new(name));
+    fn the_known_operations_are_valid_names_and_convert_both_ways() {
+        for known in KnownOperation::ALL {
+            let op = Operation::from(known);
+            assert_eq!(Ok(op.clone()), Operation::new(known.name()), "{known}");
+            assert_eq!(op.known(), Some(known));
         }
+        assert_eq!(Operation::new("lifecycle.backup").map(|o| o.known()), Ok(None));
     }
 
     #[test]
     fn names() {
-        for ok in KNOWN.iter().copied().chain(["lifecycle.suspend", "backup", "a", "x1.y-2"]) {
+        let known = KnownOperation::ALL.map(KnownOperation::name);
+        for ok in known.into_iter().chain(["lifecycle.suspend", "backup", "a", "x1.y-2"]) {
             assert_eq!(Operation::new(ok).map(|o| o.to_string()), Ok(ok.to_string()), "{ok}");
         }
         assert_eq!(Operation::new(""), Err(InvalidOperation::Empty));
@@ -140,8 +162,7 @@ mod tests {
             assert!(matches!(Operation::new(bad), Err(InvalidOperation::Malformed(_))), "{bad}");
         }
         assert!(matches!(Operation::new(&"a".repeat(64)), Err(InvalidOperation::TooLong(_))));
-        assert!(Operation::new(UPSERT).expect("ok").is_known());
-        assert!(!Operation::new("lifecycle.backup").expect("ok").is_known());
         assert!(Operation::new(MIGRATE_OUT).expect("ok").is_destructive());
+        assert!(!Operation::new(MIGRATE_IN).expect("ok").is_destructive());
     }
 }

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::{TENANT_ID_LABEL, TENANT_LABEL, TENANT_NAMESPACE, TENANT_REGION_LABEL};
+use crate::contract::Engine;
 use crate::contract::context::{CHANGESET_FILE, ENVIRONMENT_FILE, TenantContext};
 use crate::contract::job::LIFECYCLE_VOLUME;
 use crate::contract::labels::BranchIdentity;
@@ -231,7 +232,7 @@ impl GeneratedEstate {
                 job_namespace: namespace.clone(),
                 job_name: job.clone(),
                 attempt: 1,
-                engine: "direct".into(),
+                engine: Some(Engine::Direct),
                 region: region.into(),
                 migration: None,
             };

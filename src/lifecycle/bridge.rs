@@ -12,7 +12,7 @@ use super::error::{Error, Result, kube_error};
 use crate::contract::context::{CHANGESET_FILE, ENVIRONMENT_FILE};
 use crate::contract::job::LIFECYCLE_VOLUME;
 use crate::contract::labels::{JOB_CONTROLLER_LABELS, MigrationLink};
-use crate::contract::{BranchIdentity, LifecycleJob, TenantContext, branch_pod_name};
+use crate::contract::{BatchFiles, BranchIdentity, Engine, LifecycleJob, TenantContext, branch_pod_name};
 
 /// Everything one branch runs with.
 #[derive(Clone, Debug)]
@@ -35,8 +35,8 @@ pub struct BranchSpec {
     pub changeset_yaml: String,
     /// Attempt number, from 1.
     pub attempt: u32,
-    /// `direct` or `argo`.
-    pub engine: String,
+    /// The engine that makes it (its `tlc.dev/engine` label).
+    pub engine: Engine,
     /// Where the two files are mounted.
     pub mount_dir: String,
     /// The migration its batch is half of, if any.
@@ -59,10 +59,15 @@ impl BranchSpec {
             job_namespace: self.job.job.namespace.clone(),
             job_name: self.job.job.name.clone(),
             attempt: self.attempt,
-            engine: self.engine.clone(),
+            engine: Some(self.engine),
             region: self.region.clone(),
             migration: self.migration.clone(),
         }
+    }
+
+    /// The two files it mounts.
+    pub fn files(&self) -> BatchFiles {
+        BatchFiles { environment_yaml: self.environment_yaml.clone(), changeset_yaml: self.changeset_yaml.clone() }
     }
 
     /// The tenant context it injects.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::contract::{JobRef, TenantContext};
+use crate::contract::{BatchFiles, JobRef, TenantContext};
 use crate::lifecycle::run::Batch;
 use crate::logs::scrollback::LogSnapshot;
 
@@ -17,14 +17,23 @@ use crate::logs::scrollback::LogSnapshot;
 pub struct BundleInput {
     /// The batch as last seen.
     pub batch: Batch,
-    /// Its log lines, and the Job of each branch index the lines carry.
-    pub logs: Option<(LogSnapshot, Vec<JobRef>)>,
+    /// Its log lines, when this console holds any.
+    pub logs: Option<BundleLogs>,
     /// environment.yaml and changeset.yaml, when known.
-    pub files: Option<(String, String)>,
+    pub files: Option<BatchFiles>,
     /// Where branch pods mount the two files.
     pub mount_dir: String,
     /// When it is saved.
     pub now: jiff::Timestamp,
+}
+
+/// A batch's log lines as a bundle takes them.
+#[derive(Clone, Debug)]
+pub struct BundleLogs {
+    /// The lines (shared with the console's scrollback, not copied).
+    pub lines: LogSnapshot,
+    /// The Job of each branch index the lines carry.
+    pub jobs: Vec<JobRef>,
 }
 
 /// Why a bundle could not be written.
@@ -61,16 +70,16 @@ pub fn build(input: &BundleInput) -> Value {
     let env: serde_json::Map<String, Value> =
         context.env().into_iter().map(|(k, v)| (k.to_string(), Value::String(v))).collect();
     let mut lines_by_index: Vec<Vec<Value>> = Vec::new();
-    if let Some((snapshot, jobs)) = &input.logs {
-        lines_by_index.resize_with(jobs.len(), Vec::new);
-        for line in snapshot.iter() {
+    if let Some(logs) = &input.logs {
+        lines_by_index.resize_with(logs.jobs.len(), Vec::new);
+        for line in logs.lines.iter() {
             let Some(lines) = lines_by_index.get_mut(line.branch as usize) else { continue };
             let ts =
                 line.timestamp().and_then(|t| jiff::Timestamp::from_nanosecond(t as i128).ok()).map(|t| t.to_string());
             lines.push(json!({ "ts": ts, "text": &*line.text }));
         }
     }
-    let index_of = |job: &JobRef| input.logs.as_ref().and_then(|(_, jobs)| jobs.iter().position(|j| j == job));
+    let index_of = |job: &JobRef| input.logs.as_ref().and_then(|l| l.jobs.iter().position(|j| j == job));
     let branches: Vec<Value> = batch
         .branches
         .values()
@@ -101,10 +110,10 @@ pub fn build(input: &BundleInput) -> Value {
         },
         "env": env,
         "files": {
-            "environment.yaml": input.files.as_ref().map(|f| f.0.clone()),
-            "changeset.yaml": input.files.as_ref().map(|f| f.1.clone()),
+            "environment.yaml": input.files.as_ref().map(|f| f.environment_yaml.clone()),
+            "changeset.yaml": input.files.as_ref().map(|f| f.changeset_yaml.clone()),
         },
-        "logs_dropped": input.logs.as_ref().map_or(0, |(s, _)| s.dropped()),
+        "logs_dropped": input.logs.as_ref().map_or(0, |l| l.lines.dropped()),
         "branches": branches,
     })
 }

@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::Pod;
 
 use super::bridge::outcome;
 use crate::contract::labels::MigrationLink;
-use crate::contract::{BranchIdentity, JobRef};
+use crate::contract::{BranchIdentity, Engine, JobRef};
 
 /// Where a branch (attempt) is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -245,8 +245,8 @@ pub struct Batch {
     pub tenant_name: String,
     /// Operation.
     pub operation: String,
-    /// `direct` or `argo`.
-    pub engine: String,
+    /// The engine that made it (`None`: not labelled with one this tlc knows).
+    pub engine: Option<Engine>,
     /// Earliest branch pod creation.
     pub started: Option<Timestamp>,
     /// The migration it is half of (from its pods' annotations), if any.
@@ -269,11 +269,16 @@ impl Batch {
             tenant_id: identity.tenant_id.clone(),
             tenant_name: identity.tenant_name.clone(),
             operation: identity.operation.clone(),
-            engine: identity.engine.clone(),
+            engine: identity.engine,
             started: None,
             migration: identity.migration.clone(),
             branches: BTreeMap::new(),
         }
+    }
+
+    /// The engine's name as tables show it (`?`: not one this tlc knows).
+    pub fn engine_name(&self) -> &'static str {
+        self.engine.map_or("?", Engine::as_str)
     }
 
     /// Branch counts by phase (of each branch's latest attempt).

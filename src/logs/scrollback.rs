@@ -23,10 +23,19 @@ pub struct ScrollLine {
     pub ts: i64,
     /// The text, printable characters only.
     pub text: Box<str>,
-    /// Style runs: (byte offset where it starts, style); empty for an unstyled line.
-    pub styles: Box<[(u32, Style)]>,
+    /// Style runs, in order; empty for an unstyled line.
+    pub styles: Box<[StyleRun]>,
     /// It looks like an error (for "next error line").
     pub error: bool,
+}
+
+/// Where a style starts in a line's text (it lasts until the next run starts, or the line ends).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StyleRun {
+    /// The byte offset it starts at.
+    pub start: u32,
+    /// The style.
+    pub style: Style,
 }
 
 impl ScrollLine {
@@ -36,13 +45,13 @@ impl ScrollLine {
             return vec![(&self.text, Style::default())];
         }
         let mut out = Vec::with_capacity(self.styles.len() + 1);
-        let first = self.styles[0].0 as usize;
+        let first = self.styles[0].start as usize;
         if first > 0 {
             out.push((&self.text[..first], Style::default()));
         }
-        for (i, (start, style)) in self.styles.iter().enumerate() {
-            let end = self.styles.get(i + 1).map_or(self.text.len(), |n| n.0 as usize);
-            out.push((&self.text[*start as usize..end], *style));
+        for (i, run) in self.styles.iter().enumerate() {
+            let end = self.styles.get(i + 1).map_or(self.text.len(), |n| n.start as usize);
+            out.push((&self.text[run.start as usize..end], run.style));
         }
         out
     }
@@ -136,7 +145,7 @@ impl Scrollback {
         let mut styles = Vec::new();
         for span in &line.spans {
             if !span.style.is_plain() || !styles.is_empty() {
-                styles.push((text.len() as u32, span.style));
+                styles.push(StyleRun { start: text.len() as u32, style: span.style });
             }
             text.push_str(&span.text);
         }
@@ -144,7 +153,7 @@ impl Scrollback {
     }
 
     /// Appends a line already split into text and style runs.
-    pub fn push_text(&mut self, branch: u32, ts: Option<i64>, text: String, styles: Vec<(u32, Style)>) {
+    pub fn push_text(&mut self, branch: u32, ts: Option<i64>, text: String, styles: Vec<StyleRun>) {
         if self.len == self.capacity {
             self.drop_oldest();
         }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::audit::AuditRecord;
-use crate::contract::LifecycleJob;
+use crate::contract::{BatchFiles, LifecycleJob};
 use crate::lifecycle::run::RunEvent;
 use crate::logs::mux::MuxEvent;
 use crate::tenants::Tenant;
@@ -107,7 +107,7 @@ pub enum DataEvent {
     BatchFiles {
         /// The batch.
         batch_id: String,
-        /// environment.yaml, changeset.yaml.
-        files: (String, String),
+        /// The files.
+        files: BatchFiles,
     },
 }

@@ -77,7 +77,7 @@ pub fn identity(ns: &str, name: &str, attempt: u32) -> BranchIdentity {
         job_namespace: ns.into(),
         job_name: name.into(),
         attempt,
-        engine: "direct".into(),
+        engine: Some(crate::contract::Engine::Direct),
         region: "eu-west".into(),
         migration: None,
     }
@@ -95,11 +95,11 @@ pub fn lines(ns: &str, name: &str, texts: &[&str]) -> Msg {
     Msg::Data(DataEvent::Logs(MuxEvent::Lines { key, lines }))
 }
 
-/// The fixture console at `size`.
-pub fn app(size: (u16, u16)) -> App {
+/// The fixture console on a `width`×`height` terminal.
+pub fn app(width: u16, height: u16) -> App {
     let regions = vec![("eu-west".to_string(), "eu-west".to_string()), ("us-east".to_string(), "us-east".to_string())];
-    let mut app = App::new(&regions, "direct", false, "/var/run/tlc/lifecycle");
-    app.size = size;
+    let mut app = App::new(&regions, crate::contract::Engine::Direct, false, "/var/run/tlc/lifecycle");
+    app.size = ratatui::layout::Size::new(width, height);
     app.now = NOW.parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     app.themes = vec!["dark".into(), "light".into()];
     for r in ["eu-west", "us-east"] {

@@ -1,5 +1,6 @@
 //! A one-line text input (command line, filter, typed confirmation): characters, cursor movement,
-//! and the readline keys people type without thinking (Ctrl-U, Ctrl-W, Ctrl-A/E).
+//! and the readline keys people type without thinking (Ctrl-U, Ctrl-W, Ctrl-A/E). Enter, Esc and
+//! Ctrl-C are not the input's: they are bindings of the line or dialog that uses it (`keys.rs`).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -12,17 +13,6 @@ pub struct LineInput {
     pub cursor: usize,
 }
 
-/// What a key did to the input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InputOutcome {
-    /// The text or cursor changed (or nothing happened).
-    Edited,
-    /// Enter.
-    Submit,
-    /// Esc (or Ctrl-C).
-    Cancel,
-}
-
 impl LineInput {
     /// An input holding `text`, cursor at its end.
     pub fn with_text(text: &str) -> Self {
@@ -33,13 +23,10 @@ impl LineInput {
         self.text.char_indices().nth(char_index).map_or(self.text.len(), |(i, _)| i)
     }
 
-    /// Applies a key.
-    pub fn handle(&mut self, key: KeyEvent) -> InputOutcome {
+    /// Applies an editing key (any other key changes nothing).
+    pub fn handle(&mut self, key: KeyEvent) {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
-            KeyCode::Enter => return InputOutcome::Submit,
-            KeyCode::Esc => return InputOutcome::Cancel,
-            KeyCode::Char('c') if ctrl => return InputOutcome::Cancel,
             KeyCode::Char('u') if ctrl => {
                 let at = self.byte_at(self.cursor);
                 self.text.replace_range(..at, "");
@@ -80,7 +67,6 @@ impl LineInput {
             KeyCode::End => self.cursor = self.text.chars().count(),
             _ => {}
         }
-        InputOutcome::Edited
     }
 }
 
@@ -106,8 +92,12 @@ mod tests {
         assert_eq!(i.text, "them ");
         i.handle(key(KeyCode::Char('é')));
         assert_eq!((i.text.as_str(), i.cursor), ("themé ", 5));
-        assert_eq!(i.handle(key(KeyCode::Enter)), InputOutcome::Submit);
-        assert_eq!(i.handle(key(KeyCode::Esc)), InputOutcome::Cancel);
+        for not_editing in
+            [key(KeyCode::Enter), key(KeyCode::Esc), KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)]
+        {
+            i.handle(not_editing);
+        }
+        assert_eq!((i.text.as_str(), i.cursor), ("themé ", 5), "Enter, Esc and Ctrl-C are the line's, not the input's");
         i.handle(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
         assert_eq!(i.text, " ");
     }

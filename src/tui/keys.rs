@@ -1,38 +1,52 @@
 //! Keys: every binding is one row in a table — the key, what it does (an [`Action`]), and the hint
-//! shown for it — so the footer, the `?` help and the key handling are the same data and cannot
-//! drift apart. Bindings are looked up for the focused view first, then the global ones.
+//! shown for it — so the footer, the dialogs' key lines, the `?` help and the key handling are the
+//! same data and cannot drift apart. A view's bindings are looked up first, then the global ones;
+//! a dialog, a line input or the help overlay has only its own (the keys it does not bind are
+//! text, or nothing, or close the help).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// The operations the console triggers.
+use crate::contract::operation::{KnownOperation, Operation};
+
+/// What a trigger key or command asks to run: one of the contract's operations, or a migration —
+/// migrate-out in the tenant's region, then migrate-in in another, which is two operations and
+/// exists only in the console (and `tlc migrate`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum OpKind {
-    /// `lifecycle.upsert`.
-    Upsert,
-    /// `lifecycle.migrate-out`.
-    MigrateOut,
-    /// `lifecycle.migrate-in`.
-    MigrateIn,
-    /// migrate-out in the source region, then migrate-in in the target region.
+pub enum Intent {
+    /// One operation.
+    Operation(KnownOperation),
+    /// migrate-out here, then migrate-in in the target region.
     Migrate,
-    /// `team.operation` on the Jobs the operator picks.
-    Team,
 }
 
-impl OpKind {
-    /// The command-mode name (`:upsert`, …).
+impl Intent {
+    /// Every intent, as the commands list them.
+    pub const ALL: [Intent; 5] = [
+        Intent::Operation(KnownOperation::Upsert),
+        Intent::Operation(KnownOperation::MigrateOut),
+        Intent::Operation(KnownOperation::MigrateIn),
+        Intent::Migrate,
+        Intent::Operation(KnownOperation::TeamOperation),
+    ];
+
+    /// The command-mode name (`:upsert`, `:migrate`, `:team`, …).
     pub fn command(self) -> &'static str {
         match self {
-            OpKind::Upsert => "upsert",
-            OpKind::MigrateOut => "migrate-out",
-            OpKind::MigrateIn => "migrate-in",
-            OpKind::Migrate => "migrate",
-            OpKind::Team => "team",
+            Intent::Operation(KnownOperation::Upsert) => "upsert",
+            Intent::Operation(KnownOperation::MigrateOut) => "migrate-out",
+            Intent::Operation(KnownOperation::MigrateIn) => "migrate-in",
+            Intent::Operation(KnownOperation::TeamOperation) => "team",
+            Intent::Migrate => "migrate",
         }
     }
 
-    /// All of them.
-    pub const ALL: [OpKind; 5] = [OpKind::Upsert, OpKind::MigrateOut, OpKind::MigrateIn, OpKind::Migrate, OpKind::Team];
+    /// The operation its (first) batches run: a migration starts with migrate-out.
+    pub fn operation(self) -> Operation {
+        match self {
+            Intent::Operation(known) => known.into(),
+            Intent::Migrate => KnownOperation::MigrateOut.into(),
+        }
+    }
 }
 
 /// The top-level views.
@@ -46,6 +60,35 @@ pub enum ViewKind {
     Runs,
     /// The audit history.
     History,
+}
+
+/// The dialogs, each with a binding table of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DialogKind {
+    /// Team operation: pick the Jobs.
+    JobPicker,
+    /// `:migrate`: pick the target region.
+    RegionPicker,
+    /// The plan, before anything runs.
+    Preview,
+    /// The changeset editor (keys it does not bind are text).
+    ChangesetEditor,
+    /// A y/n question.
+    Confirm,
+    /// A confirmation that needs a name typed (keys it does not bind are text).
+    TypedConfirm,
+}
+
+impl DialogKind {
+    /// Every dialog.
+    pub const ALL: [DialogKind; 6] = [
+        DialogKind::JobPicker,
+        DialogKind::RegionPicker,
+        DialogKind::Preview,
+        DialogKind::ChangesetEditor,
+        DialogKind::Confirm,
+        DialogKind::TypedConfirm,
+    ];
 }
 
 /// What a key (or a command) asks for.
@@ -81,8 +124,8 @@ pub enum Action {
     Show(ViewKind),
     /// The logs of the selected (or shown) batch.
     Logs,
-    /// Trigger an operation on the selected tenants.
-    Trigger(OpKind),
+    /// Trigger an operation (or a migration) on the selected tenants.
+    Trigger(Intent),
     /// Cancel the batch's unfinished branches.
     Cancel,
     /// Retry the batch's failed branches.
@@ -115,6 +158,27 @@ pub enum Action {
     Context(Option<String>),
     /// Switch theme.
     Theme(String),
+    /// Dialogs and line inputs: go on with what they hold (run the command, keep the filter,
+    /// preview the picked Jobs, confirm the plan, answer yes).
+    Confirm,
+    /// Dialogs and line inputs: close without doing anything.
+    Dismiss,
+    /// Job picker: pick or unpick the Job under the cursor.
+    Pick,
+    /// Job picker: pick every Job, or none when all are picked.
+    PickAll,
+    /// Region picker: the region under the cursor.
+    Choose,
+    /// Preview: edit the changeset.
+    Edit,
+    /// Changeset editor: check the text and keep it.
+    Save,
+    /// Preview: scroll the details up.
+    ScrollUp,
+    /// Preview: scroll the details down.
+    ScrollDown,
+    /// Command line: complete the command name.
+    Complete,
 }
 
 /// A key as bindings write it.
@@ -147,6 +211,17 @@ impl Key {
         code == self.code && is_ctrl == self.ctrl
     }
 
+    /// The key event a terminal sends for this key.
+    pub fn event(&self) -> KeyEvent {
+        let shift = matches!(self.code, KeyCode::Char(c) if c.is_ascii_uppercase());
+        let modifiers = match (self.ctrl, shift) {
+            (true, _) => KeyModifiers::CONTROL,
+            (false, true) => KeyModifiers::SHIFT,
+            (false, false) => KeyModifiers::NONE,
+        };
+        KeyEvent::new(self.code, modifiers)
+    }
+
     /// How help writes it.
     pub fn label(&self) -> String {
         let base = match self.code {
@@ -174,16 +249,32 @@ pub struct Binding {
     pub keys: Vec<Key>,
     /// What it does.
     pub action: Action,
-    /// Short hint for the footer (empty: help only).
+    /// Short hint for the footer or the dialog's key line (empty: help only).
     pub hint: &'static str,
     /// One line for the help.
     pub help: &'static str,
 }
 
+/// A hint as the footer and the dialogs show it: `Enter confirm`, `j/k branch`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hint {
+    /// The key, or keys joined with `/`.
+    pub keys: String,
+    /// What they do.
+    pub what: &'static str,
+}
+
+impl Hint {
+    /// A hint.
+    pub fn new(keys: impl Into<String>, what: &'static str) -> Self {
+        Hint { keys: keys.into(), what }
+    }
+}
+
 /// Where bindings apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
-    /// Everywhere (after the view's own).
+    /// Every view (after the view's own).
     Global,
     /// The tenants view.
     Tenants,
@@ -197,25 +288,76 @@ pub enum Scope {
     Logs,
     /// The audit history.
     History,
+    /// Typing a `:` command (keys it does not bind are text).
+    Command,
+    /// Typing a `/` filter (keys it does not bind are text).
+    Filter,
+    /// The help overlay (keys it does not bind close it).
+    Help,
+    /// An open dialog.
+    Dialog(DialogKind),
+}
+
+impl Scope {
+    /// Every scope.
+    pub const ALL: [Scope; 16] = [
+        Scope::Global,
+        Scope::Tenants,
+        Scope::Jobs,
+        Scope::Runs,
+        Scope::Batch,
+        Scope::Logs,
+        Scope::History,
+        Scope::Command,
+        Scope::Filter,
+        Scope::Help,
+        Scope::Dialog(DialogKind::JobPicker),
+        Scope::Dialog(DialogKind::RegionPicker),
+        Scope::Dialog(DialogKind::Preview),
+        Scope::Dialog(DialogKind::ChangesetEditor),
+        Scope::Dialog(DialogKind::Confirm),
+        Scope::Dialog(DialogKind::TypedConfirm),
+    ];
+
+    /// Whether the global bindings apply after the scope's own: in views, yes; a line input, the
+    /// help or a dialog has only its own.
+    pub fn with_global(self) -> bool {
+        matches!(self, Scope::Tenants | Scope::Jobs | Scope::Runs | Scope::Batch | Scope::Logs | Scope::History)
+    }
 }
 
 fn b(keys: &[Key], action: Action, hint: &'static str, help: &'static str) -> Binding {
     Binding { keys: keys.to_vec(), action, hint, help }
 }
 
-/// The bindings of a scope, in the order help lists them.
+/// The bindings of a scope, in the order help lists them (and hints show them).
 pub fn bindings(scope: Scope) -> Vec<Binding> {
     use Action as A;
+    use KnownOperation as Op;
+    let esc = code(KeyCode::Esc);
+    let enter = code(KeyCode::Enter);
+    let down = [k('j'), code(KeyCode::Down)];
+    let up = [k('k'), code(KeyCode::Up)];
+    // The pickers' own keys, then the ones every picker has.
+    let picker = |own: Vec<Binding>| -> Vec<Binding> {
+        let shared = [
+            b(&[esc, ctrl('c')], A::Dismiss, "cancel", "cancel: nothing is run"),
+            b(&down, A::Down, "", "next row"),
+            b(&up, A::Up, "", "previous row"),
+            b(&[k('?')], A::Help, "help", "this help"),
+        ];
+        own.into_iter().chain(shared).collect()
+    };
     match scope {
         Scope::Global => vec![
-            b(&[k('j'), code(KeyCode::Down)], A::Down, "", "move down"),
-            b(&[k('k'), code(KeyCode::Up)], A::Up, "", "move up"),
+            b(&down, A::Down, "", "move down"),
+            b(&up, A::Up, "", "move up"),
             b(&[k('g'), code(KeyCode::Home)], A::Top, "", "first row"),
             b(&[k('G'), code(KeyCode::End)], A::Bottom, "", "last row"),
             b(&[code(KeyCode::PageDown), ctrl('d')], A::PageDown, "", "page down"),
             b(&[code(KeyCode::PageUp), ctrl('u')], A::PageUp, "", "page up"),
-            b(&[code(KeyCode::Enter)], A::Enter, "", "drill in"),
-            b(&[code(KeyCode::Esc)], A::Back, "", "back / clear filter / close"),
+            b(&[enter], A::Enter, "", "drill in"),
+            b(&[esc], A::Back, "", "back / clear filter / close"),
             b(&[k(':')], A::Command, "cmd", "command mode (:tenants :jobs :runs :logs :history :ctx :theme :quit …)"),
             b(&[k('/')], A::Filter, "filter", "filter the list (logs: a regex, matches highlighted)"),
             b(&[k('?')], A::Help, "help", "this help"),
@@ -228,22 +370,32 @@ pub fn bindings(scope: Scope) -> Vec<Binding> {
         ],
         Scope::Tenants => vec![
             b(&[k(' ')], A::ToggleMark, "mark", "mark / unmark a tenant (multi-select)"),
-            b(&[k('u')], A::Trigger(OpKind::Upsert), "upsert", "upsert the marked (or selected) tenants"),
-            b(&[k('o')], A::Trigger(OpKind::MigrateOut), "out", "migrate-out"),
-            b(&[k('i')], A::Trigger(OpKind::MigrateIn), "in", "migrate-in"),
-            b(&[k('m')], A::Trigger(OpKind::Migrate), "migrate", "migrate: out of this region, then in to another"),
-            b(&[k('t')], A::Trigger(OpKind::Team), "team", "team operation: pick the Jobs to run"),
-            b(&[code(KeyCode::Enter)], A::Enter, "runs", "the tenant's runs"),
+            b(
+                &[k('u')],
+                A::Trigger(Intent::Operation(Op::Upsert)),
+                "upsert",
+                "upsert the marked (or selected) tenants",
+            ),
+            b(&[k('o')], A::Trigger(Intent::Operation(Op::MigrateOut)), "out", "migrate-out"),
+            b(&[k('i')], A::Trigger(Intent::Operation(Op::MigrateIn)), "in", "migrate-in"),
+            b(&[k('m')], A::Trigger(Intent::Migrate), "migrate", "migrate: out of this region, then in to another"),
+            b(
+                &[k('t')],
+                A::Trigger(Intent::Operation(Op::TeamOperation)),
+                "team",
+                "team operation: pick the Jobs to run",
+            ),
+            b(&[enter], A::Enter, "runs", "the tenant's runs"),
         ],
-        Scope::Jobs => vec![],
+        Scope::Jobs | Scope::History => vec![],
         Scope::Runs => vec![
-            b(&[code(KeyCode::Enter)], A::Enter, "branches", "the batch's branches"),
+            b(&[enter], A::Enter, "branches", "the batch's branches"),
             b(&[k('l')], A::Logs, "logs", "the batch's logs"),
             b(&[k('x')], A::Cancel, "cancel", "cancel the batch's unfinished branches"),
             b(&[k('r')], A::Retry, "retry", "retry the batch's failed branches"),
         ],
         Scope::Batch => vec![
-            b(&[code(KeyCode::Enter), k('l')], A::Logs, "logs", "the batch's logs"),
+            b(&[enter, k('l')], A::Logs, "logs", "the batch's logs"),
             b(&[k('x')], A::Cancel, "cancel", "cancel the unfinished branches"),
             b(&[k('r')], A::Retry, "retry", "retry the failed branches"),
             b(&[k('s')], A::SaveBundle, "bundle", "save an incident bundle"),
@@ -262,27 +414,109 @@ pub fn bindings(scope: Scope) -> Vec<Binding> {
             b(&[k('x')], A::Cancel, "", "cancel the unfinished branches"),
             b(&[k('r')], A::Retry, "", "retry the failed branches"),
         ],
-        Scope::History => vec![],
+        Scope::Command => vec![
+            b(&[enter], A::Confirm, "run", "run the command"),
+            b(&[code(KeyCode::Tab)], A::Complete, "complete", "complete the command name"),
+            b(&[esc, ctrl('c')], A::Dismiss, "cancel", "leave command mode"),
+        ],
+        Scope::Filter => vec![
+            b(&[enter], A::Confirm, "keep", "keep the filter"),
+            b(&[esc, ctrl('c')], A::Dismiss, "clear", "clear the filter"),
+        ],
+        Scope::Help => vec![
+            b(&down, A::Down, "scroll", "scroll down"),
+            b(&up, A::Up, "scroll", "scroll up"),
+            b(&[ctrl('c')], A::Quit, "", "quit"),
+        ],
+        Scope::Dialog(DialogKind::JobPicker) => picker(vec![
+            b(&[k(' ')], A::Pick, "pick", "pick / unpick the Job"),
+            b(&[k('a')], A::PickAll, "all", "pick every Job (or none, when all are picked)"),
+            b(&[enter], A::Confirm, "preview", "preview the picked Jobs"),
+        ]),
+        Scope::Dialog(DialogKind::RegionPicker) => {
+            picker(vec![b(&[enter], A::Choose, "choose", "migrate to the region under the cursor (preview first)")])
+        }
+        Scope::Dialog(DialogKind::Preview) => vec![
+            b(&[enter, k('y')], A::Confirm, "confirm", "go on to the confirmation"),
+            b(&[k('e')], A::Edit, "edit changeset", "edit the changeset every branch gets (YAML)"),
+            b(&down, A::Down, "branch", "the next branch's variables and files"),
+            b(&up, A::Up, "branch", "the previous branch's variables and files"),
+            b(&[k('J'), code(KeyCode::PageDown)], A::ScrollDown, "scroll", "scroll the details down"),
+            b(&[k('K'), code(KeyCode::PageUp)], A::ScrollUp, "scroll", "scroll the details up"),
+            b(&[esc, k('q'), ctrl('c')], A::Dismiss, "cancel", "cancel: nothing is run"),
+            b(&[k('?')], A::Help, "help", "this help"),
+        ],
+        Scope::Dialog(DialogKind::ChangesetEditor) => vec![
+            b(&[ctrl('s')], A::Save, "check YAML and save", "keep the changeset if it is a YAML mapping, and re-plan"),
+            b(&[esc], A::Dismiss, "discard", "back to the preview, the changeset unchanged"),
+        ],
+        Scope::Dialog(DialogKind::Confirm) => vec![
+            b(&[k('y'), k('Y')], A::Confirm, "yes", "yes: do it"),
+            b(&[k('n'), k('N')], A::Dismiss, "no", "no: nothing changes"),
+            b(&[esc, enter, ctrl('c')], A::Dismiss, "no", "no (the default): nothing changes"),
+            b(&[k('?')], A::Help, "help", "this help"),
+        ],
+        Scope::Dialog(DialogKind::TypedConfirm) => vec![
+            b(&[enter], A::Confirm, "confirm", "confirm, if the typed text is the one asked for"),
+            b(&[esc, ctrl('c')], A::Dismiss, "cancel", "cancel: nothing changes"),
+        ],
     }
 }
 
-/// The action for a key in a scope (the scope's bindings first, then the global ones).
-pub fn action_for(scope: Scope, key: &KeyEvent) -> Option<Action> {
-    bindings(scope)
-        .into_iter()
-        .chain(bindings(Scope::Global))
-        .find(|b| b.keys.iter().any(|k| k.matches(key)))
-        .map(|b| b.action)
+/// The bindings that apply in a scope, in lookup order: its own, then (views) the global ones.
+fn applicable(scope: Scope) -> impl Iterator<Item = Binding> {
+    let global = if scope.with_global() { bindings(Scope::Global) } else { Vec::new() };
+    bindings(scope).into_iter().chain(global)
 }
 
-/// The footer hints of a scope: its own hinted bindings, then the global ones.
-pub fn hints(scope: Scope) -> Vec<(String, &'static str)> {
+/// How help writes the first key bound to `action` in `scope` (for messages that name a key).
+pub fn key_label(scope: Scope, action: &Action) -> String {
     bindings(scope)
         .into_iter()
-        .chain(bindings(Scope::Global))
-        .filter(|b| !b.hint.is_empty())
-        .map(|b| (b.keys[0].label(), b.hint))
-        .collect()
+        .find(|b| &b.action == action)
+        .and_then(|b| b.keys.first().map(Key::label))
+        .unwrap_or_default()
+}
+
+/// The action for a key in a scope (the scope's bindings first, then, in views, the global ones).
+pub fn action_for(scope: Scope, key: &KeyEvent) -> Option<Action> {
+    applicable(scope).find(|b| b.keys.iter().any(|k| k.matches(key))).map(|b| b.action)
+}
+
+/// Hints of hinted bindings, in order; neighbours with the same hint share it (`j/k branch`).
+fn hints_of(list: impl Iterator<Item = Binding>) -> Vec<Hint> {
+    let mut hints: Vec<Hint> = Vec::new();
+    for binding in list.filter(|b| !b.hint.is_empty()) {
+        let Some(first) = binding.keys.first() else { continue };
+        match hints.last_mut() {
+            Some(last) if last.what == binding.hint => {
+                last.keys.push('/');
+                last.keys.push_str(&first.label());
+            }
+            _ => hints.push(Hint::new(first.label(), binding.hint)),
+        }
+    }
+    hints
+}
+
+/// The footer hints of a view or line input: its own hinted bindings, then (views) the global ones.
+pub fn hints(scope: Scope) -> Vec<Hint> {
+    hints_of(applicable(scope))
+}
+
+/// The key line a dialog draws: its hinted bindings but help, which the footer offers.
+pub fn dialog_hints(kind: DialogKind) -> Vec<Hint> {
+    dialog_hints_where(kind, |action| *action != Action::Help)
+}
+
+/// The footer while a dialog is open: how to open the help over it (nothing for dialogs that take
+/// text, where `?` is a character).
+pub fn dialog_footer(kind: DialogKind) -> Vec<Hint> {
+    dialog_hints_where(kind, |action| *action == Action::Help)
+}
+
+fn dialog_hints_where(kind: DialogKind, keep: impl Fn(&Action) -> bool) -> Vec<Hint> {
+    hints_of(bindings(Scope::Dialog(kind)).into_iter().filter(|b| keep(&b.action)))
 }
 
 #[cfg(test)]
@@ -292,7 +526,8 @@ mod tests {
     #[test]
     fn view_bindings_win_over_global_ones_and_hints_come_from_the_same_table() {
         let t = KeyEvent::new(KeyCode::Char('t'), KeyModifiers::NONE);
-        assert_eq!(action_for(Scope::Tenants, &t), Some(Action::Trigger(OpKind::Team)));
+        let team = Action::Trigger(Intent::Operation(KnownOperation::TeamOperation));
+        assert_eq!(action_for(Scope::Tenants, &t), Some(team));
         assert_eq!(action_for(Scope::Logs, &t), Some(Action::ToggleTimestamps));
         assert_eq!(action_for(Scope::Jobs, &t), None);
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
@@ -300,13 +535,44 @@ mod tests {
         let big_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
         assert_eq!(action_for(Scope::Runs, &big_g), Some(Action::Bottom));
         let hints = hints(Scope::Tenants);
-        assert!(hints.contains(&("u".to_string(), "upsert")));
-        assert!(hints.contains(&("q".to_string(), "quit")));
-        // Every scope's keys are unambiguous within the scope.
-        for scope in [Scope::Global, Scope::Tenants, Scope::Runs, Scope::Batch, Scope::Logs] {
+        assert!(hints.contains(&Hint::new("u", "upsert")));
+        assert!(hints.contains(&Hint::new("q", "quit")));
+    }
+
+    #[test]
+    fn dialogs_and_line_inputs_have_only_their_own_keys() {
+        let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(action_for(Scope::Dialog(DialogKind::Preview), &q), Some(Action::Dismiss));
+        assert_eq!(action_for(Scope::Dialog(DialogKind::TypedConfirm), &q), None, "q is text there");
+        assert_eq!(action_for(Scope::Command, &q), None, "q is text there");
+        assert_eq!(action_for(Scope::Dialog(DialogKind::JobPicker), &q), None, "q does not quit from a dialog");
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(action_for(Scope::Dialog(DialogKind::Confirm), &ctrl_c), Some(Action::Dismiss));
+        assert_eq!(action_for(Scope::Dialog(DialogKind::ChangesetEditor), &ctrl_c), None, "the editor's own key");
+        assert!(hints(Scope::Filter).iter().all(|h| h.what != "quit"), "no global hints in a line input");
+    }
+
+    #[test]
+    fn neighbours_with_the_same_hint_share_it() {
+        let preview = dialog_hints(DialogKind::Preview);
+        let text: Vec<String> = preview.iter().map(|h| format!("{} {}", h.keys, h.what)).collect();
+        assert_eq!(text, ["Enter confirm", "e edit changeset", "j/k branch", "J/K scroll", "Esc cancel"]);
+        let yes_no: Vec<String> =
+            dialog_hints(DialogKind::Confirm).iter().map(|h| format!("{} {}", h.keys, h.what)).collect();
+        assert_eq!(yes_no, ["y yes", "n/Esc no"]);
+        assert_eq!(dialog_footer(DialogKind::Preview), [Hint::new("?", "help")]);
+        assert_eq!(dialog_footer(DialogKind::TypedConfirm), [], "? is text in a typed confirmation");
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_a_scope() {
+        for scope in Scope::ALL {
             let keys: Vec<Key> = bindings(scope).iter().flat_map(|b| b.keys.iter().copied()).collect();
             for (i, a) in keys.iter().enumerate() {
                 assert!(!keys[i + 1..].contains(a), "{scope:?}: {a:?} bound twice");
+            }
+            for key in &keys {
+                assert!(key.matches(&key.event()), "{scope:?}: {key:?} is the key its event is");
             }
         }
     }

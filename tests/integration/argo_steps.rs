@@ -12,7 +12,7 @@ use crate::common::{cluster_with, exit_code, run_pod};
 
 /// A cluster like a `tlc demo` region: the demo estate, the kit, `tlc` installed.
 pub async fn region_with_kit(name: &str, time_scale: f64) -> EmbeddedCluster {
-    let mut config = ClusterConfig::new(name).with_time_scale(time_scale);
+    let config = ClusterConfig::new(name).with_time_scale(time_scale);
     config.binaries.install(tlc::steps::in_process::NAME, tlc::steps::in_process::binary());
     let c = cluster_with(config).await;
     tlc::demo::examples::seed(c.store(), name).expect("demo estate");

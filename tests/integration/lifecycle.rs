@@ -65,7 +65,7 @@ async fn request(
         operation: Operation::new(op).expect("op"),
         changeset_yaml: changeset.into(),
         only_jobs: None,
-        engine: "direct".into(),
+        engine: tlc::contract::Engine::Direct,
         mount_dir: MOUNT.into(),
         migration: None,
     };

@@ -79,7 +79,7 @@ async fn every_line_once_and_in_order_with_cut_streams_and_a_forced_410() {
             job_namespace: "default".into(),
             job_name: name.clone(),
             attempt: 1,
-            engine: "direct".into(),
+            engine: Some(tlc::contract::Engine::Direct),
             region: "test".into(),
             migration: None,
         };

@@ -25,7 +25,7 @@ fn branch(name: &str) -> Pod {
         job_namespace: "default".into(),
         job_name: name.into(),
         attempt: 1,
-        engine: "direct".into(),
+        engine: Some(tlc::contract::Engine::Direct),
         region: "test".into(),
         migration: None,
     };

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::plan::{Plan, PlannedBatch};
 use crate::contract::context::{CHANGESET_FILE, ENVIRONMENT_FILE};
 use crate::contract::labels::batch_selector;
-use crate::contract::{JobRef, LifecycleJob, branch_pod_name};
+use crate::contract::{BatchFiles, Engine, JobRef, LifecycleJob, branch_pod_name};
 use crate::lifecycle::bridge::{self, BranchSpec, Outcome};
 use crate::lifecycle::discovery::list_all;
 use crate::lifecycle::error::{Error, Result, kube_error};
@@ -145,7 +145,7 @@ impl DirectEngine {
 
     /// The branches that `retry` would rerun: failed or cancelled ones whose Job is still runnable
     /// (`jobs` is the region's current discovery), as attempt n+1 with the files the batch ran with:
-    /// `known_files` (environment, changeset) when the caller still has them (the console that
+    /// `known_files` when the caller still has them (the console that
     /// started the batch), else read back from the batch's ConfigMaps — which are gone with their
     /// pods when every branch was cancelled.
     pub async fn retry_plan(
@@ -153,14 +153,14 @@ impl DirectEngine {
         batch: &Batch,
         jobs: &[LifecycleJob],
         mount_dir: &str,
-        known_files: Option<(String, String)>,
+        known_files: Option<BatchFiles>,
     ) -> Result<PlannedBatch> {
         let region = self.regions.require(&batch.region)?;
         let failed = batch.failed_jobs();
         if failed.is_empty() {
             return Err(Error::Input(format!("batch {} has no failed or cancelled branch to retry", batch.id)));
         }
-        let (environment_yaml, changeset_yaml) = match known_files {
+        let BatchFiles { environment_yaml, changeset_yaml } = match known_files {
             Some(files) => files,
             None => batch_files(&region.client, &batch.region, batch).await?,
         };
@@ -179,7 +179,7 @@ impl DirectEngine {
                     batch_id: batch.id.clone(),
                     changeset_yaml: changeset_yaml.clone(),
                     attempt,
-                    engine: "direct".into(),
+                    engine: Engine::Direct,
                     mount_dir: mount_dir.to_string(),
                     migration: batch.migration.clone(),
                 }),
@@ -211,10 +211,13 @@ impl DirectEngine {
 
 /// The environment and changeset a batch ran with, read back from its branches' ConfigMaps
 /// (the latest attempt of a failed branch first, then any other branch of the batch).
-pub async fn batch_files(client: &kube::Client, region: &str, batch: &Batch) -> Result<(String, String)> {
+pub async fn batch_files(client: &kube::Client, region: &str, batch: &Batch) -> Result<BatchFiles> {
     let read = |cm: &ConfigMap| {
         let d = cm.data.as_ref()?;
-        Some((d.get(ENVIRONMENT_FILE)?.clone(), d.get(CHANGESET_FILE)?.clone()))
+        Some(BatchFiles {
+            environment_yaml: d.get(ENVIRONMENT_FILE)?.clone(),
+            changeset_yaml: d.get(CHANGESET_FILE)?.clone(),
+        })
     };
     for branch in batch.branches.values() {
         let Some(attempt) = branch.current() else { continue };

@@ -14,6 +14,7 @@ use super::direct::BranchResult;
 use super::plan::{Plan, Request, plan};
 use super::runner::{Ran, Runner};
 use crate::contract::labels::MigrationLink;
+use crate::contract::operation::KnownOperation;
 use crate::contract::{LifecycleJob, Operation};
 use crate::lifecycle::run::RunEvent;
 use crate::tenants::Tenant;
@@ -52,7 +53,7 @@ pub struct Migration {
 /// own (the link's id is filled in per batch when planned).
 pub fn migrate_out_request(request: Request, target: &str) -> Request {
     Request {
-        operation: Operation::migrate_out(),
+        operation: Operation::from(KnownOperation::MigrateOut),
         migration: Some(MigrationLink { id: String::new(), target: target.to_string() }),
         ..request
     }
@@ -63,7 +64,7 @@ pub fn migrate_out_request(request: Request, target: &str) -> Request {
 pub fn migrate_in_request(request: &Request, target: &str, migration: &str) -> Request {
     Request {
         tenants: request.tenants.iter().map(|t| Tenant { region: target.to_string(), ..t.clone() }).collect(),
-        operation: Operation::migrate_in(),
+        operation: Operation::from(KnownOperation::MigrateIn),
         migration: Some(MigrationLink { id: migration.to_string(), target: target.to_string() }),
         ..request.clone()
     }
@@ -238,10 +239,10 @@ mod tests {
         migrate_out_request(
             Request {
                 tenants: vec![tenant()],
-                operation: Operation::upsert(),
+                operation: Operation::from(KnownOperation::Upsert),
                 changeset_yaml: "{}\n".into(),
                 only_jobs: None,
-                engine: "direct".into(),
+                engine: crate::contract::Engine::Direct,
                 mount_dir: "/var/run/tlc/lifecycle".into(),
                 migration: None,
             },

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::contract::labels::MigrationLink;
-use crate::contract::{JobRef, LifecycleJob, Operation, new_batch_id};
+use crate::contract::{Engine, JobRef, LifecycleJob, Operation, new_batch_id};
 use crate::lifecycle::bridge::BranchSpec;
 use crate::tenants::Tenant;
 
@@ -20,8 +20,8 @@ pub struct Request {
     pub changeset_yaml: String,
     /// Only these Jobs (team operations pick theirs); `None` = every Job handling the operation.
     pub only_jobs: Option<Vec<JobRef>>,
-    /// `direct` or `argo`.
-    pub engine: String,
+    /// The engine that runs it (the branches' `tlc.dev/engine` label).
+    pub engine: Engine,
     /// Where branch pods mount the two files.
     pub mount_dir: String,
     /// The migration this request is half of. An empty id means each batch starts a migration of
@@ -131,7 +131,7 @@ pub fn plan(request: &Request, jobs_by_region: &BTreeMap<String, Vec<LifecycleJo
                 batch_id: batch_id.clone(),
                 changeset_yaml: request.changeset_yaml.clone(),
                 attempt: 1,
-                engine: request.engine.clone(),
+                engine: request.engine,
                 mount_dir: request.mount_dir.clone(),
                 migration: migration.clone(),
             });
@@ -194,7 +194,7 @@ mod tests {
             operation: Operation::new(op).expect("op"),
             changeset_yaml: "{}\n".into(),
             only_jobs: only,
-            engine: "direct".into(),
+            engine: Engine::Direct,
             mount_dir: "/m".into(),
             migration: None,
         }
@@ -219,12 +219,11 @@ mod tests {
         let b = &p.batches[0];
         let run: Vec<String> = b.branches.iter().map(|s| s.job.job.to_string()).collect();
         assert_eq!(run, vec!["a/up", "b/up2"]);
-        let skipped: Vec<(String, String)> = b.skipped.iter().map(|s| (s.job.to_string(), s.reason.clone())).collect();
-        assert_eq!(
-            skipped[0],
-            ("c/loose".to_string(), "not suspended: the Job runs by itself (set spec.suspend: true)".to_string())
-        );
-        assert!(skipped[1].0 == "d/typo" && skipped[1].1.starts_with("bad annotation"), "{skipped:?}");
+        let skipped = &b.skipped;
+        let loose = "not suspended: the Job runs by itself (set spec.suspend: true)";
+        assert_eq!(skipped[0], Skipped { job: JobRef::new("c", "loose"), reason: loose.into() });
+        let typo = &skipped[1];
+        assert!(typo.job == JobRef::new("d", "typo") && typo.reason.starts_with("bad annotation"), "{skipped:?}");
         assert!(b.branches.iter().all(|s| s.batch_id == b.batch_id && s.attempt == 1));
     }
 

@@ -10,7 +10,7 @@ fn identity(job: &str, attempt: u32) -> BranchIdentity {
         job_namespace: "team".into(),
         job_name: job.into(),
         attempt,
-        engine: "direct".into(),
+        engine: Some(crate::contract::Engine::Direct),
         region: "eu-west".into(),
         migration: None,
     }

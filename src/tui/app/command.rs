@@ -1,7 +1,7 @@
 //! Command mode: what `:` lines mean. Parsing is separate from doing, so every command is tested
 //! and an unknown one gets a message naming it and the known ones.
 
-use crate::tui::keys::{Action, OpKind, ViewKind};
+use crate::tui::keys::{Action, Intent, ViewKind};
 
 /// Every command, for help and completion.
 pub const COMMANDS: &[(&str, &str)] = &[
@@ -50,8 +50,8 @@ pub fn parse(line: &str) -> Result<Action, String> {
         "retry" => no_arg(Action::Retry),
         "help" | "h" => no_arg(Action::Help),
         "quit" | "q" | "q!" | "qa" | "exit" => no_arg(Action::Quit),
-        other => match OpKind::ALL.iter().find(|o| o.command() == other) {
-            Some(op) => no_arg(Action::Trigger(*op)),
+        other => match Intent::ALL.into_iter().find(|i| i.command() == other) {
+            Some(intent) => no_arg(Action::Trigger(intent)),
             None => Err(format!(
                 "unknown command :{other} (known: {})",
                 COMMANDS.iter().map(|(c, _)| format!(":{c}")).collect::<Vec<_>>().join(" ")
@@ -81,14 +81,17 @@ pub fn complete(line: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::operation::KnownOperation;
 
     #[test]
     fn parses_views_actions_and_arguments() {
         assert_eq!(parse("tenants"), Ok(Action::Show(ViewKind::Tenants)));
         assert_eq!(parse(" runs "), Ok(Action::Show(ViewKind::Runs)));
-        assert_eq!(parse("migrate-out"), Ok(Action::Trigger(OpKind::MigrateOut)));
-        assert_eq!(parse("migrate"), Ok(Action::Trigger(OpKind::Migrate)));
-        assert_eq!(parse("team"), Ok(Action::Trigger(OpKind::Team)));
+        assert_eq!(parse("upsert"), Ok(Action::Trigger(Intent::Operation(KnownOperation::Upsert))));
+        assert_eq!(parse("migrate-out"), Ok(Action::Trigger(Intent::Operation(KnownOperation::MigrateOut))));
+        assert_eq!(parse("migrate-in"), Ok(Action::Trigger(Intent::Operation(KnownOperation::MigrateIn))));
+        assert_eq!(parse("migrate"), Ok(Action::Trigger(Intent::Migrate)));
+        assert_eq!(parse("team"), Ok(Action::Trigger(Intent::Operation(KnownOperation::TeamOperation))));
         assert_eq!(parse("theme light"), Ok(Action::Theme("light".into())));
         assert_eq!(parse("ctx us-east"), Ok(Action::Context(Some("us-east".into()))));
         assert_eq!(parse("ctx"), Ok(Action::Context(None)));
@@ -97,6 +100,14 @@ mod tests {
         assert!(parse("jobs x").unwrap_err().contains("takes no argument"));
         let e = parse("upsertt").unwrap_err();
         assert!(e.starts_with("unknown command :upsertt (known: :tenants"), "{e}");
+    }
+
+    #[test]
+    fn every_trigger_is_a_listed_command() {
+        for intent in Intent::ALL {
+            assert!(COMMANDS.iter().any(|(c, _)| *c == intent.command()), ":{} is listed", intent.command());
+            assert_eq!(parse(intent.command()), Ok(Action::Trigger(intent)));
+        }
     }
 
     #[test]

@@ -46,6 +46,18 @@ impl Cursor {
         }
     }
 
+    /// The rows a viewport of `height` shows of `items` (the selection always among them), each
+    /// with whether it is the selected one.
+    pub fn visible<'a, T>(&self, items: &'a [T], height: usize) -> impl Iterator<Item = (&'a T, bool)> + use<'a, T> {
+        let selected = self.selected;
+        items
+            .iter()
+            .enumerate()
+            .skip(self.first_visible(height))
+            .take(height)
+            .map(move |(i, item)| (item, i == selected))
+    }
+
     /// The first row to draw in a viewport of `height` (the selection always visible).
     pub fn first_visible(&self, height: usize) -> usize {
         let height = height.max(1);
@@ -81,6 +93,9 @@ mod tests {
         c.clamp(4, 3);
         assert_eq!(c.selected, 3);
         assert_eq!(c.first_visible(3), 1);
+        let rows = ["a", "b", "c", "d"];
+        let shown: Vec<(&&str, bool)> = c.visible(&rows, 3).collect();
+        assert_eq!(shown, [(&"b", false), (&"c", false), (&"d", true)], "the page holding the selection");
         c.move_by(1, 0, 3);
         assert_eq!(c.selected, 0);
         c.filter = "ACME".into();

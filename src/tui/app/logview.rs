@@ -76,11 +76,6 @@ pub fn pane_grid(width: u16, height: u16, panes: usize) -> (usize, usize) {
     (cols_needed, rows_needed)
 }
 
-/// The body size of the log view (screen minus header and footer).
-pub fn body_size(app: &App) -> (u16, u16) {
-    (app.size.0, app.size.1.saturating_sub(3))
-}
-
 /// Which sequence the merged view shows.
 pub fn merged_sequence(app: &App) -> Sequence {
     if app.log_view.filter.is_some() { Sequence::Matches } else { Sequence::All }
@@ -91,17 +86,28 @@ pub fn pane_sequence(app: &App, b: u32) -> Sequence {
     if app.log_view.filter.is_some() { Sequence::BranchMatches(b) } else { Sequence::Branch(b) }
 }
 
-/// The Jobs of a batch in pane order, with their phase.
-pub fn panes(app: &App, batch_id: &str) -> Vec<(JobRef, Phase)> {
+/// A split pane: one branch of the batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pane {
+    /// The branch's Job.
+    pub job: JobRef,
+    /// Its phase.
+    pub phase: Phase,
+}
+
+/// The branches of a batch in pane order.
+pub fn panes(app: &App, batch_id: &str) -> Vec<Pane> {
     app.runs
         .batches
         .get(batch_id)
-        .map(|b| b.branches.values().map(|br| (br.job.clone(), br.phase())).collect())
+        .map(|b| b.branches.values().map(|br| Pane { job: br.job.clone(), phase: br.phase() }).collect())
         .unwrap_or_default()
 }
 
+/// Lines in a page of the log view: the screen minus header, status line and footer, minus the
+/// view's borders.
 fn page_lines(app: &App) -> usize {
-    (body_size(app).1 as usize).saturating_sub(2).max(1)
+    (app.size.height.saturating_sub(3) as usize).saturating_sub(2).max(1)
 }
 
 /// Scrolling: moves the paused position (and pauses); Bottom resumes following.
@@ -111,7 +117,7 @@ pub fn scroll(app: &mut App, batch_id: &str, action: &Action) {
     let sb = &logs.scrollback;
     let seq = if app.log_view.split {
         let panes = panes(app, batch_id);
-        match panes.get(app.log_view.focus).and_then(|(j, _)| logs.index_of(j)) {
+        match panes.get(app.log_view.focus).and_then(|p| logs.index_of(&p.job)) {
             Some(b) => pane_sequence(app, b),
             None => return,
         }
@@ -180,7 +186,7 @@ pub fn act(app: &mut App, batch_id: &str, action: &Action) {
             let panes = panes(app, batch_id);
             let n = panes.len();
             let start = if app.log_view.split { app.log_view.focus + 1 } else { app.log_view.focus };
-            let found = (0..n).map(|i| (start + i) % n.max(1)).find(|i| panes[*i].1 == Phase::Failed);
+            let found = (0..n).map(|i| (start + i) % n.max(1)).find(|i| panes[*i].phase == Phase::Failed);
             match found {
                 None => app.notice("no failed branch", false),
                 Some(i) => {
@@ -191,11 +197,11 @@ pub fn act(app: &mut App, batch_id: &str, action: &Action) {
                         let first = app
                             .logs
                             .get(batch_id)
-                            .and_then(|l| l.index_of(&panes[i].0).and_then(|b| l.scrollback.first_of_branch(b)));
+                            .and_then(|l| l.index_of(&panes[i].job).and_then(|b| l.scrollback.first_of_branch(b)));
                         app.log_view.focus = i + 1;
                         match first {
                             Some(seq) => show_line(app, seq),
-                            None => app.notice(format!("{} failed and has no log lines", panes[i].0), false),
+                            None => app.notice(format!("{} failed and has no log lines", panes[i].job), false),
                         }
                     }
                 }
@@ -204,7 +210,7 @@ pub fn act(app: &mut App, batch_id: &str, action: &Action) {
         Action::NextError => {
             let branch = if app.log_view.split {
                 let panes = panes(app, batch_id);
-                let job = panes.get(app.log_view.focus).map(|(j, _)| j.clone());
+                let job = panes.get(app.log_view.focus).map(|p| p.job.clone());
                 job.and_then(|j| app.logs.get(batch_id).and_then(|l| l.index_of(&j)))
             } else {
                 None

@@ -3,25 +3,29 @@
 //! come out for the runtime. No I/O happens here, so every behaviour is unit-tested without a
 //! terminal or a cluster.
 
+pub mod batch_actions;
 pub mod command;
+pub mod dialogs;
 pub mod lists;
 pub mod logview;
+pub mod migration_role;
 pub mod trigger;
 
 use crate::contract::names::short_id;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use jiff::Timestamp;
+use ratatui::layout::Size;
 
+use self::dialogs::Dialog;
 use self::lists::Cursor;
 use self::logview::{BatchLogs, LogView};
-use self::trigger::Dialog;
 use super::data::{Access, Connection, DataEvent};
-use super::input::{InputOutcome, LineInput};
+use super::input::LineInput;
 use super::keys::{self, Action, Scope, ViewKind};
 use crate::audit::AuditRecord;
-use crate::contract::{JobRef, LifecycleJob};
+use crate::contract::{BatchFiles, Engine, JobRef, LifecycleJob};
 use crate::lifecycle::engine::migrate::{Migration, MigrationState};
 use crate::lifecycle::engine::plan::{Plan, Request};
 use crate::lifecycle::run::{Batch, RunEvent, RunState, update as run_update};
@@ -69,8 +73,13 @@ pub enum Mode {
     Command(LineInput),
     /// Typing a `/` filter.
     Filter(LineInput),
-    /// The help overlay (scroll offset).
-    Help(usize),
+    /// The help overlay.
+    Help {
+        /// Its scroll offset.
+        scroll: usize,
+        /// The dialog it was opened over (its keys are the ones listed), open again when it closes.
+        over: Option<Box<Dialog>>,
+    },
     /// A dialog (preview, editor, confirmation, pickers).
     Dialog(Box<Dialog>),
 }
@@ -86,6 +95,22 @@ pub struct RegionState {
     pub connection: Connection,
     /// What RBAC allows there (`None` until checked).
     pub access: Option<Access>,
+}
+
+/// A tenant as marks name it (an id is unique within its region).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TenantKey {
+    /// The tenant's region.
+    pub region: String,
+    /// Its id.
+    pub id: String,
+}
+
+impl TenantKey {
+    /// The key of a tenant.
+    pub fn of(tenant: &Tenant) -> Self {
+        TenantKey { region: tenant.region.clone(), id: tenant.id.clone() }
+    }
 }
 
 /// A status-line message.
@@ -123,7 +148,7 @@ pub enum Effect {
         /// The batch.
         batch: Box<Batch>,
         /// The files it ran with, when this console knows them.
-        files: Option<(String, String)>,
+        files: Option<BatchFiles>,
     },
     /// Save an incident bundle.
     SaveBundle {
@@ -161,7 +186,7 @@ pub struct App {
     /// Show only this region (`:ctx`).
     pub only_region: Option<String>,
     /// The engine triggers use.
-    pub engine: String,
+    pub engine: Engine,
     /// Mutations refused.
     pub read_only: bool,
     /// Where branch pods mount the two files.
@@ -177,11 +202,11 @@ pub struct App {
     /// Lines kept per batch.
     pub scrollback: usize,
     /// Environment and changeset of batches whose files are known.
-    pub files: HashMap<String, (String, String)>,
+    pub files: HashMap<String, BatchFiles>,
     /// Migrations started here.
     pub migrations: Vec<Migration>,
-    /// Marked tenants (region, id).
-    pub marked: BTreeSet<(String, String)>,
+    /// Marked tenants.
+    pub marked: BTreeSet<TenantKey>,
     /// List cursors.
     pub tenants_cursor: Cursor,
     /// Jobs list cursor.
@@ -204,15 +229,15 @@ pub struct App {
     pub themes: Vec<String>,
     /// The clock (durations, "ago").
     pub now: Timestamp,
-    /// Terminal size (columns, rows).
-    pub size: (u16, u16),
+    /// Terminal size.
+    pub size: Size,
     /// Batches whose logs are wanted (opened here or started here).
     pub log_interest: BTreeSet<String>,
 }
 
 impl App {
     /// A console over these regions (name, context).
-    pub fn new(regions: &[(String, String)], engine: &str, read_only: bool, mount_dir: &str) -> Self {
+    pub fn new(regions: &[(String, String)], engine: Engine, read_only: bool, mount_dir: &str) -> Self {
         App {
             view: View::Tenants,
             back: Vec::new(),
@@ -227,7 +252,7 @@ impl App {
                 })
                 .collect(),
             only_region: None,
-            engine: engine.to_string(),
+            engine,
             read_only,
             mount_dir: mount_dir.to_string(),
             tenants: BTreeMap::new(),
@@ -249,7 +274,7 @@ impl App {
             theme: "dark".into(),
             themes: Vec::new(),
             now: Timestamp::UNIX_EPOCH,
-            size: (80, 24),
+            size: Size::new(80, 24),
             log_interest: BTreeSet::new(),
         }
     }
@@ -260,7 +285,7 @@ impl App {
 
     /// Rows a full-height list gets (the screen minus header, footer, table header and borders).
     pub fn list_height(&self) -> usize {
-        (self.size.1 as usize).saturating_sub(6).max(1)
+        (self.size.height as usize).saturating_sub(6).max(1)
     }
 
     /// Tenants shown in the tenants view (region scope and filter applied), in order.
@@ -335,15 +360,14 @@ impl App {
         self.runs.batches.values().rev().find(|b| b.tenant_id == tenant_id && b.region == region)
     }
 
+    /// Whether a tenant is marked.
+    pub fn is_marked(&self, tenant: &Tenant) -> bool {
+        self.marked.contains(&TenantKey::of(tenant))
+    }
+
     /// The tenants an action applies to: the marked ones, else the one under the cursor.
     pub fn action_tenants(&self) -> Vec<Tenant> {
-        let marked: Vec<Tenant> = self
-            .tenants
-            .values()
-            .flatten()
-            .filter(|t| self.marked.contains(&(t.region.clone(), t.id.clone())))
-            .cloned()
-            .collect();
+        let marked: Vec<Tenant> = self.tenants.values().flatten().filter(|t| self.is_marked(t)).cloned().collect();
         if !marked.is_empty() {
             return marked;
         }
@@ -452,7 +476,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Resize(w, h) => {
-            app.size = (w, h);
+            app.size = Size::new(w, h);
             Vec::new()
         }
     }
@@ -464,59 +488,66 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             Some(action) => on_action(app, action),
             None => Vec::new(),
         },
-        Mode::Command(input) => {
-            if key.code == KeyCode::Tab {
+        Mode::Command(input) => match keys::action_for(Scope::Command, &key) {
+            None => {
+                input.handle(key);
+                Vec::new()
+            }
+            Some(Action::Complete) => {
                 if let Some(done) = command::complete(&input.text) {
                     *input = LineInput::with_text(&done);
                 }
-                return Vec::new();
+                Vec::new()
             }
-            match input.handle(key) {
-                InputOutcome::Edited => Vec::new(),
-                InputOutcome::Cancel => {
-                    app.mode = Mode::Normal;
-                    Vec::new()
-                }
-                InputOutcome::Submit => {
-                    let line = input.text.clone();
-                    app.mode = Mode::Normal;
-                    match command::parse(&line) {
-                        Ok(action) => on_action(app, action),
-                        Err(e) if e.is_empty() => Vec::new(),
-                        Err(e) => {
-                            app.notice(e, true);
-                            Vec::new()
-                        }
+            Some(Action::Confirm) => {
+                let line = input.text.clone();
+                app.mode = Mode::Normal;
+                match command::parse(&line) {
+                    Ok(action) => on_action(app, action),
+                    Err(e) if e.is_empty() => Vec::new(),
+                    Err(e) => {
+                        app.notice(e, true);
+                        Vec::new()
                     }
                 }
             }
-        }
+            Some(Action::Dismiss) => {
+                app.mode = Mode::Normal;
+                Vec::new()
+            }
+            Some(_) => Vec::new(),
+        },
         Mode::Filter(input) => {
-            let outcome = input.handle(key);
-            let text = input.text.clone();
-            match outcome {
-                InputOutcome::Cancel => {
-                    app.mode = Mode::Normal;
-                    set_filter(app, String::new());
+            match keys::action_for(Scope::Filter, &key) {
+                None => {
+                    input.handle(key);
+                    let text = input.text.clone();
+                    set_filter(app, text);
                 }
-                InputOutcome::Submit => {
+                Some(Action::Confirm) => {
+                    let text = input.text.clone();
                     app.mode = Mode::Normal;
                     set_filter(app, text);
                 }
-                InputOutcome::Edited => set_filter(app, text),
+                Some(Action::Dismiss) => {
+                    app.mode = Mode::Normal;
+                    set_filter(app, String::new());
+                }
+                Some(_) => {}
             }
             Vec::new()
         }
-        Mode::Help(scroll) => {
-            match key.code {
-                KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
-                KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
-                KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => return vec![Effect::Quit],
-                _ => app.mode = Mode::Normal,
+        Mode::Help { scroll, over } => {
+            match keys::action_for(Scope::Help, &key) {
+                Some(Action::Down) => *scroll += 1,
+                Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+                Some(Action::Quit) => return vec![Effect::Quit],
+                // Any other key closes the help (back to the dialog it was opened over, if any).
+                _ => app.mode = over.take().map_or(Mode::Normal, Mode::Dialog),
             }
             Vec::new()
         }
-        Mode::Dialog(_) => trigger::on_dialog_key(app, key),
+        Mode::Dialog(_) => dialogs::on_key(app, key),
     }
 }
 
@@ -563,7 +594,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Quit => return vec![Effect::Quit],
         Action::Suspend => return vec![Effect::Suspend],
         Action::Redraw => return vec![Effect::Redraw],
-        Action::Help => app.mode = Mode::Help(0),
+        Action::Help => app.mode = Mode::Help { scroll: 0, over: None },
         Action::Command => app.mode = Mode::Command(LineInput::default()),
         Action::Filter => {
             let current = match &app.view {
@@ -622,16 +653,16 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         },
         Action::ToggleMark => {
             if let Some(t) = app.selected_tenant() {
-                let key = (t.region.clone(), t.id.clone());
+                let key = TenantKey::of(t);
                 if !app.marked.remove(&key) {
                     app.marked.insert(key);
                 }
                 app.tenants_cursor.move_by(1, app.visible_tenants().len(), height);
             }
         }
-        Action::Trigger(op) => return trigger::start(app, op),
-        Action::Cancel => return trigger::ask_cancel(app),
-        Action::Retry => return trigger::ask_retry(app),
+        Action::Trigger(intent) => return trigger::start(app, intent),
+        Action::Cancel => return batch_actions::ask_cancel(app),
+        Action::Retry => return batch_actions::ask_retry(app),
         Action::SaveBundle => match app.current_batch() {
             Some(b) => return vec![Effect::SaveBundle { batch_id: b.id.clone() }],
             None => app.notice(app.no_batch_reason(), true),
@@ -670,6 +701,17 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             }
         },
         Action::Theme(name) => return vec![Effect::LoadTheme(name)],
+        // A dialog's or a line input's: they mean nothing to a view.
+        Action::Confirm
+        | Action::Dismiss
+        | Action::Pick
+        | Action::PickAll
+        | Action::Choose
+        | Action::Edit
+        | Action::Save
+        | Action::ScrollUp
+        | Action::ScrollDown
+        | Action::Complete => {}
     }
     Vec::new()
 }

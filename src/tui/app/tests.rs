@@ -1,12 +1,14 @@
 use crate::contract::names::short_id;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::trigger::{Dialog, Pending};
+use super::dialogs::{Dialog, JobChoice, JobPicker, Pending, RegionPicker};
 use super::*;
+use crate::contract::JobRef;
+use crate::contract::operation::KnownOperation;
 use crate::lifecycle::engine::migrate::MigrationState;
 use crate::lifecycle::run::Phase;
 use crate::tui::fixtures::{self, BATCH};
-use crate::tui::keys::OpKind;
+use crate::tui::keys::{DialogKind, Intent};
 
 fn key(app: &mut App, c: char) -> Vec<Effect> {
     update(app, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)))
@@ -31,7 +33,7 @@ fn dialog(app: &App) -> &Dialog {
 
 #[test]
 fn filter_narrows_the_tenants_and_esc_clears_it() {
-    let mut app = fixtures::app((80, 24));
+    let mut app = fixtures::app(80, 24);
     assert_eq!(app.visible_tenants().len(), 5);
     key(&mut app, '/');
     typed(&mut app, "prod");
@@ -46,7 +48,7 @@ fn filter_narrows_the_tenants_and_esc_clears_it() {
 
 #[test]
 fn commands_switch_views_and_unknown_ones_say_so() {
-    let mut app = fixtures::app((80, 24));
+    let mut app = fixtures::app(80, 24);
     key(&mut app, ':');
     typed(&mut app, "jo");
     code(&mut app, KeyCode::Tab);
@@ -66,7 +68,7 @@ fn commands_switch_views_and_unknown_ones_say_so() {
 
 #[test]
 fn upsert_goes_through_preview_and_confirmation_to_a_submission() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     key(&mut app, 'j'); // globex-prod
     assert!(key(&mut app, 'u').is_empty());
     let Dialog::Preview(p) = dialog(&app) else { panic!("preview expected") };
@@ -75,9 +77,9 @@ fn upsert_goes_through_preview_and_confirmation_to_a_submission() {
     assert_eq!(p.plan.batches[0].skipped.len(), 1, "the unsuspended Job is skipped with its reason");
     assert_eq!(p.plan.batches[0].tenant.name, "globex-prod");
     code(&mut app, KeyCode::Enter);
-    let Dialog::Confirm(c) = dialog(&app) else { panic!("confirm expected") };
-    assert_eq!(c.expect, None, "a single-tenant upsert is a y/n question");
+    let Dialog::Confirm(_) = dialog(&app) else { panic!("a single-tenant upsert is a y/n question") };
     assert!(key(&mut app, 'x').is_empty(), "other keys do nothing");
+    assert!(matches!(dialog(&app), Dialog::Confirm(_)), "and leave the question open");
     let effects = key(&mut app, 'y');
     let [Effect::Submit(s)] = effects.as_slice() else { panic!("submit expected: {effects:?}") };
     assert_eq!(s.plan.branch_count(), 3);
@@ -89,12 +91,12 @@ fn upsert_goes_through_preview_and_confirmation_to_a_submission() {
 
 #[test]
 fn migrate_out_and_multi_tenant_requests_need_typed_confirmation() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     key(&mut app, 'o');
     code(&mut app, KeyCode::Enter);
-    let Dialog::Confirm(c) = dialog(&app) else { panic!("confirm expected") };
-    assert_eq!(c.expect.as_deref(), Some("acme-prod"));
-    assert!(c.danger);
+    let Dialog::TypedConfirm(c) = dialog(&app) else { panic!("typed confirmation expected") };
+    assert_eq!(c.expect, "acme-prod");
+    assert!(c.confirm.danger);
     typed(&mut app, "acme-pro");
     assert!(code(&mut app, KeyCode::Enter).is_empty(), "a wrong name does not run");
     assert!(matches!(app.mode, Mode::Dialog(_)));
@@ -102,15 +104,18 @@ fn migrate_out_and_multi_tenant_requests_need_typed_confirmation() {
     let effects = code(&mut app, KeyCode::Enter);
     assert!(matches!(effects.as_slice(), [Effect::Submit(_)]));
 
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     app.view = View::Tenants;
     key(&mut app, ' ');
     key(&mut app, ' ');
     assert_eq!(app.marked.len(), 2);
     key(&mut app, 'u');
     code(&mut app, KeyCode::Enter);
-    let Dialog::Confirm(c) = dialog(&app) else { panic!("confirm expected") };
-    assert_eq!(c.expect.as_deref(), Some("2 tenants"));
+    let Dialog::TypedConfirm(c) = dialog(&app) else { panic!("typed confirmation expected") };
+    assert_eq!(c.expect, "2 tenants");
+    typed(&mut app, "y?q");
+    let Dialog::TypedConfirm(c) = dialog(&app) else { panic!("still open") };
+    assert_eq!(c.input.text, "y?q", "keys a typed confirmation does not bind are text");
     code(&mut app, KeyCode::Esc);
     assert!(matches!(app.mode, Mode::Normal));
     assert_eq!(app.marked.len(), 2, "cancelling keeps the selection");
@@ -118,25 +123,25 @@ fn migrate_out_and_multi_tenant_requests_need_typed_confirmation() {
 
 #[test]
 fn the_changeset_editor_refuses_invalid_yaml_and_replans_with_valid_yaml() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     key(&mut app, 'u');
     key(&mut app, 'e');
-    assert!(matches!(dialog(&app), Dialog::Editor { .. }));
+    assert!(matches!(dialog(&app), Dialog::ChangesetEditor(_)));
     // Clear the "{}" and type a list, which is YAML but not a mapping.
     code(&mut app, KeyCode::End);
     code(&mut app, KeyCode::Backspace);
     code(&mut app, KeyCode::Backspace);
     typed(&mut app, "- a");
     update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
-    let Dialog::Editor { error, .. } = dialog(&app) else { panic!("editor expected") };
-    assert!(error.as_deref().is_some_and(|e| e.contains("must be a YAML mapping")), "{error:?}");
+    let Dialog::ChangesetEditor(e) = dialog(&app) else { panic!("editor expected") };
+    assert!(e.error.as_deref().is_some_and(|e| e.contains("must be a YAML mapping")), "{:?}", e.error);
     for _ in 0..3 {
         code(&mut app, KeyCode::Backspace);
     }
     typed(&mut app, "reason: [unclosed");
     update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
-    let Dialog::Editor { error, .. } = dialog(&app) else { panic!("editor expected") };
-    assert!(error.as_deref().is_some_and(|e| e.starts_with("not valid YAML")), "{error:?}");
+    let Dialog::ChangesetEditor(e) = dialog(&app) else { panic!("editor expected") };
+    assert!(e.error.as_deref().is_some_and(|e| e.starts_with("not valid YAML")), "{:?}", e.error);
     for _ in 0.."[unclosed".len() {
         code(&mut app, KeyCode::Backspace);
     }
@@ -149,10 +154,10 @@ fn the_changeset_editor_refuses_invalid_yaml_and_replans_with_valid_yaml() {
 
 #[test]
 fn team_operations_pick_their_jobs() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     key(&mut app, 't');
-    let Dialog::PickJobs { jobs, .. } = dialog(&app) else { panic!("job picker expected") };
-    assert_eq!(jobs.len(), 1);
+    let Dialog::JobPicker(picker) = dialog(&app) else { panic!("job picker expected") };
+    assert_eq!(picker.rows.len(), 1);
     code(&mut app, KeyCode::Enter);
     assert!(app.status.as_ref().is_some_and(|s| s.text.starts_with("pick at least one")));
     key(&mut app, ' ');
@@ -164,13 +169,13 @@ fn team_operations_pick_their_jobs() {
 
 #[test]
 fn migrate_previews_both_halves_and_records_the_migration() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     key(&mut app, 'm');
     let Dialog::Preview(p) = dialog(&app) else { panic!("preview expected (one other region)") };
-    let (target, plan_in) = p.migrate_to.as_ref().expect("migrate-in half");
-    assert_eq!(target, "us-east");
-    assert_eq!(plan_in.batches[0].region, "us-east");
-    assert_eq!(plan_in.batches[0].branches.len(), 2, "catalog and identity handle migrate-in");
+    let migrate_in = p.migrate_in.as_ref().expect("migrate-in half");
+    assert_eq!(migrate_in.target, "us-east");
+    assert_eq!(migrate_in.plan.batches[0].region, "us-east");
+    assert_eq!(migrate_in.plan.batches[0].branches.len(), 2, "catalog and identity handle migrate-in");
     assert_eq!(p.plan.operation.as_str(), "lifecycle.migrate-out");
     code(&mut app, KeyCode::Enter);
     typed(&mut app, "acme-prod");
@@ -187,11 +192,11 @@ fn migrate_previews_both_halves_and_records_the_migration() {
     assert!(in_plan.batches[0].branches.iter().all(|b| b.identity().migration.as_ref() == Some(&link)));
     let in_id = in_plan.batches[0].batch_id.clone();
     // A console that did not start it sees one migration with its two halves.
-    let mut other = fixtures::app((200, 50));
+    let mut other = fixtures::app(200, 50);
     for branch in s.plan.batches[0].branches.iter().chain(&in_plan.batches[0].branches) {
         update(&mut other, Msg::Data(DataEvent::Run(crate::lifecycle::run::RunEvent::Planned(branch.identity()))));
     }
-    let role = |id: &str| trigger::migration_role(&other, &other.runs.batches[id]).map(|r| r.text);
+    let role = |id: &str| migration_role::migration_role(&other, &other.runs.batches[id]).map(|r| r.text);
     assert_eq!(role(&out).as_deref(), Some("migrate-out ▸ us-east"));
     let after = format!("migrate-in ◂ eu-west (after {})", short_id(&out));
     assert_eq!(role(&in_id), Some(after));
@@ -205,13 +210,13 @@ fn migrate_previews_both_halves_and_records_the_migration() {
 
 #[test]
 fn read_only_and_rbac_refusals_disable_actions_with_the_reason() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     app.read_only = true;
     assert!(key(&mut app, 'u').is_empty());
     assert!(matches!(app.mode, Mode::Normal));
     assert!(app.status.as_ref().is_some_and(|s| s.text.contains("read-only mode")));
 
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     update(
         &mut app,
         Msg::Data(DataEvent::Access {
@@ -229,7 +234,7 @@ fn read_only_and_rbac_refusals_disable_actions_with_the_reason() {
 
 #[test]
 fn cancel_and_retry_are_confirmed_and_only_offered_when_they_mean_something() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     app.view = View::Batch(BATCH.into());
     key(&mut app, 'r');
     assert!(app.status.as_ref().is_some_and(|s| s.text.contains("still running")), "{:?}", app.status);
@@ -258,7 +263,7 @@ fn cancel_and_retry_are_confirmed_and_only_offered_when_they_mean_something() {
 
 #[test]
 fn log_lines_feed_the_scrollback_and_the_branch_table() {
-    let app = fixtures::app((120, 40));
+    let app = fixtures::app(120, 40);
     let batch = &app.runs.batches[BATCH];
     let lineage = &batch.branches[&crate::contract::JobRef::new("lineage", "lineage-graph")];
     assert_eq!(lineage.phase(), Phase::Failed);
@@ -270,7 +275,7 @@ fn log_lines_feed_the_scrollback_and_the_branch_table() {
 
 #[test]
 fn log_view_follows_pauses_jumps_and_filters() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     app.view = View::Batch(BATCH.into());
     code(&mut app, KeyCode::Enter);
     assert_eq!(app.view, View::Logs(BATCH.into()));
@@ -305,7 +310,7 @@ fn log_view_follows_pauses_jumps_and_filters() {
 
 #[test]
 fn connection_state_and_region_scope() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     update(
         &mut app,
         Msg::Data(DataEvent::Connection {
@@ -321,12 +326,12 @@ fn connection_state_and_region_scope() {
     assert!(app.status.as_ref().is_some_and(|s| s.error && s.text.contains("no region \"mars\"")));
     update(&mut app, Msg::Action(Action::Context(None)));
     assert_eq!(app.visible_tenants().len(), 5);
-    assert!(update(&mut app, Msg::Action(Action::Trigger(OpKind::Upsert))).is_empty());
+    assert!(update(&mut app, Msg::Action(Action::Trigger(Intent::Operation(KnownOperation::Upsert)))).is_empty());
 }
 
 #[test]
 fn notices_give_way_to_a_down_region_after_a_key_or_ten_seconds() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     let start = app.now;
     app.notice("theme light", false);
     update(&mut app, Msg::Tick(start + jiff::SignedDuration::from_secs(9)));
@@ -342,7 +347,7 @@ fn notices_give_way_to_a_down_region_after_a_key_or_ten_seconds() {
 
 #[test]
 fn batch_actions_without_a_batch_say_why() {
-    let mut app = fixtures::app((120, 40));
+    let mut app = fixtures::app(120, 40);
     assert!(update(&mut app, Msg::Action(Action::Cancel)).is_empty());
     assert!(app.status.as_ref().is_some_and(|s| s.text == "no batch selected: pick one in :runs"));
     app.view = View::Batch("019a0000-0000-7000-8000-0000000000ff".into());
@@ -351,4 +356,189 @@ fn batch_actions_without_a_batch_say_why() {
         let status = app.status.as_ref().map(|s| s.text.clone());
         assert_eq!(status.as_deref(), Some("batch 000000ff has no branch pod yet"), "{k}");
     }
+}
+
+/// The console with `scope`'s dialog, line input or the help open, in a state where each of its
+/// bindings shows: cursors mid-list, something picked, the right text typed, the help scrolled.
+fn opened(scope: Scope) -> App {
+    let mut app = fixtures::app(120, 40);
+    let acme = app.tenants["eu-west"][0].clone();
+    match scope {
+        Scope::Command => {
+            key(&mut app, ':');
+            typed(&mut app, "job");
+        }
+        Scope::Filter => {
+            key(&mut app, '/');
+            typed(&mut app, "prod");
+        }
+        Scope::Help => {
+            key(&mut app, '?');
+            key(&mut app, 'j');
+        }
+        Scope::Dialog(DialogKind::JobPicker) => {
+            let choice = |ns: &str, name: &str, picked| JobChoice {
+                region: "eu-west".into(),
+                job: JobRef::new(ns, name),
+                picked,
+            };
+            let jobs = vec![choice("search", "search-reindex", true), choice("x", "y", false), choice("z", "w", false)];
+            app.open_dialog(JobPicker { tenants: vec![acme], rows: jobs, cursor: 1 });
+        }
+        Scope::Dialog(DialogKind::RegionPicker) => {
+            let regions = vec!["ap-south".to_string(), "us-east".to_string(), "sa-east".to_string()];
+            app.open_dialog(RegionPicker { tenants: vec![acme], rows: regions, cursor: 1 });
+        }
+        Scope::Dialog(DialogKind::Preview) => {
+            key(&mut app, 'u');
+            let Mode::Dialog(d) = &mut app.mode else { panic!("no dialog") };
+            let Dialog::Preview(p) = d.as_mut() else { panic!("no preview") };
+            (p.cursor, p.scroll) = (1, 5);
+        }
+        Scope::Dialog(DialogKind::ChangesetEditor) => {
+            key(&mut app, 'u');
+            key(&mut app, 'e');
+        }
+        Scope::Dialog(DialogKind::Confirm) => {
+            key(&mut app, 'u');
+            code(&mut app, KeyCode::Enter);
+        }
+        Scope::Dialog(DialogKind::TypedConfirm) => {
+            key(&mut app, 'o');
+            code(&mut app, KeyCode::Enter);
+            typed(&mut app, "acme-prod");
+        }
+        view => panic!("{view:?} is a view: its keys are tested with the views"),
+    }
+    assert_eq!(open_scope(&app), Some(scope), "opened");
+    app
+}
+
+/// The scope of the dialog or line input open, if any.
+fn open_scope(app: &App) -> Option<Scope> {
+    match &app.mode {
+        Mode::Command(_) => Some(Scope::Command),
+        Mode::Filter(_) => Some(Scope::Filter),
+        Mode::Help { over: None, .. } => Some(Scope::Help),
+        Mode::Dialog(d) => Some(Scope::Dialog(d.kind())),
+        Mode::Normal | Mode::Help { .. } => None,
+    }
+}
+
+fn status(app: &App) -> &str {
+    app.status.as_ref().map_or("", |s| s.text.as_str())
+}
+
+/// Checks that `action`, bound in `scope`, did what its hint says.
+fn did_what_it_says(scope: Scope, action: &Action, app: &App, effects: &[Effect]) {
+    use DialogKind as D;
+    let dialog = match &app.mode {
+        Mode::Dialog(d) => Some(d.as_ref()),
+        _ => None,
+    };
+    let closed = matches!(app.mode, Mode::Normal) && effects.is_empty();
+    match (scope, action) {
+        (Scope::Command, Action::Confirm) => {
+            assert!(matches!(app.mode, Mode::Normal) && app.view == View::Jobs, "runs :job")
+        }
+        (Scope::Command, Action::Complete) => assert!(matches!(&app.mode, Mode::Command(i) if i.text == "jobs")),
+        (Scope::Command, Action::Dismiss) => assert!(closed && app.view == View::Tenants, "nothing run"),
+        (Scope::Filter, Action::Confirm) => {
+            assert!(matches!(app.mode, Mode::Normal) && app.tenants_cursor.filter == "prod")
+        }
+        (Scope::Filter, Action::Dismiss) => assert!(closed && app.tenants_cursor.filter.is_empty()),
+        (Scope::Help, Action::Down) => assert!(matches!(app.mode, Mode::Help { scroll: 2, .. }), "scrolled down"),
+        (Scope::Help, Action::Up) => assert!(matches!(app.mode, Mode::Help { scroll: 0, .. }), "scrolled up"),
+        (Scope::Help, Action::Quit) => assert!(matches!(effects, [Effect::Quit]), "quits: {effects:?}"),
+        (Scope::Dialog(kind), Action::Help) => {
+            assert!(matches!(&app.mode, Mode::Help { over: Some(d), .. } if d.kind() == kind), "help over the dialog")
+        }
+        (Scope::Dialog(D::ChangesetEditor), Action::Dismiss) => {
+            assert!(matches!(dialog, Some(Dialog::Preview(_))) && status(app) == "changeset edit discarded")
+        }
+        (Scope::Dialog(_), Action::Dismiss) => {
+            assert!(closed && status(app).starts_with("cancelled"), "{:?}", app.status)
+        }
+        (Scope::Dialog(D::JobPicker | D::RegionPicker), Action::Confirm | Action::Choose) => {
+            let Some(Dialog::Preview(p)) = dialog else { panic!("a preview: {:?}", app.mode) };
+            match scope {
+                Scope::Dialog(D::JobPicker) => {
+                    assert_eq!(
+                        p.request.only_jobs,
+                        Some(vec![JobRef::new("search", "search-reindex")]),
+                        "the picked Job"
+                    )
+                }
+                _ => assert_eq!(p.migrate_in.as_ref().map(|m| m.target.as_str()), Some("us-east"), "the chosen region"),
+            }
+        }
+        (Scope::Dialog(D::JobPicker), _) => {
+            let Some(Dialog::JobPicker(p)) = dialog else { panic!("the picker stays: {:?}", app.mode) };
+            let picked: Vec<bool> = p.rows.iter().map(|c| c.picked).collect();
+            match action {
+                Action::Down => assert_eq!(p.cursor, 2),
+                Action::Up => assert_eq!(p.cursor, 0),
+                Action::Pick => assert_eq!((picked.as_slice(), p.cursor), ([true, true, false].as_slice(), 2)),
+                Action::PickAll => assert_eq!(picked, [true, true, true]),
+                other => panic!("job picker: no check for {other:?}"),
+            }
+        }
+        (Scope::Dialog(D::RegionPicker), Action::Down | Action::Up) => {
+            let Some(Dialog::RegionPicker(p)) = dialog else { panic!("the picker stays: {:?}", app.mode) };
+            assert_eq!(p.cursor, if *action == Action::Down { 2 } else { 0 });
+        }
+        (Scope::Dialog(D::Preview), _) => match (dialog, action) {
+            (Some(Dialog::Preview(p)), Action::Down) => assert_eq!((p.cursor, p.scroll), (2, 0)),
+            (Some(Dialog::Preview(p)), Action::Up) => assert_eq!((p.cursor, p.scroll), (0, 0)),
+            (Some(Dialog::Preview(p)), Action::ScrollDown) => assert_eq!((p.cursor, p.scroll), (1, 10)),
+            (Some(Dialog::Preview(p)), Action::ScrollUp) => assert_eq!((p.cursor, p.scroll), (1, 0)),
+            (Some(Dialog::ChangesetEditor(_)), Action::Edit) => {}
+            (Some(Dialog::Confirm(c)), Action::Confirm) => assert!(c.prompt.ends_with("Run it? [y/N]")),
+            (other, action) => panic!("preview: {action:?} left {other:?}"),
+        },
+        (Scope::Dialog(D::ChangesetEditor), Action::Save) => {
+            assert!(matches!(dialog, Some(Dialog::Preview(_))) && status(app) == "changeset saved", "{:?}", app.status)
+        }
+        (Scope::Dialog(D::Confirm | D::TypedConfirm), Action::Confirm) => {
+            assert!(matches!(effects, [Effect::Submit(_)]), "submitted: {effects:?}")
+        }
+        (scope, action) => panic!("{scope:?}: no check for {action:?}: say what it should do"),
+    }
+}
+
+#[test]
+fn every_key_of_every_dialog_line_input_and_the_help_does_what_its_hint_says() {
+    // Every scope but the views' (their keys are the views' flows, tested above).
+    let scopes = Scope::ALL.into_iter().filter(|s| !s.with_global() && *s != Scope::Global);
+    for scope in scopes {
+        let table = keys::bindings(scope);
+        assert!(!table.is_empty(), "{scope:?} has bindings");
+        for binding in table {
+            for k in &binding.keys {
+                let mut app = opened(scope);
+                let effects = update(&mut app, Msg::Key(k.event()));
+                let what = format!("{scope:?}: {} ({:?}, hint {:?})", k.label(), binding.action, binding.hint);
+                let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    did_what_it_says(scope, &binding.action, &app, &effects)
+                }));
+                assert!(checked.is_ok(), "{what} did not do what it says");
+            }
+        }
+    }
+}
+
+#[test]
+fn help_opened_over_a_dialog_closes_back_to_it() {
+    let mut app = fixtures::app(120, 40);
+    key(&mut app, 'u');
+    key(&mut app, '?');
+    assert!(matches!(&app.mode, Mode::Help { over: Some(d), .. } if d.kind() == DialogKind::Preview));
+    key(&mut app, 'j');
+    assert!(matches!(&app.mode, Mode::Help { scroll: 1, .. }), "j scrolls the help");
+    key(&mut app, 'x');
+    assert!(matches!(dialog(&app), Dialog::Preview(_)), "any other key closes the help, the preview is back");
+    key(&mut app, '?');
+    code(&mut app, KeyCode::Esc);
+    code(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode, Mode::Normal), "Esc closes the help, then the preview");
 }

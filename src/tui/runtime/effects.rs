@@ -11,8 +11,9 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use super::Console;
 use super::background::Background;
 use crate::audit::history;
+use crate::contract::BatchFiles;
 use crate::contract::LifecycleJob;
-use crate::lifecycle::bundle::{self, BundleInput};
+use crate::lifecycle::bundle::{self, BundleInput, BundleLogs};
 use crate::lifecycle::engine::direct::batch_files;
 use crate::lifecycle::engine::migrate::{self, Step};
 use crate::lifecycle::engine::{Ran, Runner};
@@ -71,7 +72,10 @@ impl Executor {
                 // Taken now (the lines are shared, not copied); built and written off this thread.
                 let input = BundleInput {
                     batch,
-                    logs: app.logs.get(&batch_id).map(|l| (l.scrollback.snapshot(), l.jobs.clone())),
+                    logs: app
+                        .logs
+                        .get(&batch_id)
+                        .map(|l| BundleLogs { lines: l.scrollback.snapshot(), jobs: l.jobs.clone() }),
                     files: app.files.get(&batch_id).cloned(),
                     mount_dir: self.mount_dir.clone(),
                     now: jiff::Timestamp::now(),
@@ -195,7 +199,7 @@ impl Executor {
         }
     }
 
-    async fn retry(self, batch: Batch, files: Option<(String, String)>, jobs: Vec<LifecycleJob>) {
+    async fn retry(self, batch: Batch, files: Option<BatchFiles>, jobs: Vec<LifecycleJob>) {
         let retry = match self.runner.engine().retry_plan(&batch, &jobs, &self.mount_dir, files).await {
             Ok(r) => r,
             Err(e) => {
@@ -204,10 +208,7 @@ impl Executor {
             }
         };
         if let Some(b) = retry.branches.first() {
-            let _ = self.tx.send(DataEvent::BatchFiles {
-                batch_id: batch.id.clone(),
-                files: (b.environment_yaml.clone(), b.changeset_yaml.clone()),
-            });
+            let _ = self.tx.send(DataEvent::BatchFiles { batch_id: batch.id.clone(), files: b.files() });
         }
         let skipped: Vec<String> = retry.skipped.iter().map(|s| format!("{} ({})", s.job, s.reason)).collect();
         if !skipped.is_empty() {

@@ -23,7 +23,7 @@ use super::app::{App, Effect, Msg, update};
 use super::data::DataEvent;
 use super::terminal::Tui;
 use super::theme::Theme;
-use crate::config::{Config, TenantSource};
+use crate::config::{Config, Engine, TenantSource};
 use crate::lifecycle::discovery::Scope;
 use crate::lifecycle::error::Error;
 use crate::lifecycle::regions::Regions;
@@ -100,18 +100,15 @@ pub fn start_sources(console: &Console, tx: &mpsc::UnboundedSender<DataEvent>, b
 /// The state a console starts with.
 pub fn initial_app(console: &Console, theme: &Theme) -> App {
     let regions: Vec<(String, String)> = console.regions.iter().map(|r| (r.name.clone(), r.context.clone())).collect();
-    let engine = match console.config.run.engine {
-        crate::config::Engine::Direct => "direct",
-        crate::config::Engine::Argo => "argo",
-    };
+    let engine = console.config.run.engine;
     let mut app = App::new(&regions, engine, console.config.run.read_only, &console.config.lifecycle.mount_dir);
     app.scrollback = console.config.ui.scrollback;
     app.theme = theme.name().to_string();
     app.themes = Theme::available(console.theme_dir.as_deref());
     app.now = jiff::Timestamp::now();
-    if engine == "argo" {
+    if engine == Engine::Argo {
         app.notice("the argo engine is not available in the console yet: triggers run with the direct engine", true);
-        app.engine = "direct".into();
+        app.engine = Engine::Direct;
     }
     app
 }
@@ -177,7 +174,7 @@ pub async fn run(console: Console) -> Result<u8, Error> {
 
     let mut tui = Tui::new().map_err(Error::io("take over the terminal"))?;
     if let Ok(size) = tui.terminal.size() {
-        app.size = (size.width, size.height);
+        app.size = size;
     }
     let mut keys = EventStream::new();
     let mut clock = tokio::time::interval(Duration::from_secs(1));

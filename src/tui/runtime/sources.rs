@@ -44,7 +44,8 @@ impl FirstScreen {
 
     /// Nothing to wait for (tenants from a directory).
     pub fn ready() -> FirstScreen {
-        FirstScreen(tokio::sync::watch::channel(true).1)
+        let (_, listed) = tokio::sync::watch::channel(true);
+        FirstScreen(listed)
     }
 
     /// Waits until the tenants are listed, the source is gone, or the head start is over.

@@ -35,16 +35,24 @@ use file::Patch;
 /// The theme used when neither the configuration nor the user picks one.
 pub const DEFAULT_THEME: &str = "dark";
 
-/// The built-in themes: name and file text, embedded so the binary needs no files at run time.
-const BUILTINS: [(&str, &str); 4] = [
-    ("dark", include_str!("../../../themes/dark.toml")),
-    ("light", include_str!("../../../themes/light.toml")),
-    ("high-contrast", include_str!("../../../themes/high-contrast.toml")),
-    ("colorblind", include_str!("../../../themes/colorblind.toml")),
+/// A built-in theme, embedded so the binary needs no files at run time.
+struct Builtin {
+    /// Its name.
+    name: &'static str,
+    /// Its file's text.
+    text: &'static str,
+}
+
+/// The built-in themes, in the order shown to users.
+const BUILTINS: [Builtin; 4] = [
+    Builtin { name: "dark", text: include_str!("../../../themes/dark.toml") },
+    Builtin { name: "light", text: include_str!("../../../themes/light.toml") },
+    Builtin { name: "high-contrast", text: include_str!("../../../themes/high-contrast.toml") },
+    Builtin { name: "colorblind", text: include_str!("../../../themes/colorblind.toml") },
 ];
 
 /// The built-in theme names, in the order shown to users.
-const BUILTIN_NAMES: [&str; 4] = [BUILTINS[0].0, BUILTINS[1].0, BUILTINS[2].0, BUILTINS[3].0];
+const BUILTIN_NAMES: [&str; 4] = [BUILTINS[0].name, BUILTINS[1].name, BUILTINS[2].name, BUILTINS[3].name];
 
 /// A complete set of styles for the console: one [`Style`] per [`StyleKey`] plus the colours
 /// given to branches in merged logs.
@@ -261,7 +269,7 @@ impl Default for Theme {
 
 /// The embedded text of the built-in theme `name`.
 fn builtin_text(name: &str) -> Option<&'static str> {
-    BUILTINS.iter().find(|(builtin, _)| *builtin == name).map(|(_, text)| *text)
+    BUILTINS.iter().find(|b| b.name == name).map(|b| b.text)
 }
 
 /// The path built-in theme files are named by in messages (their place in the repository).

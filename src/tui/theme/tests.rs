@@ -38,7 +38,7 @@ fn file(dir: &TempDir, name: &str) -> String {
 #[test]
 fn builtins_load_without_warnings_and_are_complete() {
     assert_eq!(Theme::builtin_names(), ["dark", "light", "high-contrast", "colorblind"]);
-    for (name, text) in BUILTINS {
+    for Builtin { name, text } in BUILTINS {
         let theme = builtin(name);
         assert_eq!(theme.name(), name);
         assert!(!theme.palette().is_empty());

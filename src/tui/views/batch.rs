@@ -9,7 +9,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::text::{count_spans, duration, fit, gauge, highlight, phase_span};
 use crate::tui::app::App;
-use crate::tui::app::trigger::migration_role;
+use crate::tui::app::migration_role::migration_role;
 use crate::tui::theme::{StyleKey, Theme};
 
 /// Draws the view.
@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &
             batch.tenant_name,
             short_id(&batch.tenant_id),
             batch.region,
-            batch.engine
+            batch.engine_name()
         )),
         phase_span(theme, batch.phase()),
     ];
@@ -44,15 +44,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &
 
     let branches = app.visible_branches(batch);
     let height = table_area.height.saturating_sub(3) as usize;
-    let first = app.branches_cursor.first_visible(height);
     let hit = theme.style(StyleKey::Match);
-    let rows: Vec<Row> = branches
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(height)
-        .map(|(i, b)| {
-            let style = theme.item(i == app.branches_cursor.selected, false);
+    let rows: Vec<Row> = app
+        .branches_cursor
+        .visible(&branches, height)
+        .map(|(b, selected)| {
+            let style = theme.item(selected, false);
             let a = b.current();
             let exit = a.and_then(|a| a.exit_code).map(|c| c.to_string()).unwrap_or_else(|| "-".into());
             let took = a.and_then(|a| a.duration(app.now)).map(duration).unwrap_or_default();

@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::app::{App, Mode, View};
 use crate::tui::data::Connection;
-use crate::tui::keys;
+use crate::tui::keys::{self, Hint, Scope};
 use crate::tui::theme::{StyleKey, Theme};
 
 fn view_title(app: &App) -> String {
@@ -94,25 +94,30 @@ pub fn draw_status_line(frame: &mut Frame, area: Rect, status: Paragraph<'static
     }
 }
 
-/// The footer: the focused view's key hints.
+/// The footer: the key hints of what has the keyboard — the view, the line being typed, or (over
+/// a dialog, which shows its own keys) how to open the help.
 pub fn footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let hints: Vec<(String, &str)> = match &app.mode {
-        Mode::Command(_) => vec![("Enter".into(), "run"), ("Tab".into(), "complete"), ("Esc".into(), "cancel")],
-        Mode::Filter(_) => vec![("Enter".into(), "keep"), ("Esc".into(), "clear")],
-        Mode::Help(_) => vec![("j/k".into(), "scroll"), ("any key".into(), "close")],
-        Mode::Dialog(_) => vec![],
+    let hints = match &app.mode {
+        Mode::Command(_) => keys::hints(Scope::Command),
+        Mode::Filter(_) => keys::hints(Scope::Filter),
+        Mode::Help { .. } => {
+            // The keys the help does not bind close it.
+            let mut hints = keys::hints(Scope::Help);
+            hints.push(Hint::new("any key", "close"));
+            hints
+        }
+        Mode::Dialog(dialog) => keys::dialog_footer(dialog.kind()),
         Mode::Normal => keys::hints(app.view.scope()),
     };
-    let hints: Vec<(&str, &str)> = hints.iter().map(|(k, w)| (k.as_str(), *w)).collect();
     frame.render_widget(Paragraph::new(key_hints(theme, &hints)), area);
 }
 
 /// Key hints as the footer and the dialogs show them: ` key what  key what `.
-pub fn key_hints(theme: &Theme, hints: &[(&str, &str)]) -> Line<'static> {
+pub fn key_hints(theme: &Theme, hints: &[Hint]) -> Line<'static> {
     let mut spans = Vec::new();
-    for (key, what) in hints {
-        spans.push(Span::styled(format!(" {key}"), theme.style(StyleKey::FooterKey)));
-        spans.push(Span::styled(format!(" {what} "), theme.style(StyleKey::FooterText)));
+    for hint in hints {
+        spans.push(Span::styled(format!(" {}", hint.keys), theme.style(StyleKey::FooterKey)));
+        spans.push(Span::styled(format!(" {} ", hint.what), theme.style(StyleKey::FooterText)));
     }
     Line::from(spans)
 }

@@ -12,15 +12,11 @@ use crate::tui::theme::{StyleKey, Theme};
 /// Draws the view.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let height = area.height.saturating_sub(3) as usize;
-    let first = app.history_cursor.first_visible(height);
     let rows: Vec<Row> = app
-        .history
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(height)
-        .map(|(i, r)| {
-            let style = theme.item(i == app.history_cursor.selected, false);
+        .history_cursor
+        .visible(&app.history, height)
+        .map(|(r, selected)| {
+            let style = theme.item(selected, false);
             let outcome =
                 if r.outcome == "ok" { theme.style(StyleKey::BranchSucceeded) } else { theme.style(StyleKey::Problem) };
             Row::new(vec![

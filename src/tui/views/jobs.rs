@@ -16,15 +16,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let (list, details) = split(area);
     let jobs = app.visible_jobs();
     let height = list.height.saturating_sub(3) as usize;
-    let first = app.jobs_cursor.first_visible(height);
     let hit = theme.style(StyleKey::Match);
-    let rows: Vec<Row> = jobs
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(height)
-        .map(|(i, (region, j))| {
-            let style = theme.item(i == app.jobs_cursor.selected, false);
+    let rows: Vec<Row> = app
+        .jobs_cursor
+        .visible(&jobs, height)
+        .map(|((region, j), selected)| {
+            let style = theme.item(selected, false);
             let ops: Vec<&str> = j.operations.iter().map(|o| o.as_str()).collect();
             let status = if j.problems.is_empty() {
                 Line::styled("ok", theme.style(StyleKey::BranchSucceeded))

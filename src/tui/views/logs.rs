@@ -14,7 +14,7 @@ use super::text::{duration, fit, phase_key, phase_symbol};
 use crate::logs::sanitize;
 use crate::logs::scrollback::{ScrollLine, Sequence};
 use crate::tui::app::App;
-use crate::tui::app::logview::{BatchLogs, merged_sequence, pane_grid, pane_sequence, panes};
+use crate::tui::app::logview::{BatchLogs, Pane, merged_sequence, pane_grid, pane_sequence, panes};
 use crate::tui::theme::{StyleKey, Theme};
 
 /// A log colour as ratatui's.
@@ -224,7 +224,7 @@ fn draw_split(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id:
         let cells = Layout::horizontal(vec![Constraint::Ratio(1, cols as u32); cols]).split(*row_area);
         for (c, cell) in cells.iter().enumerate() {
             let index = page * per_page + r * cols + c;
-            let Some((job, phase)) = all.get(index) else { continue };
+            let Some(Pane { job, phase }) = all.get(index) else { continue };
             let branch = batch.and_then(|b| b.branches.get(job));
             let attempt = branch.and_then(|b| b.current());
             let exit = attempt.and_then(|a| a.exit_code).map(|e| format!(" exit {e}")).unwrap_or_default();

@@ -1,6 +1,7 @@
 //! Views draw the state; they never do I/O and never change it. The frame is: a header (regions
 //! and their connection, engine, READ-ONLY badge, the view's name), the view's body, a status or
 //! input line, and a footer with the focused view's keys (from the same table the keys use).
+//! Dialogs (`dialogs/`, one file each) draw over the body with their own key line.
 
 mod batch;
 mod chrome;
@@ -48,7 +49,12 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     chrome::draw_status_line(frame, status, status_line, cursor);
     chrome::footer(frame, footer, app, theme);
     match &app.mode {
-        Mode::Help(scroll) => help::draw(frame, area, app, theme, *scroll),
+        Mode::Help { scroll, over } => {
+            if let Some(dialog) = over {
+                dialogs::draw(frame, body, theme, dialog);
+            }
+            help::draw(frame, area, app, theme, *scroll, over.as_deref());
+        }
         // Dialogs leave the status line visible: what they report (a saved changeset, a YAML error)
         // shows there.
         Mode::Dialog(dialog) => dialogs::draw(frame, body, theme, dialog),

@@ -10,23 +10,20 @@ use ratatui::widgets::{Cell, Row, Table};
 
 use super::text::{ago, count_spans, gauge, highlight, phase_span};
 use crate::tui::app::App;
-use crate::tui::app::trigger::migration_role;
+use crate::tui::app::migration_role::migration_role;
 use crate::tui::theme::{StyleKey, Theme};
 
 /// Draws the view.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let batches = app.visible_batches();
     let height = area.height.saturating_sub(3) as usize;
-    let first = app.runs_cursor.first_visible(height);
     let hit = theme.style(StyleKey::Match);
     let wide = area.width >= 120;
-    let rows: Vec<Row> = batches
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(height)
-        .map(|(i, b)| {
-            let style = theme.item(i == app.runs_cursor.selected, false);
+    let rows: Vec<Row> = app
+        .runs_cursor
+        .visible(&batches, height)
+        .map(|(b, selected)| {
+            let style = theme.item(selected, false);
             let c = b.counts();
             let mut progress = gauge(theme, &c, if wide { 20 } else { 10 });
             progress.push(Span::raw(format!(" {}/{} ", c.done(), c.total())));
@@ -43,7 +40,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Cell::from(Line::from(progress)),
                 Cell::from(b.started.map(|s| ago(s, app.now)).unwrap_or_default()),
                 Cell::from(b.region.clone()),
-                Cell::from(b.engine.clone()),
+                Cell::from(b.engine_name()),
                 Cell::from(short_id(&b.id).to_string()),
             ])
             .style(style)

@@ -26,16 +26,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let (list, details) = split(area);
     let tenants = app.visible_tenants();
     let height = list.height.saturating_sub(3) as usize;
-    let first = app.tenants_cursor.first_visible(height);
     let hit = theme.style(StyleKey::Match);
-    let rows: Vec<Row> = tenants
-        .iter()
-        .enumerate()
-        .skip(first)
-        .take(height)
-        .map(|(i, t)| {
-            let marked = app.marked.contains(&(t.region.clone(), t.id.clone()));
-            let style = theme.item(i == app.tenants_cursor.selected, marked);
+    let rows: Vec<Row> = app
+        .tenants_cursor
+        .visible(&tenants, height)
+        .map(|(t, selected)| {
+            let marked = app.is_marked(t);
+            let style = theme.item(selected, marked);
             let name_style = if t.is_usable() { style } else { style.patch(theme.style(StyleKey::Problem)) };
             let last = match app.last_batch_of(&t.region, &t.id) {
                 Some(b) => {

@@ -4,14 +4,15 @@
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use crate::contract::operation::KnownOperation;
 use crate::tui::app::{App, Msg, View, update};
 use crate::tui::fixtures::{self, BATCH};
 use crate::tui::keys::Action;
-use crate::tui::keys::{OpKind, ViewKind};
+use crate::tui::keys::{Intent, ViewKind};
 use crate::tui::theme::Theme;
 
 fn screen(app: &App) -> String {
-    let (w, h) = app.size;
+    let (w, h) = (app.size.width, app.size.height);
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     terminal.draw(|f| super::draw(f, app, &Theme::default_theme())).expect("draw");
     let buffer = terminal.backend().buffer().clone();
@@ -26,7 +27,7 @@ fn screen(app: &App) -> String {
     }
     // A previewed plan has fresh (random) batch ids: replace them with a fixed one of the same width.
     if let crate::tui::app::Mode::Dialog(d) = &app.mode
-        && let crate::tui::app::trigger::Dialog::Preview(p) = d.as_ref()
+        && let crate::tui::app::dialogs::Dialog::Preview(p) = d.as_ref()
     {
         const FIXED: &str = "01234567-89ab-7cde-8f01-23456789abcd";
         for b in &p.plan.batches {
@@ -40,10 +41,10 @@ fn screen(app: &App) -> String {
 }
 
 fn at_both_sizes(name: &str, setup: impl Fn(&mut App)) {
-    for size in [(80u16, 24u16), (200, 50)] {
-        let mut app = fixtures::app(size);
+    for (width, height) in [(80, 24), (200, 50)] {
+        let mut app = fixtures::app(width, height);
         setup(&mut app);
-        insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), screen(&app));
+        insta::assert_snapshot!(format!("{name}_{width}x{height}"), screen(&app));
     }
 }
 
@@ -110,14 +111,14 @@ fn logs_split_view_filtered() {
 #[test]
 fn preview_dialog() {
     at_both_sizes("preview", |app| {
-        update(app, Msg::Action(Action::Trigger(OpKind::Upsert)));
+        update(app, Msg::Action(Action::Trigger(Intent::Operation(KnownOperation::Upsert))));
     });
 }
 
 #[test]
 fn confirm_dialog() {
     at_both_sizes("confirm_migrate_out", |app| {
-        update(app, Msg::Action(Action::Trigger(OpKind::MigrateOut)));
+        update(app, Msg::Action(Action::Trigger(Intent::Operation(KnownOperation::MigrateOut))));
         update(app, Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter)));
     });
 }
@@ -146,7 +147,7 @@ fn history_view_and_read_only_header() {
 
 #[test]
 fn hostile_log_text_never_reaches_the_buffer_as_control_characters() {
-    let mut app = fixtures::app((200, 50));
+    let mut app = fixtures::app(200, 50);
     app.open_logs(BATCH);
     let text = screen(&app);
     assert!(text.contains("title attack"));
@@ -185,7 +186,7 @@ fn the_operator_guide_shows_the_views_as_they_are() {
 
 #[test]
 fn a_long_error_wraps_onto_more_status_rows_instead_of_being_cut_off() {
-    let mut app = fixtures::app((80, 24));
+    let mut app = fixtures::app(80, 24);
     let text = "8 branch(es) could not run — billing/billing-account: eu-west: forbidden: cannot create pods in \
                 namespace billing (pods \"x\" is forbidden: violates PodSecurity \"restricted:latest\")";
     app.notice(text, true);
@@ -195,4 +196,52 @@ fn a_long_error_wraps_onto_more_status_rows_instead_of_being_cut_off() {
     assert!(rows[20].starts_with("8 branch(es) could not run"), "three rows for it:\n{s}");
     assert!(rows[22].trim_end().ends_with("\"restricted:latest\")"), "the end of the message is shown:\n{s}");
     assert!(rows[23].contains("q quit") || rows[23].contains(": cmd"), "the footer stays on the last row:\n{s}");
+}
+
+/// Every dialog's key line on screen is its binding table's hints, and the footer under it offers
+/// the help where the dialog binds it.
+#[test]
+fn every_dialog_shows_the_keys_of_its_binding_table() {
+    use crate::tui::app::dialogs::RegionPicker;
+    use crate::tui::keys::{self, DialogKind};
+    let press = |app: &mut App, keys: &str| {
+        for c in keys.chars() {
+            let code = if c == '\r' { crossterm::event::KeyCode::Enter } else { crossterm::event::KeyCode::Char(c) };
+            update(app, Msg::Key(crossterm::event::KeyEvent::from(code)));
+        }
+    };
+    for kind in DialogKind::ALL {
+        let mut app = fixtures::app(120, 40);
+        match kind {
+            DialogKind::JobPicker => press(&mut app, "t"),
+            DialogKind::RegionPicker => {
+                let tenants = vec![app.tenants["eu-west"][0].clone()];
+                app.open_dialog(RegionPicker { tenants, rows: vec!["us-east".into(), "ap-south".into()], cursor: 0 });
+            }
+            DialogKind::Preview => press(&mut app, "u"),
+            DialogKind::ChangesetEditor => press(&mut app, "ue"),
+            DialogKind::Confirm => press(&mut app, "u\r"),
+            DialogKind::TypedConfirm => press(&mut app, "o\r"),
+        }
+        assert!(matches!(&app.mode, crate::tui::app::Mode::Dialog(d) if d.kind() == kind), "{kind:?} is open");
+        let s = screen(&app);
+        for hint in keys::dialog_hints(kind) {
+            let shown = format!("{} {}", hint.keys, hint.what);
+            assert!(s.lines().any(|l| l.contains(&shown)), "{kind:?}: {shown:?} is on screen:\n{s}");
+        }
+        let footer = s.lines().last().unwrap_or_default();
+        let offered: Vec<String> = keys::dialog_footer(kind).iter().map(|h| format!("{} {}", h.keys, h.what)).collect();
+        assert_eq!(footer.trim(), offered.join("  "), "{kind:?}: the footer");
+    }
+}
+
+#[test]
+fn help_over_a_dialog_lists_the_dialogs_keys() {
+    let mut app = fixtures::app(120, 40);
+    update(&mut app, Msg::Action(Action::Trigger(Intent::Operation(KnownOperation::Upsert))));
+    update(&mut app, Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('?'))));
+    let s = screen(&app);
+    assert!(s.contains("This dialog") && s.contains("edit the changeset every branch gets (YAML)"), "{s}");
+    assert!(!s.contains("Everywhere") && !s.contains("Commands"), "only the dialog's keys apply:\n{s}");
+    assert!(s.contains("┌ Preview — "), "the dialog stays drawn under the help:\n{s}");
 }
