@@ -178,7 +178,7 @@ pub async fn run(env: &dyn StepEnv, session: &Session, args: &BridgeArgs) -> Res
         batch_id: batch.clone(),
         changeset_yaml: changeset,
         attempt,
-        engine: args.engine.clone(),
+        engine: args.engine,
         mount_dir: scope.mount_dir.clone(),
         migration,
     };
