@@ -1,7 +1,8 @@
 //! Who may do what: bearer tokens identify users — the cluster's configured users, each with
-//! RBAC-like rules, and service accounts, whose tokens the cluster issues to pods. The same policy
-//! answers SelfSubjectAccessReviews and is enforced on every request, so tests can run as a
-//! read-only or namespace-limited user and see exactly the 403s a real cluster would give.
+//! static RBAC-like rules, and service accounts, whose tokens the cluster issues to pods. A request
+//! is allowed by the user's static rules or by RBAC (Roles, ClusterRoles and their bindings, stored
+//! like any object; see [`crate::store::rbac`]). The same evaluation answers SelfSubjectAccessReviews
+//! and is enforced on every request, so tests see exactly the 403s a real cluster would give.
 
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
@@ -33,6 +34,9 @@ pub struct Attributes<'a> {
     pub subresource: Option<&'a str>,
     /// Namespace, for namespaced requests.
     pub namespace: Option<&'a str>,
+    /// The object's name, for requests about one object (and list/watch with a
+    /// `metadata.name=` field selector, as the API server sets it); RBAC's `resourceNames` match it.
+    pub name: Option<&'a str>,
 }
 
 /// One permission: verbs × groups × resources, cluster-wide or in some namespaces.
@@ -165,13 +169,16 @@ impl Identity {
     }
 }
 
-/// An authorization decision, with the reason a SelfSubjectAccessReview reports.
+/// An authorization decision, with the reasons the API reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
     /// Whether the request is allowed.
     pub allowed: bool,
-    /// Why (may be empty).
+    /// Why, as a SelfSubjectAccessReview reports it (may be empty).
     pub reason: String,
+    /// On a denial, what a 403 message adds after `: ` (RBAC's errors resolving roles, e.g.
+    /// `RBAC: role.rbac.authorization.k8s.io "x" not found`); usually empty.
+    pub denial: String,
 }
 
 /// A service account, by namespace, name and uid (a re-created account is another account).
@@ -231,17 +238,35 @@ impl Policy {
         token
     }
 
-    /// Whether `who` may do what `a` describes. Configured users are allowed by their rules; until
-    /// RBAC is served, service accounts may do everything.
-    pub fn authorize(&self, who: &Identity, a: &Attributes<'_>) -> Decision {
-        match &who.user {
-            Some(user) if user.allows(a) => Decision {
+    /// Whether `who` may do what `a` describes: a configured user's static rules, then RBAC.
+    /// Every authenticated user may create SelfSubjectAccessReviews (upstream's
+    /// `system:basic-user` binding).
+    pub fn authorize(&self, store: &Store, who: &Identity, a: &Attributes<'_>) -> Decision {
+        if let Some(user) = who.user.as_ref().filter(|u| u.allows(a)) {
+            return Decision {
                 allowed: true,
                 reason: format!("allowed by the embedded cluster's policy for user \"{}\"", user.name),
-            },
-            Some(user) => Decision { allowed: false, reason: format!("no rule of user \"{}\" allows it", user.name) },
-            None => Decision { allowed: true, reason: "service accounts may do everything (no RBAC yet)".into() },
+                denial: String::new(),
+            };
         }
+        if a.resource == "selfsubjectaccessreviews" && a.verb == "create" {
+            return Decision {
+                allowed: true,
+                reason: "every authenticated user may create SelfSubjectAccessReviews".into(),
+                denial: String::new(),
+            };
+        }
+        let rbac = store.authorize_rbac(&who.name, &who.groups, a);
+        if rbac.allowed {
+            return Decision { allowed: true, reason: rbac.reason, denial: String::new() };
+        }
+        let static_reason = who.user.as_ref().map(|u| format!("no rule of user \"{}\" allows it", u.name));
+        let reason = [static_reason.unwrap_or_default(), rbac.reason.clone()]
+            .into_iter()
+            .filter(|r| !r.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        Decision { allowed: false, reason, denial: rbac.reason }
     }
 
     /// Adds a user, or replaces the one with the same token.
@@ -262,7 +287,7 @@ mod tests {
     use super::*;
 
     fn attrs<'a>(verb: &'a str, resource: &'a str, sub: Option<&'a str>, ns: Option<&'a str>) -> Attributes<'a> {
-        Attributes { verb, group: "", resource, subresource: sub, namespace: ns }
+        Attributes { verb, group: "", resource, subresource: sub, namespace: ns, name: None }
     }
 
     #[test]

@@ -32,6 +32,28 @@ impl Cause {
         }
     }
 
+    /// A required field is missing, with the reason.
+    pub fn required_because(field: impl Into<String>, detail: &str) -> Self {
+        Cause { reason: "FieldValueRequired", message: format!("Required value: {detail}"), field: field.into() }
+    }
+
+    /// A field holds a value that is not allowed, printed as Go prints it (not quoted).
+    pub fn invalid_value(field: impl Into<String>, value: &str, detail: &str) -> Self {
+        Cause { reason: "FieldValueInvalid", message: format!("Invalid value: {value}: {detail}"), field: field.into() }
+    }
+
+    /// A field holds a value outside a fixed set.
+    pub fn not_supported(field: impl Into<String>, value: &str, supported: &[&str]) -> Self {
+        Cause {
+            reason: "FieldValueNotSupported",
+            message: format!(
+                "Unsupported value: \"{value}\": supported values: {}",
+                supported.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")
+            ),
+            field: field.into(),
+        }
+    }
+
     /// A field may not be changed or set.
     pub fn forbidden(field: impl Into<String>, detail: &str) -> Self {
         Cause { reason: "FieldValueForbidden", message: format!("Forbidden: {detail}"), field: field.into() }
@@ -157,7 +179,8 @@ impl ApiError {
         Self::new(401, "Unauthorized", "Unauthorized")
     }
 
-    /// 403 worded like RBAC's denial, naming user, verb, resource, group and namespace.
+    /// 403 worded like the API server's authorization denial (`responsewriters.ForbiddenStatusError`),
+    /// naming user, verb, resource, group and namespace, and the authorizer's `reason` if any.
     pub fn forbidden(
         user: &str,
         verb: &str,
@@ -165,6 +188,7 @@ impl ApiError {
         subresource: Option<&str>,
         namespace: Option<&str>,
         name: Option<&str>,
+        reason: &str,
     ) -> Self {
         let resource = match subresource {
             Some(sub) => format!("{}/{sub}", info.plural),
@@ -191,8 +215,9 @@ impl ApiError {
                 403,
                 "Forbidden",
                 format!(
-                    "{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{}\" {scope}",
-                    info.group
+                    "{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{}\" {scope}{}",
+                    info.group,
+                    if reason.is_empty() { String::new() } else { format!(": {reason}") }
                 ),
             )
         }

@@ -5,10 +5,11 @@
 
 pub mod admission;
 pub mod history;
+pub mod rbac;
 pub mod resource;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -95,6 +96,8 @@ struct Inner {
 /// The object store shared by the API server, the simulated kubelet and the test handle.
 pub struct Store {
     inner: Mutex<Inner>,
+    /// Written only with `inner` locked (in `commit`), read without it by authorization.
+    rbac: RwLock<rbac::RbacIndex>,
     revision_tx: watch::Sender<u64>,
 }
 
@@ -202,6 +205,7 @@ impl Store {
                 dependents: HashMap::new(),
                 history: History::new(0, history_capacity),
             }),
+            rbac: RwLock::default(),
             revision_tx,
         };
         for ns in SYSTEM_NAMESPACES {
@@ -863,11 +867,26 @@ impl Store {
                 unindex_owners(inner, resource, &key, &object);
             }
         }
+        if rbac::is_rbac(resource) {
+            let mut index = self.rbac.write().unwrap_or_else(PoisonError::into_inner);
+            index.apply(resource, &object, kind != ChangeKind::Deleted);
+        }
         if resource.info().stored {
             inner.history.push(Arc::new(Change::new(revision, resource, kind, object.clone(), previous)));
         }
         self.revision_tx.send_replace(revision);
         object
+    }
+
+    /// RBAC's decision on a request by `user` (with `groups`), from the Roles and bindings stored
+    /// now (see [`rbac::RbacIndex::authorize`]).
+    pub fn authorize_rbac(
+        &self,
+        user: &str,
+        groups: &[String],
+        attributes: &crate::auth::Attributes<'_>,
+    ) -> rbac::RbacDecision {
+        self.rbac.read().unwrap_or_else(PoisonError::into_inner).authorize(user, groups, attributes)
     }
 }
 

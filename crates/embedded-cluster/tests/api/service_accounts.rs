@@ -96,7 +96,7 @@ async fn a_pod_whose_service_account_does_not_exist_is_refused_at_admission() {
 }
 
 #[tokio::test]
-async fn a_service_accounts_token_authenticates_while_the_account_exists() {
+async fn a_service_accounts_token_authenticates_while_the_account_exists_and_has_no_rights_without_rbac() {
     let c = cluster().await;
     let admin = c.client().await.expect("client");
     let accounts: Api<ServiceAccount> = Api::namespaced(admin, "default");
@@ -104,7 +104,12 @@ async fn a_service_accounts_token_authenticates_while_the_account_exists() {
     accounts.create(&PostParams::default(), &robot).await.expect("service account");
     let as_robot = c.service_account_client("default", "robot").await.expect("client");
     let robots_pods = Api::<Pod>::namespaced(as_robot, "default");
-    robots_pods.list(&ListParams::default()).await.expect("authenticated");
+    let (code, reason, message) = api_error(robots_pods.list(&ListParams::default()).await.expect_err("no rights"));
+    assert_eq!((code, reason.as_str()), (403, "Forbidden"), "authenticated, not authorized");
+    assert_eq!(
+        message,
+        "pods is forbidden: User \"system:serviceaccount:default:robot\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\""
+    );
     accounts.delete("robot", &DeleteParams::default()).await.expect("delete");
     let (code, reason, _) = api_error(robots_pods.list(&ListParams::default()).await.expect_err("401"));
     assert_eq!((code, reason.as_str()), (401, "Unauthorized"));
