@@ -51,6 +51,7 @@ pub async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
     for c in sim.clusters() {
         demo::examples::seed(c.store(), c.name())
             .map_err(|e| Error::Setup(format!("cannot seed the demo estate: {e}")))?;
+        demo::argo::equip(c).map_err(|e| Error::Setup(format!("cannot install the Argo kit: {e}")))?;
         let client = c.client().await.map_err(|e| Error::Setup(format!("demo region {}: {e}", c.name())))?;
         regions.push(Region { name: c.name().to_string(), context: c.name().to_string(), url: c.url(), client });
     }

@@ -107,7 +107,13 @@ pub async fn run(args: SimArgs) -> Result<(), Error> {
             .seed(c.store(), c.name())
             .map_err(|e| Error::Setup(e.to_string()))?,
         };
-        seeded.push(count);
+        let kit = match args.estate {
+            EstateKind::Empty => 0,
+            EstateKind::Demo | EstateKind::Generated => {
+                demo::argo::equip(c).map_err(|e| Error::Setup(format!("cannot install the Argo kit: {e}")))?
+            }
+        };
+        seeded.push(count + kit);
     }
     let path = args.kubeconfig.unwrap_or_else(default_kubeconfig);
     sim.write_kubeconfig(&path).map_err(|e| Error::Setup(e.to_string()))?;

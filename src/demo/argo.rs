@@ -38,6 +38,13 @@ pub fn install(store: &Store, region: &str) -> Result<usize, embedded_cluster::E
     Ok(created)
 }
 
+/// Makes an embedded cluster a region with tlc's in-cluster kit: `tlc` installed as an in-process
+/// binary (so the template's steps run the product's own code) and the kit applied.
+pub fn equip(cluster: &embedded_cluster::EmbeddedCluster) -> Result<usize, embedded_cluster::Error> {
+    cluster.install_binary(crate::steps::in_process::NAME, crate::steps::in_process::binary());
+    install(cluster.store(), cluster.name())
+}
+
 /// The Argo Events example: not served by the embedded cluster, checked against the template.
 pub const SENSOR: &str = include_str!("../../deploy/argo/events/sensor.yaml");
 
