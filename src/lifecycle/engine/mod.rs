@@ -2,6 +2,7 @@
 //! from the shipped WorkflowTemplate. Both produce the same labelled pods, so status and logs are
 //! read the same way.
 
+pub mod argo;
 pub mod direct;
 pub mod migrate;
 pub mod plan;
