@@ -131,15 +131,16 @@ pub fn resume_patch() -> Value {
     json!({"spec": {"suspend": null}})
 }
 
-/// A branch a retry runs again.
+/// A branch a retry runs again (or runs for the first time).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Rerun {
     /// Its Job, when it names one.
     pub job: Option<JobRef>,
     /// Its item.
     pub item: Item,
-    /// Its node (reset, or deleted to be made again).
-    pub node_id: String,
+    /// Its node (reset, or deleted to be made again); `None` for a Job discovery listed that never
+    /// got a node: the fan-out step, reset, starts it.
+    pub node_id: Option<String>,
 }
 
 /// What a retry does, before it is done.
@@ -260,19 +261,27 @@ pub fn retry(workflow: &Value, now: Timestamp) -> Result<RetryPlan, ActionError>
     // What the confirmation lists: the branches whose node is reset or deleted.
     let touched = |id: &str| to_delete.contains(id) || to_reset.contains(id);
     let run = WorkflowRun::from_value(workflow).map_err(ActionError::Unreadable)?;
-    let rerun = run
-        .branches
-        .iter()
-        .filter_map(|b| {
-            let unit = b.unit.as_ref()?;
-            let again = touched(&unit.node_id) || unit.attempts.iter().any(|a| touched(&a.node_id));
-            again.then(|| Rerun { job: b.job.clone(), item: b.item.clone(), node_id: unit.node_id.clone() })
-        })
-        .collect();
     let discovery_reruns = run
         .discovery
         .as_ref()
         .is_some_and(|d| touched(&d.unit.node_id) || d.unit.attempts.iter().any(|a| touched(&a.node_id)));
+    let rerun = run
+        .branches
+        .iter()
+        .filter_map(|b| {
+            let again = match &b.unit {
+                Some(unit) => touched(&unit.node_id) || unit.attempts.iter().any(|a| touched(&a.node_id)),
+                // Listed by a discovery that stays: the reset fan-out starts it. (A discovery that
+                // runs again lists its Jobs anew.)
+                None => !discovery_reruns,
+            };
+            again.then(|| Rerun {
+                job: b.job.clone(),
+                item: b.item.clone(),
+                node_id: b.unit.as_ref().map(|u| u.node_id.clone()),
+            })
+        })
+        .collect();
 
     let mut reset_nodes: Vec<String> = to_reset.iter().filter(|id| !to_delete.contains(*id)).cloned().collect();
     reset_nodes.sort();

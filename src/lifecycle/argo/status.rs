@@ -585,7 +585,7 @@ fn decompress(bytes: &[u8], codec: NodesEncoding) -> Result<Vec<u8>, StatusProbl
         _ => bytes.len() as u64 * 8,
     };
     // Never trust it past a plausible ratio: a forged trailer must not reserve half a gigabyte.
-    let hint = hint.min(bytes.len() as u64 * 64).min(limit);
+    let hint = hint.min(bytes.len() as u64 * 64).min(64 * 1024 * 1024);
     let mut out = Vec::with_capacity(usize::try_from(hint).unwrap_or(0) + 1);
     match codec {
         NodesEncoding::Gzip => {

@@ -374,6 +374,20 @@ fn compressed_fixtures_map_exactly_like_plain_ones_with_every_codec() {
 }
 
 #[test]
+fn concatenated_zstd_frames_and_gzip_members_read_whole() {
+    let json = serde_json::to_vec(&fixture(DAG)["status"]["nodes"]).unwrap();
+    let (a, b) = json.split_at(json.len() / 3);
+    for (codec, bytes) in
+        [(NodesEncoding::Zstd, [zstd(a), zstd(b)].concat()), (NodesEncoding::Gzip, [gzip(a), gzip(b)].concat())]
+    {
+        let text = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        let (out, found) = status::decompress_nodes(&text).unwrap();
+        assert_eq!((found, out.len()), (codec, json.len()));
+        assert!(out == json, "{codec}");
+    }
+}
+
+#[test]
 fn plain_nodes_win_over_compressed_ones() {
     let mut wf = fixture(SEMAPHORE);
     wf["status"]["compressedNodes"] = json!("not even base64 !!!");
@@ -1036,6 +1050,20 @@ fn retry_of_a_tlc_batch_reruns_the_failed_branch_only() {
             ("search/search-index".into(), State::Succeeded, Some(0), 2, None),
         ]
     );
+}
+
+#[test]
+fn retry_lists_jobs_that_never_started_as_running_too() {
+    // Discovery listed three Jobs; the workflow failed with only two item nodes made.
+    let [billing, crm, _] = jobs();
+    let mut s = Status::new("Failed");
+    let disc0 = s.discovery("Succeeded", "0", Some(JOBS), None);
+    let sg = s.add(&format!("{WF}[1]"), "[1]", "StepGroup", "Failed", "lifecycle", Some(&disc0), json!({}));
+    s.bridge(&sg, 0, &billing, "Succeeded", &[("Succeeded", Some("0"), None)]);
+    let crm_retry = s.bridge(&sg, 1, &crm, "Failed", &[("Failed", Some("3"), None)]);
+    let plan = actions::retry(&s.workflow("Failed"), now()).unwrap();
+    let rerun: Vec<_> = plan.rerun.iter().map(|r| (r.job.clone().unwrap().to_string(), r.node_id.clone())).collect();
+    assert_eq!(rerun, [("crm/crm-sync".to_string(), Some(crm_retry)), ("search/search-index".to_string(), None)]);
 }
 
 #[test]
