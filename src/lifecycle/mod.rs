@@ -2,6 +2,7 @@
 //! The same code serves the console, the headless commands, and the Argo WorkflowTemplate's
 //! `discover` and `bridge` steps.
 
+pub mod argo;
 pub mod bridge;
 pub mod bundle;
 pub mod discovery;
