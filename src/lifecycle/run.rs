@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 
+use super::argo::{self, Shutdown, Stage, State, WorkflowPhase, WorkflowRun};
 use super::bridge::outcome;
 use crate::contract::labels::MigrationLink;
 use crate::contract::{BranchIdentity, Engine, JobRef};
@@ -173,21 +174,55 @@ impl Attempt {
     }
 }
 
+/// A branch as its Workflow node shows it (the Argo engine): the bridge step that runs it, with
+/// Argo's attempts of the bridge (retries after infrastructure errors), not the branch's own.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct BranchNode {
+    /// The node's state.
+    pub state: State,
+    /// The bridge's exit code (the branch's, or 125 when the bridge failed itself).
+    pub exit_code: Option<i32>,
+    /// Argo's message.
+    pub message: Option<String>,
+    /// Start.
+    pub started: Option<Timestamp>,
+    /// End.
+    pub finished: Option<Timestamp>,
+    /// The bridge's attempts (their pods run `tlc bridge` in the workflow's namespace).
+    pub attempts: Vec<argo::Attempt>,
+}
+
+impl BranchNode {
+    /// The phase the node says, in the run model's terms (a node Argo skipped counts as cancelled:
+    /// it will not run).
+    pub fn phase(&self) -> Phase {
+        self.state.run_phase().unwrap_or(Phase::Cancelled)
+    }
+
+    /// The bridge pod of the latest attempt, when it has one.
+    pub fn bridge_pod(&self) -> Option<&str> {
+        self.attempts.last().and_then(|a| a.pod_name.as_deref())
+    }
+}
+
 /// One lifecycle Job's part in a batch.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Branch {
     /// The Job.
     pub job: JobRef,
-    /// Its attempts by number (a list in JSON).
+    /// Its attempts by number (a list in JSON): from its branch pods, or the engine's plan.
     #[serde(serialize_with = "values_as_list")]
     pub attempts: BTreeMap<u32, Attempt>,
     /// The last log line seen (sanitised text).
     pub last_line: Option<String>,
+    /// Its Workflow node (the Argo engine).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<BranchNode>,
 }
 
 impl Branch {
     fn new(job: JobRef) -> Self {
-        Branch { job, attempts: BTreeMap::new(), last_line: None }
+        Branch { job, attempts: BTreeMap::new(), last_line: None, node: None }
     }
 
     /// The latest attempt (there is always one once the branch exists).
@@ -195,9 +230,19 @@ impl Branch {
         self.attempts.values().next_back()
     }
 
-    /// The latest attempt's phase.
+    /// The latest attempt's phase; a branch seen only through its Workflow node has the node's.
+    /// The branch pod, when there is one, says what the team's container did: it wins.
     pub fn phase(&self) -> Phase {
-        self.current().map_or(Phase::Pending, |a| a.phase)
+        match (self.current(), &self.node) {
+            (Some(a), _) => a.phase,
+            (None, Some(node)) => node.phase(),
+            (None, None) => Phase::Pending,
+        }
+    }
+
+    /// The exit code that decides the branch: its latest attempt's, else its node's.
+    pub fn exit_code(&self) -> Option<i32> {
+        self.current().and_then(|a| a.exit_code).or_else(|| self.node.as_ref().and_then(|n| n.exit_code))
     }
 
     fn attempt_mut(&mut self, number: u32) -> &mut Attempt {
@@ -254,6 +299,65 @@ pub struct Batch {
     /// Branches by Job (a list in JSON).
     #[serde(serialize_with = "values_as_list")]
     pub branches: BTreeMap<JobRef, Branch>,
+    /// Its Workflow, when the Argo engine runs it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<WorkflowInfo>,
+}
+
+/// A batch's Workflow as the run model keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct WorkflowInfo {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// UID.
+    pub uid: String,
+    /// Argo's phase of the Workflow.
+    pub phase: WorkflowPhase,
+    /// A stop or terminate someone asked for.
+    pub shutdown: Option<Shutdown>,
+    /// Suspended.
+    pub suspended: bool,
+    /// The Workflow's message.
+    pub message: Option<String>,
+    /// Start.
+    pub started: Option<Timestamp>,
+    /// End.
+    pub finished: Option<Timestamp>,
+    /// Where the batch is (discovering, discovery failed, nothing to run, fanned out, …).
+    pub stage: Stage,
+    /// The discovery step.
+    pub discovery: Option<argo::Unit>,
+    /// Why its status could not be read (an offloaded Workflow: only the Argo server has it).
+    pub problem: Option<String>,
+}
+
+impl WorkflowInfo {
+    /// Whether the Workflow is over.
+    pub fn is_final(&self) -> bool {
+        self.phase.is_final()
+    }
+
+    /// What the batch has to say when its branches do not (or do not yet) say it: the stage.
+    pub fn summary(&self) -> String {
+        if let Some(p) = &self.problem {
+            return p.clone();
+        }
+        let discovery_message = || {
+            self.discovery.as_ref().and_then(|d| d.message.clone()).unwrap_or_else(|| "see its log".into())
+        };
+        match &self.stage {
+            Stage::NotStarted => "waiting for the Argo controller".into(),
+            Stage::Discovering => "discovering the lifecycle Jobs".into(),
+            Stage::DiscoveryFailed => format!("discovery failed: {}", discovery_message()),
+            Stage::AwaitingFanOut => "discovery done; the branches are starting".into(),
+            Stage::NothingToRun { message } => format!("nothing to run: {message}"),
+            Stage::FannedOut | Stage::NoFanOut => {
+                self.message.clone().unwrap_or_else(|| self.phase.as_str().to_lowercase())
+            }
+        }
+    }
 }
 
 /// Serialises a map's values as a JSON list (JSON object keys must be strings).
@@ -273,6 +377,7 @@ impl Batch {
             started: None,
             migration: identity.migration.clone(),
             branches: BTreeMap::new(),
+            workflow: None,
         }
     }
 
@@ -296,15 +401,32 @@ impl Batch {
         c
     }
 
-    /// Whether every branch is over.
+    /// Whether every branch is over (and, for the Argo engine, its Workflow too: discovery may
+    /// not have listed every branch yet).
     pub fn is_finished(&self) -> bool {
-        !self.branches.is_empty() && self.branches.values().all(|b| b.phase().is_final())
+        let branches_over = self.branches.values().all(|b| b.phase().is_final());
+        match &self.workflow {
+            Some(w) => w.is_final() && branches_over,
+            None => !self.branches.is_empty() && branches_over,
+        }
     }
 
     /// The batch's overall phase: running until all are over, then failed if any failed,
-    /// cancelled if any was cancelled, else succeeded.
+    /// cancelled if any was cancelled, else succeeded. A Workflow that ended without branches
+    /// (discovery failed, nothing to run) has the Workflow's phase.
     pub fn phase(&self) -> Phase {
         let c = self.counts();
+        if let Some(w) = &self.workflow
+            && c.total() == 0
+        {
+            return match w.phase {
+                WorkflowPhase::Pending | WorkflowPhase::Unknown => Phase::Pending,
+                WorkflowPhase::Running => Phase::Running,
+                WorkflowPhase::Succeeded => Phase::Succeeded,
+                WorkflowPhase::Failed | WorkflowPhase::Error if w.shutdown.is_some() => Phase::Cancelled,
+                WorkflowPhase::Failed | WorkflowPhase::Error => Phase::Failed,
+            };
+        }
         if !self.is_finished() {
             if c.running > 0 || c.done() > 0 { Phase::Running } else { Phase::Pending }
         } else if c.failed > 0 {
@@ -358,6 +480,13 @@ pub enum RunEvent {
         /// Why.
         error: String,
     },
+    /// A Workflow of the Argo engine was seen (created, updated, or listed).
+    Workflow(Box<WorkflowSeen>),
+    /// A Workflow is gone (deleted, or its TTL ran out).
+    WorkflowGone {
+        /// Its UID.
+        uid: String,
+    },
     /// A log line of a branch (already sanitised).
     LogLine {
         /// Batch.
@@ -369,11 +498,165 @@ pub enum RunEvent {
     },
 }
 
+/// A Workflow as a watch saw it: where, what its metadata says of the batch, and its status read
+/// by `lifecycle::argo` (or why it could not be).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkflowSeen {
+    /// The region whose cluster runs it.
+    pub region: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// UID.
+    pub uid: String,
+    /// The tenant's name (tlc's annotation), when tlc submitted it.
+    pub tenant_name: Option<String>,
+    /// The migration it is half of (tlc's annotations).
+    pub migration: Option<MigrationLink>,
+    /// Its status, or why it could not be read.
+    pub run: Result<WorkflowRun, String>,
+}
+
+impl WorkflowSeen {
+    /// Reads a Workflow object seen in `region`.
+    pub fn read(region: &str, workflow: &kube::api::DynamicObject) -> Self {
+        let meta = &workflow.metadata;
+        let annotation = |k: &str| meta.annotations.as_ref().and_then(|a| a.get(k)).filter(|v| !v.is_empty()).cloned();
+        let migration = match (annotation(crate::contract::labels::MIGRATION), annotation(crate::contract::labels::MIGRATION_TARGET)) {
+            (Some(id), Some(target)) => Some(MigrationLink { id, target }),
+            _ => None,
+        };
+        WorkflowSeen {
+            region: region.to_string(),
+            namespace: meta.namespace.clone().unwrap_or_default(),
+            name: meta.name.clone().unwrap_or_default(),
+            uid: meta.uid.clone().unwrap_or_default(),
+            tenant_name: annotation(crate::contract::labels::TENANT_NAME),
+            migration,
+            run: WorkflowRun::from_dynamic(workflow).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The batch it is: its id once known, else a stand-in named after the Workflow (a Workflow
+    /// submitted without a batch id gets one from discovery, before any branch starts).
+    fn batch_key(&self) -> String {
+        match self.run.as_ref().ok().and_then(|r| r.batch_id.as_ref()) {
+            Some(b) => b.id.clone(),
+            None => format!("workflow:{}/{}", self.namespace, self.name),
+        }
+    }
+}
+
 /// Every batch the console knows about.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RunState {
     /// Batches by id (UUIDv7 ids sort by start time).
     pub batches: BTreeMap<String, Batch>,
+    /// The batch each Workflow (by UID) is, so a Workflow whose batch id becomes known moves.
+    workflows: BTreeMap<String, String>,
+}
+
+/// Applies a Workflow to its batch: the batch's Workflow, and its branches' nodes.
+fn apply_workflow(state: &mut RunState, seen: WorkflowSeen) {
+    let key = seen.batch_key();
+    if let Some(previous) = state.workflows.insert(seen.uid.clone(), key.clone())
+        && previous != key
+        && let Some(mut old) = state.batches.remove(&previous)
+    {
+        // The stand-in becomes the batch (its pods may already have made it: theirs is merged in).
+        old.id = key.clone();
+        let batch = state.batches.entry(key.clone()).or_insert(old.clone());
+        for (job, branch) in old.branches {
+            batch.branches.entry(job).or_insert(branch);
+        }
+    }
+    let run = seen.run.as_ref().ok();
+    let params = run.map(|r| r.parameters.clone()).unwrap_or_default();
+    let tenant = params.tenant.clone().unwrap_or_default();
+    let tenant_is_id = uuid::Uuid::parse_str(&tenant).is_ok();
+    let batch = state.batches.entry(key.clone()).or_insert_with(|| Batch {
+        id: key.clone(),
+        region: seen.region.clone(),
+        tenant_id: if tenant_is_id { tenant.clone() } else { String::new() },
+        tenant_name: seen.tenant_name.clone().unwrap_or_else(|| if tenant_is_id { String::new() } else { tenant.clone() }),
+        operation: params.operation.clone().unwrap_or_default(),
+        engine: Some(Engine::Argo),
+        started: None,
+        migration: seen.migration.clone(),
+        branches: BTreeMap::new(),
+        workflow: None,
+    });
+    if batch.tenant_name.is_empty() {
+        batch.tenant_name = seen.tenant_name.clone().unwrap_or_else(|| if tenant_is_id { String::new() } else { tenant });
+    }
+    if batch.operation.is_empty() {
+        batch.operation = params.operation.unwrap_or_default();
+    }
+    if batch.migration.is_none() {
+        batch.migration = seen.migration.clone();
+    }
+    batch.engine = Some(Engine::Argo);
+    match &seen.run {
+        Ok(run) => {
+            if let Some(started) = run.started {
+                batch.started = Some(batch.started.map_or(started, |s| s.min(started)));
+            }
+            batch.workflow = Some(WorkflowInfo {
+                namespace: seen.namespace.clone(),
+                name: seen.name.clone(),
+                uid: seen.uid.clone(),
+                phase: run.phase,
+                shutdown: run.shutdown,
+                suspended: run.suspended,
+                message: run.message.clone(),
+                started: run.started,
+                finished: run.finished,
+                stage: run.stage.clone(),
+                discovery: run.discovery.as_ref().map(|d| d.unit.clone()),
+                problem: None,
+            });
+            for b in &run.branches {
+                let Some(job) = &b.job else { continue };
+                let branch = batch.branches.entry(job.clone()).or_insert_with(|| Branch::new(job.clone()));
+                branch.node = Some(match &b.unit {
+                    Some(u) => BranchNode {
+                        state: u.state,
+                        exit_code: u.exit_code,
+                        message: u.message.clone(),
+                        started: u.started,
+                        finished: u.finished,
+                        attempts: u.attempts.clone(),
+                    },
+                    None => BranchNode {
+                        state: State::Pending,
+                        exit_code: None,
+                        message: None,
+                        started: None,
+                        finished: None,
+                        attempts: Vec::new(),
+                    },
+                });
+            }
+        }
+        Err(problem) => {
+            let info = batch.workflow.get_or_insert_with(|| WorkflowInfo {
+                namespace: seen.namespace.clone(),
+                name: seen.name.clone(),
+                uid: seen.uid.clone(),
+                phase: WorkflowPhase::Unknown,
+                shutdown: None,
+                suspended: false,
+                message: None,
+                started: None,
+                finished: None,
+                stage: Stage::NotStarted,
+                discovery: None,
+                problem: None,
+            });
+            info.problem = Some(problem.clone());
+        }
+    }
 }
 
 fn branch_of<'a>(state: &'a mut RunState, identity: &BranchIdentity) -> &'a mut Branch {
@@ -434,6 +717,20 @@ pub fn update(state: &mut RunState, event: RunEvent) {
             let attempt = branch_of(state, &identity).attempt_mut(identity.attempt);
             attempt.phase = Phase::Failed;
             attempt.reason = Some(error);
+        }
+        RunEvent::Workflow(seen) => apply_workflow(state, *seen),
+        RunEvent::WorkflowGone { uid } => {
+            let Some(key) = state.workflows.remove(&uid) else { return };
+            let Some(batch) = state.batches.get_mut(&key) else { return };
+            batch.workflow = None;
+            for branch in batch.branches.values_mut() {
+                branch.node = None;
+            }
+            // Nothing else shows it (no branch pod): it is gone with its Workflow.
+            batch.branches.retain(|_, b| !b.attempts.is_empty());
+            if batch.branches.is_empty() {
+                state.batches.remove(&key);
+            }
         }
         RunEvent::LogLine { batch_id, job, text } => {
             if let Some(branch) = state.batches.get_mut(&batch_id).and_then(|b| b.branches.get_mut(&job))

@@ -12,7 +12,7 @@ pub mod mapping;
 pub mod status;
 
 pub use actions::{ActionError, Rerun, RetryPlan};
-pub use mapping::{Attempt, Branch, Discovery, Item, Stage, State, Unit, WorkflowPhase, WorkflowRun};
+pub use mapping::{Attempt, Branch, Discovery, Item, Shutdown, Stage, State, Unit, WorkflowPhase, WorkflowRun};
 pub use status::{DecodedNodes, Node, NodePhase, NodeType, NodesEncoding, PodNameFormat, StatusError, StatusProblem};
 
 #[cfg(test)]
