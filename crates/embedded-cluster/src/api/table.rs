@@ -115,7 +115,9 @@ fn columns(resource: Resource) -> Vec<Column> {
                 "Human readable message indicating details about why the workflow is in this condition.",
             ),
         ],
-        Resource::WorkflowTemplates | Resource::SelfSubjectAccessReviews => vec![name, age],
+        Resource::WorkflowTemplates | Resource::WorkflowTaskResults | Resource::SelfSubjectAccessReviews => {
+            vec![name, age]
+        }
     }
 }
 
@@ -296,7 +298,9 @@ fn cells(resource: Resource, o: &Value) -> Vec<Value> {
                 json!(s(o, "/status/message")),
             ]
         }
-        Resource::WorkflowTemplates | Resource::SelfSubjectAccessReviews => vec![name, age],
+        Resource::WorkflowTemplates | Resource::WorkflowTaskResults | Resource::SelfSubjectAccessReviews => {
+            vec![name, age]
+        }
     }
 }
 

@@ -23,7 +23,7 @@ pub fn decode(info: &ResourceInfo, object: Value) -> ApiResult<(Value, Vec<Strin
         Resource::SelfSubjectAccessReviews => {
             typed::<k8s_openapi::api::authorization::v1::SelfSubjectAccessReview>(info, object)
         }
-        Resource::Workflows | Resource::WorkflowTemplates => {
+        Resource::Workflows | Resource::WorkflowTemplates | Resource::WorkflowTaskResults => {
             if !object.is_object() {
                 return Err(ApiError::bad_request(format!("{} must be a JSON object", info.kind)));
             }

@@ -1,0 +1,2 @@
+//! Fan-out benchmark (filled in once pods can run).
+fn main() {}
