@@ -1,8 +1,10 @@
-//! Who may do what: bearer tokens identify users, and each user has RBAC-like rules. The same policy
+//! Who may do what: bearer tokens identify users — the cluster's configured users, each with
+//! RBAC-like rules, and service accounts, whose tokens the cluster issues to pods. The same policy
 //! answers SelfSubjectAccessReviews and is enforced on every request, so tests can run as a
 //! read-only or namespace-limited user and see exactly the 403s a real cluster would give.
 
-use std::sync::RwLock;
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
 
 /// What a request wants to do, in RBAC's terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,34 +109,132 @@ impl User {
     }
 }
 
-/// The users of one embedded cluster; changeable at runtime through the cluster handle.
+/// The group every authenticated user is in.
+pub const AUTHENTICATED: &str = "system:authenticated";
+/// The prefix of service account user names: `system:serviceaccount:NAMESPACE:NAME`.
+pub const SERVICE_ACCOUNT_PREFIX: &str = "system:serviceaccount:";
+
+/// Who a request comes from, as authentication established it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// The user name RBAC matches and messages show (`viewer`, `system:serviceaccount:argo:default`).
+    pub name: String,
+    /// Its groups (`system:authenticated`, and for service accounts `system:serviceaccounts`,
+    /// `system:serviceaccounts:NAMESPACE`).
+    pub groups: Vec<String>,
+    /// The configured user with its static rules; `None` for service accounts.
+    pub user: Option<User>,
+}
+
+impl Identity {
+    /// A configured user (group `system:authenticated`).
+    pub fn of_user(user: User) -> Self {
+        Identity { name: user.name.clone(), groups: vec![AUTHENTICATED.to_string()], user: Some(user) }
+    }
+
+    /// A service account, with the user name and groups the token authenticator gives it.
+    pub fn service_account(namespace: &str, name: &str) -> Self {
+        Identity {
+            name: format!("{SERVICE_ACCOUNT_PREFIX}{namespace}:{name}"),
+            groups: vec![
+                "system:serviceaccounts".to_string(),
+                format!("system:serviceaccounts:{namespace}"),
+                AUTHENTICATED.to_string(),
+            ],
+            user: None,
+        }
+    }
+
+    /// `(namespace, name)` when this is a service account.
+    pub fn service_account_of(&self) -> Option<(&str, &str)> {
+        self.name.strip_prefix(SERVICE_ACCOUNT_PREFIX)?.split_once(':')
+    }
+}
+
+/// An authorization decision, with the reason a SelfSubjectAccessReview reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// Whether the request is allowed.
+    pub allowed: bool,
+    /// Why (may be empty).
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+struct Tokens {
+    by_token: HashMap<String, (String, String)>,
+    by_account: HashMap<(String, String), String>,
+}
+
+/// The users and service account tokens of one embedded cluster; changeable at runtime through
+/// the cluster handle.
 #[derive(Debug, Default)]
 pub struct Policy {
     users: RwLock<Vec<User>>,
+    tokens: RwLock<Tokens>,
 }
 
 impl Policy {
     /// A policy with the given users.
     pub fn new(users: Vec<User>) -> Self {
-        Policy { users: RwLock::new(users) }
+        Policy { users: RwLock::new(users), tokens: RwLock::default() }
     }
 
-    /// The user a bearer token belongs to.
-    pub fn authenticate(&self, token: &str) -> Option<User> {
-        let users = self.users.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        users.iter().find(|u| !token.is_empty() && u.token == token).cloned()
+    /// Who a bearer token belongs to: a configured user, or a service account the cluster issued
+    /// the token to.
+    pub fn authenticate(&self, token: &str) -> Option<Identity> {
+        if token.is_empty() {
+            return None;
+        }
+        let users = self.users.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(u) = users.iter().find(|u| u.token == token) {
+            return Some(Identity::of_user(u.clone()));
+        }
+        drop(users);
+        let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
+        tokens.by_token.get(token).map(|(ns, name)| Identity::service_account(ns, name))
+    }
+
+    /// The bearer token of a service account (issued on first use, random like a projected token,
+    /// then the same for every pod of the account).
+    pub fn service_account_token(&self, namespace: &str, name: &str) -> String {
+        let key = (namespace.to_string(), name.to_string());
+        if let Some(t) = self.tokens.read().unwrap_or_else(PoisonError::into_inner).by_account.get(&key) {
+            return t.clone();
+        }
+        let mut tokens = self.tokens.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(t) = tokens.by_account.get(&key) {
+            return t.clone();
+        }
+        let token = format!("tlc-sa-{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        tokens.by_token.insert(token.clone(), key.clone());
+        tokens.by_account.insert(key, token.clone());
+        token
+    }
+
+    /// Whether `who` may do what `a` describes. Configured users are allowed by their rules; until
+    /// RBAC is served, service accounts may do everything.
+    pub fn authorize(&self, who: &Identity, a: &Attributes<'_>) -> Decision {
+        match &who.user {
+            Some(user) if user.allows(a) => Decision {
+                allowed: true,
+                reason: format!("allowed by the embedded cluster's policy for user \"{}\"", user.name),
+            },
+            Some(user) => Decision { allowed: false, reason: format!("no rule of user \"{}\" allows it", user.name) },
+            None => Decision { allowed: true, reason: "service accounts may do everything (no RBAC yet)".into() },
+        }
     }
 
     /// Adds a user, or replaces the one with the same token.
     pub fn upsert(&self, user: User) {
-        let mut users = self.users.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut users = self.users.write().unwrap_or_else(PoisonError::into_inner);
         users.retain(|u| u.token != user.token);
         users.push(user);
     }
 
     /// Every user (for writing kubeconfigs).
     pub fn users(&self) -> Vec<User> {
-        self.users.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.users.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }
 
@@ -183,6 +283,12 @@ mod tests {
     fn tokens_identify_users() {
         let p = Policy::new(vec![User::admin("admin", "secret")]);
         assert_eq!(p.authenticate("secret").map(|u| u.name), Some("admin".into()));
+        let sa = p.service_account_token("argo", "runner");
+        assert_eq!(p.service_account_token("argo", "runner"), sa, "one token per account");
+        let who = p.authenticate(&sa).expect("service account");
+        assert_eq!(who.name, "system:serviceaccount:argo:runner");
+        assert_eq!(who.groups, vec!["system:serviceaccounts", "system:serviceaccounts:argo", "system:authenticated"]);
+        assert_eq!(who.service_account_of(), Some(("argo", "runner")));
         assert!(p.authenticate("").is_none());
         assert!(p.authenticate("guess").is_none());
         p.upsert(User::read_only("viewer", "v"));

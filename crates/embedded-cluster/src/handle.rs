@@ -12,7 +12,7 @@ use super::auth::{Policy, User};
 use super::error::{Error, Result};
 use super::faults::Faults;
 use super::kubeconfig::{self, Entry};
-use super::kubelet::{self, KubeletConfig, Node};
+use super::kubelet::{self, ApiEndpoint, Binaries, Binary, KubeletConfig, Node, NodeServices, SignalError};
 use super::logs::LogStore;
 use super::manifests;
 use super::metrics::Metrics;
@@ -37,6 +37,9 @@ pub struct ClusterConfig {
     pub server: ServerSettings,
     /// Kubelet tunables.
     pub kubelet: KubeletConfig,
+    /// Programs containers may run in process (by the basename of their command's first word);
+    /// the cluster takes a copy at start, [`EmbeddedCluster::install_binary`] adds more.
+    pub binaries: Binaries,
 }
 
 /// A fresh random token.
@@ -56,6 +59,7 @@ impl ClusterConfig {
             log_max_bytes: 16 * 1024 * 1024,
             server: ServerSettings::default(),
             kubelet: KubeletConfig { node_name: format!("{name}-node-1"), ..KubeletConfig::default() },
+            binaries: Binaries::new(),
         }
     }
 
@@ -76,6 +80,8 @@ pub struct EmbeddedCluster {
     policy: Arc<Policy>,
     faults: Arc<Faults>,
     metrics: Arc<Metrics>,
+    binaries: Binaries,
+    node: Option<Arc<Node>>,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -105,9 +111,17 @@ impl EmbeddedCluster {
             server_address: addr.to_string(),
         });
         let mut tasks = vec![tokio::spawn(server::serve(listener, tls.acceptor.clone(), state))];
+        let binaries = config.binaries.snapshot();
+        let mut node = None;
         if config.kubelet.enabled {
-            let node = Arc::new(Node::new(store.clone(), logs.clone(), config.kubelet.clone()));
-            tasks.push(tokio::spawn(kubelet::run(node, shutdown.clone())));
+            let services = NodeServices {
+                binaries: binaries.clone(),
+                api: ApiEndpoint { url: format!("https://{addr}"), ca_pem: tls.ca_pem.clone() },
+                policy: policy.clone(),
+            };
+            let n = Arc::new(Node::new(store.clone(), logs.clone(), config.kubelet.clone(), services));
+            tasks.push(tokio::spawn(kubelet::run(n.clone(), shutdown.clone())));
+            node = Some(n);
         }
         Ok(EmbeddedCluster {
             name: config.name,
@@ -118,6 +132,8 @@ impl EmbeddedCluster {
             policy,
             faults,
             metrics,
+            binaries,
+            node,
             shutdown,
             tasks,
         })
@@ -176,6 +192,37 @@ impl EmbeddedCluster {
     /// Adds (or replaces) a user.
     pub fn add_user(&self, user: User) {
         self.policy.upsert(user);
+    }
+
+    /// Installs (or replaces) a binary containers may run in process, by name (a container whose
+    /// command's first word has this basename runs it); pods started from now on see it.
+    pub fn install_binary(&self, name: &str, binary: Arc<dyn Binary>) {
+        self.binaries.install(name, binary);
+    }
+
+    /// The registered binaries.
+    pub fn binaries(&self) -> &Binaries {
+        &self.binaries
+    }
+
+    /// The simulated node (for in-process controllers: signals, its clock), unless the kubelet is off.
+    pub fn node(&self) -> Option<&Arc<Node>> {
+        self.node.as_ref()
+    }
+
+    /// Sends SIGTERM to a running container (see [`Node::signal_container`]).
+    pub fn signal_container(&self, namespace: &str, pod: &str, container: &str) -> Result<(), SignalError> {
+        self.node.as_ref().ok_or(SignalError::NoKubelet)?.signal_container(namespace, pod, container)
+    }
+
+    /// The bearer token of a service account, as its pods get it.
+    pub fn service_account_token(&self, namespace: &str, name: &str) -> String {
+        self.policy.service_account_token(namespace, name)
+    }
+
+    /// A kube-rs client acting as a service account (`system:serviceaccount:NAMESPACE:NAME`).
+    pub async fn service_account_client(&self, namespace: &str, name: &str) -> Result<kube::Client> {
+        self.client_with_token(&self.service_account_token(namespace, name)).await
     }
 
     /// Applies a multi-document manifest text to the store; returns how many objects it created.

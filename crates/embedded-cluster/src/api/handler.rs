@@ -16,7 +16,7 @@ use super::route::{self, Route, Target};
 use super::server::ApiState;
 use super::status::{ApiError, ApiResult};
 use super::{discovery, logs, objects, openapi, watch};
-use crate::auth::{Attributes, User};
+use crate::auth::{Attributes, Identity};
 
 /// The most a request body may hold (the real API server's limit).
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
@@ -173,7 +173,7 @@ pub async fn read_body(req: Request<Incoming>) -> ApiResult<(HeaderMap, Bytes)> 
 
 async fn resource(
     state: &Arc<ApiState>,
-    user: &User,
+    user: &Identity,
     target: Target,
     query: Query,
     req: Request<Incoming>,
@@ -187,7 +187,7 @@ async fn resource(
         subresource: target.subresource.as_deref(),
         namespace: target.namespace.as_deref(),
     };
-    if !user.allows(&attributes) {
+    if !state.policy.authorize(user, &attributes).allowed {
         return Err(ApiError::forbidden(
             &user.name,
             verb,

@@ -14,7 +14,7 @@ use super::route::Target;
 use super::server::ApiState;
 use super::status::{ApiError, ApiResult};
 use super::table;
-use crate::auth::{Attributes, User};
+use crate::auth::{Attributes, Identity};
 use crate::store::resource::{Resource, ResourceInfo};
 use crate::store::{DeleteOptions, ListQuery, Propagation, UpdateScope, admission};
 use kube_grammar::selector::{FieldSelector, LabelSelector};
@@ -153,12 +153,18 @@ fn with_warnings(mut response: Response<Body>, warnings: Vec<String>) -> Respons
 }
 
 /// POST to a collection.
-pub fn create(state: &ApiState, user: &User, target: &Target, query: &Query, body: &[u8]) -> ApiResult<Response<Body>> {
+pub fn create(
+    state: &ApiState,
+    user: &Identity,
+    target: &Target,
+    query: &Query,
+    body: &[u8],
+) -> ApiResult<Response<Body>> {
     let info = target.info;
     let mut object = parse_json(body)?;
     check_type(info, &object)?;
     if info.resource == Resource::SelfSubjectAccessReviews {
-        return access_review(user, object);
+        return access_review(state, user, object);
     }
     if info.namespaced {
         let ns = namespace_of(target);
@@ -360,11 +366,11 @@ pub fn delete_collection(state: &ApiState, target: &Target, query: &Query, body:
     ))
 }
 
-/// Answers a SelfSubjectAccessReview from the requesting user's rules.
-fn access_review(user: &User, mut review: Value) -> ApiResult<Response<Body>> {
+/// Answers a SelfSubjectAccessReview from the same evaluation that authorizes requests.
+fn access_review(state: &ApiState, user: &Identity, mut review: Value) -> ApiResult<Response<Body>> {
     let (decoded, _) = admission::decode(Resource::SelfSubjectAccessReviews.info(), review.clone())?;
     drop(decoded);
-    let allowed = if let Some(attrs) = review.pointer("/spec/resourceAttributes") {
+    let decision = if let Some(attrs) = review.pointer("/spec/resourceAttributes") {
         let s = |k: &str| attrs.get(k).and_then(Value::as_str).unwrap_or_default();
         let verb = s("verb");
         if verb.is_empty() {
@@ -376,9 +382,14 @@ fn access_review(user: &User, mut review: Value) -> ApiResult<Response<Body>> {
         }
         let namespace = Some(s("namespace")).filter(|n| !n.is_empty());
         let subresource = Some(s("subresource")).filter(|n| !n.is_empty());
-        user.allows(&Attributes { verb, group: s("group"), resource: s("resource"), subresource, namespace })
+        let attributes = Attributes { verb, group: s("group"), resource: s("resource"), subresource, namespace };
+        state.policy.authorize(user, &attributes)
     } else if review.pointer("/spec/nonResourceAttributes").is_some() {
-        true
+        // Non-resource URLs (discovery, health) are open to every authenticated user here.
+        crate::auth::Decision {
+            allowed: true,
+            reason: format!("allowed by the embedded cluster's policy for user \"{}\"", user.name),
+        }
     } else {
         return Err(ApiError::invalid(
             Resource::SelfSubjectAccessReviews.info(),
@@ -386,11 +397,10 @@ fn access_review(user: &User, mut review: Value) -> ApiResult<Response<Body>> {
             vec![super::status::Cause::required("spec.resourceAttributes")],
         ));
     };
-    review["status"] = if allowed {
-        json!({"allowed": true, "reason": format!("allowed by the embedded cluster's policy for user \"{}\"", user.name)})
-    } else {
-        json!({"allowed": false, "reason": format!("no rule of user \"{}\" allows it", user.name)})
-    };
+    review["status"] = json!({"allowed": decision.allowed});
+    if !decision.reason.is_empty() {
+        review["status"]["reason"] = json!(decision.reason);
+    }
     review["apiVersion"] = json!("authorization.k8s.io/v1");
     review["kind"] = json!("SelfSubjectAccessReview");
     if !review.get("metadata").is_some_and(Value::is_object) {

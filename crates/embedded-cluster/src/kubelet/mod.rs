@@ -1,8 +1,11 @@
 //! The simulated kubelet: binds every new pod to the virtual node and runs it — never anything on
-//! the host: containers are interpreted (see the `sim-shell` crate) and their output becomes the pod's log.
+//! the host: containers are interpreted (see the `sim-shell` crate) or run a registered binary in
+//! process (see [`binaries`]), and their output becomes the pod's log.
 
+pub mod binaries;
 pub mod events;
 pub mod pod;
+pub mod podfs;
 pub mod setup;
 pub mod status;
 
@@ -16,7 +19,9 @@ use tokio_util::sync::CancellationToken;
 use crate::store::history::ChangeKind;
 use crate::store::resource::Resource;
 use crate::store::{ListQuery, is_deleting};
-pub use pod::{KubeletConfig, Node, Signal};
+pub use binaries::{ApiAccess, Binaries, Binary, Clock, Invocation, Output, PodInfo};
+pub use pod::{ApiEndpoint, KubeletConfig, Node, NodeServices, Signal, SignalError};
+pub use podfs::{FsError, FsErrorKind, PodFs};
 
 fn is_terminal(pod: &Value) -> bool {
     matches!(pod.pointer("/status/phase").and_then(Value::as_str), Some("Succeeded" | "Failed"))

@@ -1,26 +1,33 @@
 //! One pod's life on the simulated node: binding, container creation (waiting for its ConfigMaps
 //! like a real kubelet), init containers in order, app containers side by side, restarts with
-//! back-off per `restartPolicy`, `activeDeadlineSeconds`, graceful deletion — with every step
-//! written back to the pod's status and recorded as an Event.
+//! back-off per `restartPolicy`, `activeDeadlineSeconds`, graceful deletion and SIGTERM — with every
+//! step written back to the pod's status and recorded as an Event. A container runs either a
+//! registered binary (in process) or the shell interpreter; both look the same from the API.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
+use super::binaries::{
+    ApiAccess, Binaries, Binary, Clock, Launch, Output, PodInfo, SIGKILL_EXIT, ShellHost, run_binary,
+};
 use super::events::{Recorder, Severity};
-use super::setup::{self, Files, NotReady};
+use super::podfs::PodFs;
+use super::setup::{self, NotReady};
 use super::status::{ContainerStatus, Phase, PodStatus, State, Terminated};
-use crate::logs::{ContainerLog, LogStore};
+use crate::auth::{Identity, Policy};
+use crate::logs::LogStore;
 use crate::store::resource::Resource;
 use crate::store::{DeleteOptions, Store, UpdateScope};
 use kube_grammar::time::now_rfc3339;
-use sim_shell::{Host, Program, Vars};
+use sim_shell::{Program, Vars};
 
 /// Settings of the simulated kubelet.
 #[derive(Clone, Debug)]
@@ -50,6 +57,35 @@ impl Default for KubeletConfig {
     }
 }
 
+/// Where processes in pods reach the API server (what the in-cluster configuration points at).
+#[derive(Clone, Debug, Default)]
+pub struct ApiEndpoint {
+    /// `https://127.0.0.1:PORT`.
+    pub url: String,
+    /// The CA certificate (PEM) the server's certificate chains to.
+    pub ca_pem: String,
+}
+
+/// What the node knows beyond the store: the registered binaries, and how pods reach the API
+/// (the server's address and the policy that issues service account tokens).
+#[derive(Clone, Debug, Default)]
+pub struct NodeServices {
+    /// Programs containers may run in process.
+    pub binaries: Binaries,
+    /// The API server in-pod processes talk to.
+    pub api: ApiEndpoint,
+    /// Issues the service account tokens pods authenticate with.
+    pub policy: Arc<Policy>,
+}
+
+/// A running pod's containers, as far as signals are concerned.
+struct PodControl {
+    namespace: String,
+    name: String,
+    signals: mpsc::UnboundedSender<String>,
+    running: HashSet<String>,
+}
+
 /// What the node shares between pod workers.
 pub struct Node {
     /// The objects.
@@ -60,28 +96,148 @@ pub struct Node {
     pub config: KubeletConfig,
     /// Event recorder.
     pub recorder: Recorder,
+    services: NodeServices,
+    controls: Mutex<HashMap<String, PodControl>>,
     next_ip: AtomicU32,
 }
 
+/// Why a signal could not be delivered.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SignalError {
+    /// No such pod.
+    #[error("pods \"{pod}\" not found in namespace \"{namespace}\"")]
+    PodNotFound {
+        /// The namespace asked for.
+        namespace: String,
+        /// The pod asked for.
+        pod: String,
+    },
+    /// The pod has no container of that name.
+    #[error("container {container} is not valid for pod {pod}")]
+    NoSuchContainer {
+        /// The pod.
+        pod: String,
+        /// The container asked for.
+        container: String,
+    },
+    /// The container exists but is not running (not started yet, or finished).
+    #[error("container \"{container}\" in pod \"{namespace}/{pod}\" is not running")]
+    NotRunning {
+        /// The namespace.
+        namespace: String,
+        /// The pod.
+        pod: String,
+        /// The container.
+        container: String,
+    },
+    /// The cluster was started without a kubelet.
+    #[error("the embedded cluster's kubelet is not running (KubeletConfig::enabled is false)")]
+    NoKubelet,
+}
+
 impl Node {
-    /// A node for `store` and `logs`.
-    pub fn new(store: Arc<Store>, logs: Arc<LogStore>, config: KubeletConfig) -> Self {
+    /// A node for `store` and `logs`, with the binaries and API access in `services`.
+    pub fn new(store: Arc<Store>, logs: Arc<LogStore>, config: KubeletConfig, services: NodeServices) -> Self {
         let recorder = Recorder { node: config.node_name.clone(), enabled: config.events };
-        Node { store, logs, config, recorder, next_ip: AtomicU32::new(1) }
+        Node {
+            store,
+            logs,
+            config,
+            recorder,
+            services,
+            controls: Mutex::new(HashMap::new()),
+            next_ip: AtomicU32::new(1),
+        }
+    }
+
+    /// The node's clock.
+    pub fn clock(&self) -> Clock {
+        Clock::new(self.config.time_scale)
+    }
+
+    /// The binaries containers on this node may run.
+    pub fn binaries(&self) -> &Binaries {
+        &self.services.binaries
     }
 
     /// A simulated duration on this node's clock (`sleep infinity` stays infinite at any scale).
     pub fn scaled(&self, seconds: f64) -> Option<Duration> {
-        if seconds.is_infinite() && seconds > 0.0 {
-            return None;
+        self.clock().scaled_secs(seconds)
+    }
+
+    /// A grace period on this node's clock. At time scale 0, where simulated time does not pass
+    /// but a binary's clean-up (API calls) takes real time, a grace period lasts its length in
+    /// seconds of real time, at most one second.
+    pub fn grace(&self, seconds: i64) -> Duration {
+        if seconds <= 0 {
+            return Duration::ZERO;
         }
-        let s = seconds * self.config.time_scale;
-        Some(if s.is_finite() && s > 0.0 { Duration::from_secs_f64(s.min(1.0e9)) } else { Duration::ZERO })
+        if self.config.time_scale <= 0.0 {
+            return Duration::from_secs(seconds.min(1) as u64);
+        }
+        self.scaled(seconds as f64).unwrap_or(Duration::MAX)
     }
 
     fn pod_ip(&self) -> String {
         let n = self.next_ip.fetch_add(1, Ordering::Relaxed);
         format!("10.244.{}.{}", (n / 250) % 250, n % 250 + 2)
+    }
+
+    fn controls(&self) -> MutexGuard<'_, HashMap<String, PodControl>> {
+        self.controls.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set_running(&self, uid: &str, container: &str, running: bool) {
+        if let Some(c) = self.controls().get_mut(uid) {
+            if running {
+                c.running.insert(container.to_string());
+            } else {
+                c.running.remove(container);
+            }
+        }
+    }
+
+    /// Sends SIGTERM to a running container: a registered binary sees its `terminate` token
+    /// cancelled and is killed (exit code 137) if it has not exited when the pod's
+    /// `terminationGracePeriodSeconds` (on the node's clock) are over; a shell container is killed
+    /// at once (exit code 137). Either way the container then restarts or not per `restartPolicy`.
+    pub fn signal_container(&self, namespace: &str, pod: &str, container: &str) -> Result<(), SignalError> {
+        let object = self
+            .store
+            .get(Resource::Pods, namespace, pod)
+            .map_err(|_| SignalError::PodNotFound { namespace: namespace.into(), pod: pod.into() })?;
+        let declared = ["initContainers", "containers"].iter().any(|list| {
+            container_specs(&object, list).iter().any(|c| c.get("name").and_then(Value::as_str) == Some(container))
+        });
+        if !declared {
+            return Err(SignalError::NoSuchContainer { pod: pod.into(), container: container.into() });
+        }
+        let not_running =
+            || SignalError::NotRunning { namespace: namespace.into(), pod: pod.into(), container: container.into() };
+        let uid = object.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default();
+        let controls = self.controls();
+        let control = controls.get(uid).ok_or_else(not_running)?;
+        if !control.running.contains(container) || control.namespace != namespace || control.name != pod {
+            return Err(not_running());
+        }
+        control.signals.send(container.to_string()).map_err(|_| not_running())
+    }
+
+    /// The API credentials of a pod's service account.
+    async fn api_access(&self, namespace: &str, service_account: &str) -> Result<ApiAccess, String> {
+        let token = self.services.policy.service_account_token(namespace, service_account);
+        let user = Identity::service_account(namespace, service_account).name;
+        let entry = crate::kubeconfig::Entry {
+            context: "in-cluster".into(),
+            cluster: "in-cluster".into(),
+            server: self.services.api.url.clone(),
+            ca_pem: self.services.api.ca_pem.clone(),
+            user: user.clone(),
+            token: token.clone(),
+        };
+        let mut config = crate::kubeconfig::client_config(&entry).await.map_err(|e| e.to_string())?;
+        config.default_namespace = namespace.to_string();
+        Ok(ApiAccess::new(config, token, user))
     }
 }
 
@@ -104,61 +260,60 @@ enum Interrupt {
     Deadline,
 }
 
-/// What a container task reports.
+/// What a container task reports, for one instance (restart) of the container.
 enum ContainerEvent {
-    Started { index: usize, at: String, id: String },
-    Exited { index: usize, code: i32, message: Option<String> },
+    Started { index: usize, instance: u64, at: String, id: String },
+    Exited { index: usize, instance: u64, code: i32, message: Option<String> },
 }
 
-/// The script host: files from volumes, output to the container log, sleep on the node's clock.
-struct ContainerHost {
-    log: Arc<ContainerLog>,
-    files: Arc<Files>,
-    node: Arc<Node>,
-}
-
-impl Host for ContainerHost {
-    fn read_file(&self, path: &str) -> Result<String, String> {
-        self.files.get(path).cloned().ok_or_else(|| "No such file or directory".to_string())
-    }
-
-    fn stdout(&mut self, text: &str) {
-        self.log.append(text.as_bytes());
-    }
-
-    fn stderr(&mut self, text: &str) {
-        self.log.append(text.as_bytes());
-    }
-
-    fn sleep(&mut self, seconds: f64) -> impl std::future::Future<Output = ()> + Send {
-        let d = self.node.scaled(seconds);
-        async move {
-            match d {
-                None => std::future::pending().await,
-                Some(d) if d.is_zero() => tokio::task::yield_now().await,
-                Some(d) => tokio::time::sleep(d).await,
-            }
-        }
-    }
+/// What a container runs.
+#[derive(Clone)]
+enum Run {
+    /// The shell interpreter (or its refusal, which ends the container with 127).
+    Shell(Result<Program, String>),
+    /// A registered binary, with the pod's API credentials.
+    Binary(Arc<dyn Binary>, Box<ApiAccess>),
 }
 
 /// A container ready to run.
 #[derive(Clone)]
 struct Prepared {
     name: String,
-    program: Result<Program, String>,
-    vars: BTreeMap<String, String>,
-    files: Arc<Files>,
+    run: Run,
+    argv: Vec<String>,
+    env: BTreeMap<String, String>,
+    fs: PodFs,
+}
+
+/// A running instance of a container.
+struct Task {
+    abort: AbortHandle,
+    instance: u64,
+    /// SIGTERM for binaries (shells have none: they are killed at once).
+    terminate: Option<CancellationToken>,
+    /// When a SIGTERMed binary is killed if it is still running.
+    kill_at: Option<Instant>,
+}
+
+/// One container of a run: what it runs and its current instance, if running.
+struct Slot {
+    prepared: Prepared,
+    task: Option<Task>,
 }
 
 struct Worker {
     node: Arc<Node>,
     pod: Arc<Value>,
+    info: PodInfo,
     namespace: String,
     name: String,
     uid: String,
     status: PodStatus,
     signal: watch::Receiver<Signal>,
+    container_signals: mpsc::UnboundedReceiver<String>,
+    fs: PodFs,
+    api: Option<ApiAccess>,
+    instances: u64,
     deadline: Option<Instant>,
     restart_policy: String,
 }
@@ -216,18 +371,46 @@ pub async fn run_pod(node: Arc<Node>, pod: Arc<Value>, signal: watch::Receiver<S
         .filter(|_| node.config.time_scale > 0.0)
         .and_then(|secs| node.scaled(secs as f64))
         .map(|d| Instant::now() + d);
-    let mut worker = Worker {
+    let string_map = |p: &str| -> BTreeMap<String, String> {
+        pod.pointer(p)
+            .and_then(Value::as_object)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+            .unwrap_or_default()
+    };
+    let service_account = Some(s("/spec/serviceAccountName")).filter(|a| !a.is_empty()).unwrap_or("default".into());
+    let info = PodInfo {
         namespace: s("/metadata/namespace"),
         name: s("/metadata/name"),
         uid: s("/metadata/uid"),
+        service_account,
+        node_name: node.config.node_name.clone(),
+        ip: status.pod_ip.clone(),
+        labels: string_map("/metadata/labels"),
+        annotations: string_map("/metadata/annotations"),
+    };
+    let (signals, container_signals) = mpsc::unbounded_channel();
+    node.controls().insert(
+        info.uid.clone(),
+        PodControl { namespace: info.namespace.clone(), name: info.name.clone(), signals, running: HashSet::new() },
+    );
+    let mut worker = Worker {
+        namespace: info.namespace.clone(),
+        name: info.name.clone(),
+        uid: info.uid.clone(),
+        info,
         restart_policy: s("/spec/restartPolicy"),
         node,
         pod,
         status,
         signal,
+        container_signals,
+        fs: PodFs::new(),
+        api: None,
+        instances: 0,
         deadline,
     };
     let end = worker.live().await;
+    worker.node.controls().remove(&worker.uid);
     match end {
         Some(Interrupt::Delete) => worker.finish_deletion(),
         Some(Interrupt::Gone) => worker.node.logs.forget_pod(&worker.uid),
@@ -372,12 +555,21 @@ impl Worker {
         let mut reported: Option<NotReady> = None;
         loop {
             let resolved = setup::files(&self.node.store, &self.pod, spec)
-                .and_then(|files| setup::environment(&self.node.store, &self.pod, spec).map(|env| (files, env)));
+                .and_then(|mounts| setup::environment(&self.node.store, &self.pod, spec).map(|env| (mounts, env)));
             match resolved {
-                Ok((files, env)) => {
+                Ok((mounts, env)) => {
                     let argv = setup::argv(spec, &env);
-                    let program = Program::from_argv(&argv).map_err(|u| u.to_string());
-                    return Ok(Prepared { name, program, vars: env, files: Arc::new(files) });
+                    let binary = argv.first().and_then(|a| self.node.binaries().resolve(a));
+                    let run = match binary {
+                        Some(binary) => match self.api_access().await {
+                            Ok(api) => Run::Binary(binary, Box::new(api)),
+                            Err(e) => Run::Shell(Err(format!(
+                                "tlc simulated kubelet: cannot give container {name} its service account's API credentials: {e}"
+                            ))),
+                        },
+                        None => Run::Shell(Program::from_argv(&argv).map_err(|u| u.to_string())),
+                    };
+                    return Ok(Prepared { name, run, argv, env, fs: self.fs.with_mounts(mounts) });
                 }
                 Err(not_ready) => {
                     if reported.as_ref() != Some(&not_ready) {
@@ -430,62 +622,182 @@ impl Worker {
         self.pause(Some(d), false).await
     }
 
+    /// The pod's API credentials (built once per pod, when its first binary starts).
+    async fn api_access(&mut self) -> Result<ApiAccess, String> {
+        if let Some(api) = &self.api {
+            return Ok(api.clone());
+        }
+        let api = self.node.api_access(&self.info.namespace, &self.info.service_account).await?;
+        self.api = Some(api.clone());
+        Ok(api)
+    }
+
     fn spawn_container(
-        &self,
+        &mut self,
         index: usize,
-        prepared: Prepared,
+        prepared: &Prepared,
         tx: mpsc::UnboundedSender<ContainerEvent>,
-    ) -> AbortHandle {
+    ) -> Task {
+        self.instances += 1;
+        let instance = self.instances;
         let node = self.node.clone();
         let uid = self.uid.clone();
-        tokio::spawn(async move {
+        let prepared = prepared.clone();
+        let terminate = matches!(prepared.run, Run::Binary(..)).then(CancellationToken::new);
+        let token = terminate.clone().unwrap_or_default();
+        let info = self.info.clone();
+        let abort = tokio::spawn(async move {
             let log = node.logs.start(&uid, &prepared.name);
             let id = container_id();
-            let _ = tx.send(ContainerEvent::Started { index, at: now_rfc3339(), id });
-            let mut host = ContainerHost { log: log.clone(), files: prepared.files.clone(), node: node.clone() };
-            let (code, message) = match &prepared.program {
-                Ok(program) => {
-                    let mut vars: Vars = prepared.vars.clone().into_iter().collect();
+            let _ = tx.send(ContainerEvent::Started { index, instance, at: now_rfc3339(), id });
+            let output = Output::new(log.clone());
+            let clock = node.clock();
+            let (code, message) = match prepared.run {
+                Run::Shell(Ok(program)) => {
+                    let mut vars: Vars = prepared.env.into_iter().collect();
+                    let mut host = ShellHost { output, fs: prepared.fs, clock };
                     (program.run(&mut vars, &mut host).await, None)
                 }
-                Err(unsupported) => {
-                    host.stderr(&format!("{unsupported}\n"));
-                    (127, Some(unsupported.clone()))
+                Run::Shell(Err(unsupported)) => {
+                    output.write(format!("{unsupported}\n").as_bytes());
+                    (127, Some(unsupported))
+                }
+                Run::Binary(binary, api) => {
+                    let launch = Launch {
+                        argv: prepared.argv,
+                        env: prepared.env,
+                        pod: info,
+                        container: prepared.name,
+                        fs: prepared.fs,
+                        output,
+                        terminate: token,
+                        api: *api,
+                        clock,
+                        binaries: node.binaries().clone(),
+                    };
+                    (run_binary(binary, launch.into_invocation()).await, None)
                 }
             };
             log.close();
-            let _ = tx.send(ContainerEvent::Exited { index, code, message });
+            let _ = tx.send(ContainerEvent::Exited { index, instance, code, message });
         })
-        .abort_handle()
+        .abort_handle();
+        Task { abort, instance, terminate, kill_at: None }
+    }
+
+    /// The pod's `terminationGracePeriodSeconds` on the node's clock.
+    fn termination_grace(&self) -> Duration {
+        let secs = self.pod.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
+        self.node.grace(secs)
+    }
+
+    /// The grace period of the pod's deletion (`deletionGracePeriodSeconds`) on the node's clock.
+    fn deletion_grace(&self) -> Duration {
+        let current = self.node.store.get(Resource::Pods, &self.namespace, &self.name).ok();
+        let secs = current
+            .as_ref()
+            .and_then(|p| p.pointer("/metadata/deletionGracePeriodSeconds"))
+            .and_then(Value::as_i64)
+            .or_else(|| self.pod.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64))
+            .unwrap_or(30);
+        self.node.grace(secs)
+    }
+
+    /// Ends a container instance at once (SIGKILL): its task stops and its log closes. Returns the
+    /// exit the kubelet records for it.
+    fn kill_task(&self, index: usize, slot: &Slot) -> Option<ContainerEvent> {
+        let task = slot.task.as_ref()?;
+        task.abort.abort();
+        if let Some(log) = self.node.logs.current(&self.uid, &slot.prepared.name) {
+            log.close();
+        }
+        Some(ContainerEvent::Exited { index, instance: task.instance, code: SIGKILL_EXIT, message: None })
+    }
+
+    /// SIGTERM to one container by name: a binary's `terminate` is cancelled and a kill is
+    /// scheduled after the grace period; a shell (PID 1 of its container, like busybox `sh`, which
+    /// ignores SIGTERM — a real kubelet would wait out the grace period) ends at once.
+    fn sigterm(&mut self, slots: &mut BTreeMap<usize, Slot>, container: &str) -> Option<ContainerEvent> {
+        let grace = self.termination_grace();
+        let (index, slot) = slots.iter_mut().find(|(_, s)| s.prepared.name == container && s.task.is_some())?;
+        let index = *index;
+        let task = slot.task.as_mut()?;
+        match &task.terminate {
+            Some(token) => {
+                if !token.is_cancelled() {
+                    token.cancel();
+                    task.kill_at = Some(Instant::now() + grace);
+                }
+                None
+            }
+            None => self.kill_task(index, slot),
+        }
+    }
+
+    /// Records a container instance's exit; `false` when the event is stale (an instance that was
+    /// already recorded as ended).
+    fn record_exit(
+        &mut self,
+        slots: &mut BTreeMap<usize, Slot>,
+        init: bool,
+        index: usize,
+        instance: u64,
+        code: i32,
+        message: Option<String>,
+    ) -> bool {
+        let Some(slot) = slots.get_mut(&index) else { return false };
+        if slot.task.as_ref().is_none_or(|t| t.instance != instance) {
+            return false;
+        }
+        slot.task = None;
+        self.node.set_running(&self.uid, &slot.prepared.name, false);
+        let st = &mut self.statuses(init)[index];
+        let (started_at, id) = match &st.state {
+            State::Running { started_at, container_id } => (started_at.clone(), container_id.clone()),
+            _ => (now_rfc3339(), container_id()),
+        };
+        st.state = State::Terminated(Terminated {
+            exit_code: code,
+            reason: if code == 0 { "Completed".into() } else { "Error".into() },
+            message,
+            started_at,
+            finished_at: now_rfc3339(),
+            container_id: id,
+        });
+        true
     }
 
     /// Runs containers side by side (restarting them per the restart policy) until none will run
     /// again; returns their final exit codes.
     async fn run_containers(&mut self, prepared: Vec<(usize, Prepared)>, init: bool) -> Result<Vec<i32>, Interrupt> {
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let mut running: BTreeMap<usize, (AbortHandle, Prepared)> = BTreeMap::new();
+        let mut slots: BTreeMap<usize, Slot> = BTreeMap::new();
         let mut codes: BTreeMap<usize, i32> = BTreeMap::new();
         let mut restarts_due: BTreeMap<usize, Instant> = BTreeMap::new();
         for (index, p) in prepared {
-            let handle = self.spawn_container(index, p.clone(), tx.clone());
-            running.insert(index, (handle, p));
+            let task = self.spawn_container(index, &p, tx.clone());
+            slots.insert(index, Slot { prepared: p, task: Some(task) });
         }
-        let total = running.len();
+        let total = slots.len();
         loop {
             if codes.len() == total && restarts_due.is_empty() {
                 return Ok(codes.into_values().collect());
             }
             let next_restart = restarts_due.iter().min_by_key(|(_, at)| **at).map(|(i, at)| (*i, *at));
+            let next_kill = slots
+                .iter()
+                .filter_map(|(i, s)| s.task.as_ref().and_then(|t| t.kill_at).map(|at| (*i, at)))
+                .min_by_key(|(_, at)| *at);
             let deadline = self.deadline;
             let event = tokio::select! {
                 ev = rx.recv() => ev,
                 _ = self.signal.changed() => {
                     let i = self.signalled().unwrap_or(Interrupt::Gone);
-                    self.kill(&running, init, i);
+                    self.stop_all(&mut slots, &mut rx, init, i).await;
                     return Err(i);
                 }
                 _ = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => {
-                    self.kill(&running, init, Interrupt::Deadline);
+                    self.stop_all(&mut slots, &mut rx, init, Interrupt::Deadline).await;
                     return Err(Interrupt::Deadline);
                 }
                 _ = async { match next_restart { Some((_, at)) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
@@ -493,21 +805,40 @@ impl Worker {
                         restarts_due.remove(&index);
                         // Running again: no final exit code until it stops for good.
                         codes.remove(&index);
-                        if let Some((_, p)) = running.get(&index) {
-                            let p = p.clone();
-                            let handle = self.spawn_container(index, p.clone(), tx.clone());
-                            running.insert(index, (handle, p));
+                        if let Some(p) = slots.get(&index).map(|s| s.prepared.clone()) {
+                            let task = self.spawn_container(index, &p, tx.clone());
+                            if let Some(slot) = slots.get_mut(&index) {
+                                slot.task = Some(task);
+                            }
                         }
                     }
                     continue;
                 }
+                _ = async { match next_kill { Some((_, at)) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
+                    match next_kill.and_then(|(index, _)| slots.get(&index).and_then(|s| self.kill_task(index, s))) {
+                        Some(ev) => Some(ev),
+                        None => continue,
+                    }
+                }
+                Some(container) = self.container_signals.recv() => {
+                    match self.sigterm(&mut slots, &container) {
+                        Some(ev) => Some(ev),
+                        None => continue,
+                    }
+                }
             };
             let Some(event) = event else { return Err(Interrupt::Gone) };
             match event {
-                ContainerEvent::Started { index, at, id } => {
+                ContainerEvent::Started { index, instance, at, id } => {
+                    let current =
+                        slots.get(&index).and_then(|s| s.task.as_ref()).is_some_and(|t| t.instance == instance);
+                    if !current {
+                        continue;
+                    }
                     let name = self.statuses(init)[index].name.clone();
                     let image = self.statuses(init)[index].image.clone();
                     self.statuses(init)[index].started(at, id);
+                    self.node.set_running(&self.uid, &name, true);
                     codes.remove(&index);
                     if !init && self.status.all_running() {
                         self.status.phase = Phase::Running;
@@ -527,24 +858,14 @@ impl Worker {
                         self.status.phase = Phase::Running;
                     }
                     if !self.publish() {
-                        self.kill(&running, init, Interrupt::Gone);
+                        self.abort_all(&mut slots, init);
                         return Err(Interrupt::Gone);
                     }
                 }
-                ContainerEvent::Exited { index, code, message } => {
-                    let st = &mut self.statuses(init)[index];
-                    let (started_at, id) = match &st.state {
-                        State::Running { started_at, container_id } => (started_at.clone(), container_id.clone()),
-                        _ => (now_rfc3339(), container_id()),
-                    };
-                    st.state = State::Terminated(Terminated {
-                        exit_code: code,
-                        reason: if code == 0 { "Completed".into() } else { "Error".into() },
-                        message,
-                        started_at,
-                        finished_at: now_rfc3339(),
-                        container_id: id,
-                    });
+                ContainerEvent::Exited { index, instance, code, message } => {
+                    if !self.record_exit(&mut slots, init, index, instance, code, message) {
+                        continue;
+                    }
                     codes.insert(index, code);
                     let restart = !init
                         && match self.restart_policy.as_str() {
@@ -557,7 +878,7 @@ impl Worker {
                         restarts_due.insert(index, Instant::now() + back_off);
                     }
                     if !self.publish() {
-                        self.kill(&running, init, Interrupt::Gone);
+                        self.abort_all(&mut slots, init);
                         return Err(Interrupt::Gone);
                     }
                 }
@@ -565,31 +886,74 @@ impl Worker {
         }
     }
 
-    /// Stops running containers (their logs close) and records how they ended.
-    fn kill(&mut self, running: &BTreeMap<usize, (AbortHandle, Prepared)>, init: bool, why: Interrupt) {
-        for (index, (handle, p)) in running {
-            handle.abort();
-            if let Some(log) = self.node.logs.current(&self.uid, &p.name) {
-                log.close();
-            }
-            let st = &mut self.statuses(init)[*index];
-            let (started_at, id) = match &st.state {
-                State::Running { started_at, container_id } => (started_at.clone(), container_id.clone()),
-                _ => continue,
-            };
-            st.state = State::Terminated(Terminated {
-                exit_code: 137,
-                reason: "Error".into(),
-                message: None,
-                started_at,
-                finished_at: now_rfc3339(),
-                container_id: id,
-            });
-            if why == Interrupt::Delete {
-                let name = p.name.clone();
-                self.event(Some(&name), Severity::Normal, "Killing", &format!("Stopping container {name}"));
+    /// Kills every running container at once (the pod is gone).
+    fn abort_all(&mut self, slots: &mut BTreeMap<usize, Slot>, init: bool) {
+        let exits: Vec<ContainerEvent> = slots.iter().filter_map(|(i, s)| self.kill_task(*i, s)).collect();
+        for ev in exits {
+            if let ContainerEvent::Exited { index, instance, code, message } = ev {
+                self.record_exit(slots, init, index, instance, code, message);
             }
         }
+    }
+
+    /// Stops every running container because the pod is being deleted (`Killing` events), has hit
+    /// its deadline, or is gone: shells end at once; binaries get SIGTERM and the grace period,
+    /// then are killed. Restarts due are dropped. Every container's end is recorded.
+    async fn stop_all(
+        &mut self,
+        slots: &mut BTreeMap<usize, Slot>,
+        rx: &mut mpsc::UnboundedReceiver<ContainerEvent>,
+        init: bool,
+        why: Interrupt,
+    ) {
+        let grace = match why {
+            Interrupt::Delete => self.deletion_grace(),
+            Interrupt::Deadline => self.termination_grace(),
+            Interrupt::Gone => Duration::ZERO,
+        };
+        let grace_end = Instant::now() + grace;
+        let mut killed = Vec::new();
+        for (index, slot) in slots.iter_mut() {
+            let Some(task) = slot.task.as_mut() else { continue };
+            if why == Interrupt::Delete && matches!(self.status_of(init, *index), Some(State::Running { .. })) {
+                let name = slot.prepared.name.clone();
+                self.event(Some(&name), Severity::Normal, "Killing", &format!("Stopping container {name}"));
+            }
+            match &task.terminate {
+                Some(token) if !grace.is_zero() => {
+                    token.cancel();
+                    task.kill_at = Some(grace_end);
+                }
+                _ => killed.extend(self.kill_task(*index, slot)),
+            }
+        }
+        for ev in killed {
+            if let ContainerEvent::Exited { index, instance, code, message } = ev {
+                self.record_exit(slots, init, index, instance, code, message);
+            }
+        }
+        while slots.values().any(|s| s.task.is_some()) {
+            tokio::select! {
+                ev = rx.recv() => match ev {
+                    Some(ContainerEvent::Exited { index, instance, code, message }) => {
+                        self.record_exit(slots, init, index, instance, code, message);
+                    }
+                    Some(ContainerEvent::Started { .. }) => {}
+                    None => break,
+                },
+                _ = tokio::time::sleep_until(grace_end) => break,
+                changed = self.signal.changed() => {
+                    if changed.is_err() || self.signalled() == Some(Interrupt::Gone) {
+                        break;
+                    }
+                }
+            }
+        }
+        self.abort_all(slots, init);
+    }
+
+    fn status_of(&mut self, init: bool, index: usize) -> Option<State> {
+        self.statuses(init).get(index).map(|c| c.state.clone())
     }
 
     fn interrupted(&mut self, why: Interrupt) -> Option<Interrupt> {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::podfs::Mounts;
 use crate::store::Store;
 use crate::store::resource::Resource;
 
@@ -167,18 +168,17 @@ pub fn argv(container: &Value, env: &BTreeMap<String, String>) -> Vec<String> {
         .collect()
 }
 
-/// The files a container sees: mount path → content.
-pub type Files = BTreeMap<String, String>;
-
 fn join(dir: &str, file: &str) -> String {
     format!("{}/{}", dir.trim_end_matches('/'), file.trim_start_matches('/'))
 }
 
-/// Resolves the pod's volumes for one container.
-pub fn files(store: &Store, pod: &Value, container: &Value) -> Result<Files, NotReady> {
+/// Resolves the pod's ConfigMap volumes for one container: its read-only mounts (ConfigMap
+/// volumes are always mounted read-only, whatever `readOnly` says). Other volume types (`emptyDir`,
+/// …) need no mount: every other path is the pod's shared, writable space.
+pub fn files(store: &Store, pod: &Value, container: &Value) -> Result<Mounts, NotReady> {
     let namespace = pod.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
     let volumes = pod.pointer("/spec/volumes").and_then(Value::as_array).cloned().unwrap_or_default();
-    let mut files = Files::new();
+    let mut files = Mounts::new();
     for mount in container.get("volumeMounts").and_then(Value::as_array).into_iter().flatten() {
         let vname = s(mount, "name").unwrap_or_default();
         let mount_path = s(mount, "mountPath").unwrap_or_default();
@@ -188,7 +188,7 @@ pub fn files(store: &Store, pod: &Value, container: &Value) -> Result<Files, Not
             reason: "FailedMount",
             message: format!("MountVolume.SetUp failed for volume \"{vname}\" : {message}"),
         };
-        let mut contents = Files::new();
+        let mut contents = BTreeMap::new();
         if let Some(cm) = volume.get("configMap") {
             let name = s(cm, "name").unwrap_or_default();
             let optional = cm.get("optional").and_then(Value::as_bool).unwrap_or(false);
@@ -222,15 +222,19 @@ pub fn files(store: &Store, pod: &Value, container: &Value) -> Result<Files, Not
         } else if volume.get("secret").is_some() || volume.get("projected").is_some() {
             return Err(mount_error("secret and projected volumes are not served by the embedded cluster".into()));
         }
+        if volume.get("configMap").is_none() {
+            continue;
+        }
+        files.add_point(mount_path);
         match sub_path {
             Some(sp) => {
                 if let Some(v) = contents.get(sp) {
-                    files.insert(mount_path.to_string(), v.clone());
+                    files.add_file(mount_path, v.as_bytes());
                 }
             }
             None => {
                 for (k, v) in contents {
-                    files.insert(join(mount_path, &k), v);
+                    files.add_file(&join(mount_path, &k), v.as_bytes());
                 }
             }
         }
@@ -271,9 +275,10 @@ mod tests {
         assert_eq!(env.get("K").map(String::as_str), Some("v"));
         assert_eq!(argv(&container, &env), vec!["sh", "-c", "echo p-x"]);
         let f = files(&store, &pod, &container).expect("files");
-        assert_eq!(f.get("/mount/point/environment.yaml").map(String::as_str), Some("id: 1\n"));
-        assert_eq!(f.get("/one/renamed").map(String::as_str), Some("v"));
-        assert_eq!(f.get("/etc/env.yaml").map(String::as_str), Some("id: 1\n"));
+        let text = |p: &str| f.get(p).map(|b| String::from_utf8_lossy(b).into_owned());
+        assert_eq!(text("/mount/point/environment.yaml").as_deref(), Some("id: 1\n"));
+        assert_eq!(text("/one/renamed").as_deref(), Some("v"));
+        assert_eq!(text("/etc/env.yaml").as_deref(), Some("id: 1\n"));
         let missing = json!({"name": "c", "volumeMounts": [{"name": "gone", "mountPath": "/m"}]});
         let pod2 = json!({"metadata": {"namespace": "default"}, "spec": {"volumes": [{"name": "gone", "configMap": {"name": "nope"}}]}});
         let err = files(&store, &pod2, &missing).expect_err("missing cm");

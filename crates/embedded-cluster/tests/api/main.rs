@@ -5,6 +5,7 @@
 mod argo;
 mod auth;
 mod bad_requests;
+mod binaries;
 mod faults;
 mod gc;
 mod kube_api;
