@@ -5,6 +5,7 @@
 //! names it. See `docs/embedded-argo.md`.
 
 pub mod controller;
+pub mod executor;
 pub mod gojson;
 pub mod naming;
 pub mod packer;

@@ -37,7 +37,8 @@ pub struct ControllerConfig {
     pub max_workflow_size: usize,
     /// Multiplies the controller's durations (workflow deadline, pod GC delay, TTL) like the
     /// kubelet's: 1.0 real time, 0 instant (and, as for pods, no workflow deadline ever fires).
-    pub time_scale: f64,
+    /// `None`: the cluster's time scale.
+    pub time_scale: Option<f64>,
     /// The image of the `wait` container.
     pub executor_image: String,
 }
@@ -47,7 +48,7 @@ impl Default for ControllerConfig {
         ControllerConfig {
             min_operate_interval: Duration::from_millis(50),
             max_workflow_size: crate::packer::DEFAULT_MAX_WORKFLOW_SIZE,
-            time_scale: 1.0,
+            time_scale: None,
             executor_image: "quay.io/argoproj/argoexec:v4.1.0".into(),
         }
     }
@@ -56,7 +57,7 @@ impl Default for ControllerConfig {
 impl ControllerConfig {
     /// The same settings with another time scale.
     pub fn with_time_scale(mut self, scale: f64) -> Self {
-        self.time_scale = scale;
+        self.time_scale = Some(scale);
         self
     }
 
@@ -110,17 +111,26 @@ pub struct Controller {
 }
 
 impl Controller {
-    /// Starts the controller against a running cluster.
+    /// Starts the controller against a running cluster, with `argoexec` registered on it (so the
+    /// pods it creates run the executor emulation). Must be called within a Tokio runtime.
     pub fn start(cluster: &EmbeddedCluster, config: ControllerConfig) -> Controller {
-        let signal: Signaller = Arc::new(|_: &str, _: &str, _: &str| {});
-        Self::start_with(cluster.store().clone(), config, signal)
+        cluster.install_binary("argoexec", crate::executor::argoexec());
+        let node = cluster.node().cloned();
+        let time_scale = config.time_scale.unwrap_or_else(|| node.as_ref().map_or(1.0, |n| n.config.time_scale));
+        let signal: Signaller = Arc::new(move |ns: &str, pod: &str, container: &str| {
+            if let Some(node) = &node {
+                // A container that is not running any more needs no signal.
+                let _ = node.signal_container(ns, pod, container);
+            }
+        });
+        Self::start_with(cluster.store().clone(), config, time_scale, signal)
     }
 
-    pub(crate) fn start_with(store: Arc<Store>, config: ControllerConfig, signal: Signaller) -> Controller {
+    fn start_with(store: Arc<Store>, config: ControllerConfig, time_scale: f64, signal: Signaller) -> Controller {
         let settings = Arc::new(Settings {
             min_operate_interval: config.min_operate_interval,
             max_workflow_size: config.max_workflow_size,
-            time_scale: config.time_scale,
+            time_scale,
             executor_image: config.executor_image,
             signal,
         });
@@ -133,6 +143,7 @@ impl Controller {
             task_results: HashMap::new(),
             due: HashMap::new(),
             last_operated: HashMap::new(),
+            started: HashMap::new(),
             own_writes: HashSet::new(),
             deletions: BTreeMap::new(),
             pending_deletions: HashSet::new(),
@@ -178,6 +189,7 @@ struct Loop {
     task_results: HashMap<Key, HashMap<String, Arc<Value>>>,
     due: HashMap<Key, Instant>,
     last_operated: HashMap<Key, Instant>,
+    started: HashMap<Key, jiff::Timestamp>,
     own_writes: HashSet<u64>,
     deletions: BTreeMap<Instant, Vec<(String, String)>>,
     pending_deletions: HashSet<(String, String)>,
@@ -275,6 +287,7 @@ impl Loop {
         self.task_results.remove(key);
         self.due.remove(key);
         self.last_operated.remove(key);
+        self.started.remove(key);
     }
 
     /// Operates `key` as soon as the coalescing interval allows.
@@ -316,8 +329,20 @@ impl Loop {
         let store = self.store.clone();
         let settings = self.settings.clone();
         let started = std::time::Instant::now();
+        // A client-side retry resets startedAt: the remembered start only holds while it is the same.
+        let started_at = self.started.get(&key).copied().filter(|t| {
+            let status = workflow.pointer("/status/startedAt").and_then(Value::as_str).unwrap_or_default();
+            crate::naming::rfc3339(*t) == status
+        });
         let outcome = tokio::task::spawn_blocking(move || {
-            operate::operate(operate::Snapshot { store: &store, config: &settings, workflow, pods, task_results })
+            operate::operate(operate::Snapshot {
+                store: &store,
+                config: &settings,
+                workflow,
+                pods,
+                task_results,
+                started_at,
+            })
         })
         .await
         .map_err(|_| ())?;
@@ -335,6 +360,9 @@ impl Loop {
         if outcome.deleted {
             self.forget(&key);
             return Ok(());
+        }
+        if let Some(t) = outcome.started_at {
+            self.started.insert(key.clone(), t);
         }
         if outcome.conflicted {
             self.enqueue(key.clone());

@@ -76,6 +76,8 @@ pub(crate) struct Outcome {
     pub deleted: bool,
     /// Size in bytes of the status nodes written (JSON), and whether they were compressed.
     pub nodes_bytes: Option<(usize, bool)>,
+    /// When the workflow started, to the nanosecond (status keeps whole seconds).
+    pub started_at: Option<Timestamp>,
 }
 
 /// The inputs of one operation: the workflow and what the controller's caches hold for it.
@@ -90,6 +92,8 @@ pub(crate) struct Snapshot<'a> {
     pub pods: Vec<Arc<Value>>,
     /// Its task results.
     pub task_results: Vec<Arc<Value>>,
+    /// When the workflow started, to the nanosecond, if this controller started it.
+    pub started_at: Option<Timestamp>,
 }
 
 pub(crate) struct Op<'a> {
@@ -115,6 +119,7 @@ pub(crate) struct Op<'a> {
     pub task_result_status: BTreeMap<String, bool>,
     pub pod_name_version: String,
     pub outcome: Outcome,
+    pub precise_start: Option<Timestamp>,
 }
 
 fn s<'v>(v: &'v Value, pointer: &str) -> &'v str {
@@ -154,6 +159,7 @@ pub(crate) fn operate(snapshot: Snapshot<'_>) -> Outcome {
         task_result_status: BTreeMap::new(),
         pod_name_version: "v2".into(),
         outcome: Outcome::default(),
+        precise_start: snapshot.started_at,
     };
     if op.wf.pointer("/metadata/labels").and_then(|l| l.get(keys::COMPLETED)).and_then(Value::as_str) == Some("true") {
         op.completed_workflow();
@@ -348,15 +354,17 @@ impl Op<'_> {
         self.requeue_after(Duration::from_nanos(u64::try_from(wait).unwrap_or(u64::MAX)));
     }
 
-    /// The workflow deadline on the controller's clock: `startedAt` (whole seconds) plus the
-    /// scaled `activeDeadlineSeconds`. At time scale 0 no simulated time passes, so there is none
-    /// (as the kubelet's pod deadlines).
+    /// The workflow deadline on the controller's clock: `startedAt` plus the scaled
+    /// `activeDeadlineSeconds`. Argo counts from `startedAt` truncated to the second; with scaled
+    /// time a lost fraction of a second would be many simulated seconds, so the exact start is used
+    /// when this controller saw it. At time scale 0 no simulated time passes, so there is no
+    /// deadline (as for the kubelet's pod deadlines).
     fn get_workflow_deadline(&self) -> Option<Timestamp> {
         let seconds = self.exec.active_deadline_seconds?;
         if self.config.time_scale <= 0.0 {
             return None;
         }
-        let started = naming::parse_time(s(&self.wf, "/status/startedAt"))?;
+        let started = self.precise_start.or_else(|| naming::parse_time(s(&self.wf, "/status/startedAt")))?;
         let offset = self.scaled(Duration::from_secs(u64::try_from(seconds.max(0)).unwrap_or(0)));
         started.checked_add(jiff::SignedDuration::try_from(offset).ok()?).ok()
     }
@@ -568,6 +576,8 @@ impl Op<'_> {
             self.updated = true;
             let now = self.now_str.clone();
             self.status_mut().insert("startedAt".into(), json!(now));
+            self.precise_start = Some(self.now);
+            self.outcome.started_at = Some(self.now);
         }
         if s(&self.wf, "/status/message") != message {
             self.updated = true;

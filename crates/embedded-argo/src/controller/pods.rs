@@ -482,14 +482,17 @@ impl Op<'_> {
         self.mark_node_phase(&node.name, NodePhase::Failed, Some(&message));
     }
 
-    /// Stops a pod: a pending one is deleted, a running one's `main` gets SIGTERM.
+    /// Stops a pod: a pending one is deleted, a running one's `main` gets SIGTERM (a `main` that
+    /// already exited needs nothing: the `wait` container finishes by itself).
     fn terminate_pod(&mut self, pod: &Value) {
         let name = s(pod, "/metadata/name").to_string();
+        if s(pod, "/status/phase") == "Pending" {
+            let _ = self.store.delete(Resource::Pods, &self.namespace, &name, &DeleteOptions::default());
+            return;
+        }
         let running_main =
             container_statuses(pod).iter().any(|c| s(c, "/name") == "main" && c.pointer("/state/running").is_some());
-        if s(pod, "/status/phase") == "Pending" || !running_main {
-            let _ = self.store.delete(Resource::Pods, &self.namespace, &name, &DeleteOptions::default());
-        } else {
+        if running_main {
             (self.config.signal)(&self.namespace, &name, "main");
         }
     }

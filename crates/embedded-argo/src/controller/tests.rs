@@ -84,7 +84,7 @@ impl Harness {
             )
             .expect("task results")
             .items;
-        operate(Snapshot { store: &self.store, config: &self.settings, workflow, pods, task_results })
+        operate(Snapshot { store: &self.store, config: &self.settings, workflow, pods, task_results, started_at: None })
     }
 
     fn workflow(&self, name: &str) -> Value {
