@@ -17,7 +17,7 @@ use embedded_cluster::{ClusterConfig, EmbeddedCluster};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PostParams};
-use kube::runtime::watcher::{self, Event};
+use kube::runtime::watcher::{self, Event, watcher};
 use serde_json::{Value, json};
 
 const TEMPLATE: &str = include_str!("../../../deploy/argo/workflow-template.yaml");
@@ -28,7 +28,8 @@ fn arg<'a>(argv: &'a [String], name: &str) -> Option<&'a str> {
 
 /// The stand-in `tlc`: `discover` lists `jobs` Jobs, `bridge` prints two lines and succeeds.
 fn tlc(jobs: usize) -> Arc<dyn embedded_cluster::kubelet::Binary> {
-    let list: Vec<Value> = (0..jobs).map(|i| json!({"name": format!("job-{i:04}"), "namespace": format!("team-{}", i % 20)})).collect();
+    let list: Vec<Value> =
+        (0..jobs).map(|i| json!({"name": format!("job-{i:04}"), "namespace": format!("team-{}", i % 20)})).collect();
     let list = Arc::new(serde_json::to_string(&list).unwrap());
     Arc::new(move |inv: Invocation| {
         let list = list.clone();
@@ -115,8 +116,10 @@ async fn run(branches: usize) -> (Figures, embedded_argo::ControllerStats) {
         "spec": {"workflowTemplateRef": {"name": "tenant-lifecycle"},
             "arguments": {"parameters": [{"name": "tenant", "value": "bench"}, {"name": "operation", "value": "lifecycle.upsert"}]}}});
     workflows.create(&PostParams::default(), &serde_json::from_value(workflow).unwrap()).await.unwrap();
-    let (ended, wf) = tokio::time::timeout(Duration::from_secs(1800), wf_task).await.expect("the workflow ends").unwrap();
-    let pods_created = tokio::time::timeout(Duration::from_secs(60), pods_task).await.map(|r| r.unwrap()).unwrap_or_default();
+    let (ended, wf) =
+        tokio::time::timeout(Duration::from_secs(1800), wf_task).await.expect("the workflow ends").unwrap();
+    let pods_created =
+        tokio::time::timeout(Duration::from_secs(60), pods_task).await.map(|r| r.unwrap()).unwrap_or_default();
     let nodes = embedded_argo::packer::hydrate(&wf["status"]).unwrap();
     let figures = Figures {
         pods_created,
@@ -140,7 +143,8 @@ fn main() {
     println!("embedded Argo fan-out: tlc's WorkflowTemplate (parallelism 50), time scale 0");
     for branches in sizes {
         let (f, s) = runtime.block_on(run(branches));
-        let per_write = if s.status_writes > 0 { s.operate_micros as f64 / s.status_writes as f64 / 1000.0 } else { 0.0 };
+        let per_write =
+            if s.status_writes > 0 { s.operate_micros as f64 / s.status_writes as f64 / 1000.0 } else { 0.0 };
         println!("{branches:>5} branches: {}", f.phase);
         println!("        all {branches} bridge pods created after {:>8.2} s", f.pods_created.as_secs_f64());
         println!("        workflow ended after            {:>8.2} s", f.ended.as_secs_f64());

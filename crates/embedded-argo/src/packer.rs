@@ -40,7 +40,8 @@ pub enum PackError {
 
 /// base64(gzip(text)), as `file.CompressEncodeString`.
 pub fn compress_encode(text: &[u8]) -> Result<String, PackError> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Gzip at its fast level: the format readers see is the same (magic bytes 1f 8b).
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(text).map_err(|e| PackError::Encode(e.to_string()))?;
     let bytes = gz.finish().map_err(|e| PackError::Encode(e.to_string()))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))

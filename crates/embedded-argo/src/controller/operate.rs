@@ -120,6 +120,8 @@ pub(crate) struct Op<'a> {
     pub pod_name_version: String,
     pub outcome: Outcome,
     pub precise_start: Option<Timestamp>,
+    /// Templates parsed once per operation, by name.
+    pub templates: HashMap<String, Arc<(Value, Template)>>,
 }
 
 fn s<'v>(v: &'v Value, pointer: &str) -> &'v str {
@@ -160,6 +162,7 @@ pub(crate) fn operate(snapshot: Snapshot<'_>) -> Outcome {
         pod_name_version: "v2".into(),
         outcome: Outcome::default(),
         precise_start: snapshot.started_at,
+        templates: HashMap::new(),
     };
     if op.wf.pointer("/metadata/labels").and_then(|l| l.get(keys::COMPLETED)).and_then(Value::as_str) == Some("true") {
         op.completed_workflow();
@@ -831,28 +834,34 @@ impl Op<'_> {
         flag: Option<NodeFlag>,
     ) -> (Option<String>, Option<ExecError>) {
         let existing = self.node_by_name(node_name).is_some();
-        let Some(raw) = self.exec.template(template_name).cloned() else {
-            let m = format!("template {template_name} not found");
-            let id = self.initialize_node_or_mark_error(existing, node_name, template_name, boundary_id, flag, &m);
-            return (Some(id), Some(ExecError::Other(m)));
-        };
-        let resolved: Template = match serde_json::from_value(raw.clone()) {
-            Ok(t) => t,
-            Err(e) => {
-                let m = e.to_string();
+        let parsed = match self.parsed_template(template_name) {
+            Ok(p) => p,
+            Err(m) => {
                 let id = self.initialize_node_or_mark_error(existing, node_name, template_name, boundary_id, flag, &m);
                 return (Some(id), Some(ExecError::Other(m)));
             }
         };
+        let (raw, resolved) = (&parsed.0, &parsed.1);
+        // A fulfilled node is done, and a node that cannot start for parallelism waits: neither needs
+        // its template processed (Argo processes it first; the outcome is the same).
+        if let Some(node) = self.node_by_name(node_name)
+            && node.fulfilled()
+        {
+            return (Some(node.id.clone()), None);
+        }
+        let node_id_opt = self.node_by_name(node_name).map(|n| n.id.clone());
+        if let Err(e) = self.check_parallelism(resolved, node_id_opt.as_deref(), boundary_id) {
+            return (node_id_opt, Some(e));
+        }
         let mut locals = Params::new();
-        if resolved.is_pod_type() && self.retry_strategy(&resolved).is_none() {
+        if resolved.is_pod_type() && self.retry_strategy(resolved).is_none() {
             locals.insert("pod.name".into(), self.pod_name_for(node_name, &resolved.name));
         }
         if let Some(step) = step_name {
             locals.insert("steps.name".into(), step.to_string());
         }
         locals.insert("node.name".into(), node_name.to_string());
-        let mut processed_raw = match validate::process_args(&raw, &resolved, args, &self.globals, &locals) {
+        let mut processed_raw = match validate::process_args(raw, resolved, args, &self.globals, &locals) {
             Ok(v) => v,
             Err(m) => {
                 let id = self.initialize_node_or_mark_error(existing, node_name, template_name, boundary_id, flag, &m);
@@ -863,15 +872,6 @@ impl Op<'_> {
             Ok(t) => t,
             Err(e) => return (None, Some(ExecError::Other(e.to_string()))),
         };
-        if let Some(node) = self.node_by_name(node_name)
-            && node.fulfilled()
-        {
-            return (Some(node.id.clone()), None);
-        }
-        let node_id_opt = self.node_by_name(node_name).map(|n| n.id.clone());
-        if let Err(e) = self.check_parallelism(&processed, node_id_opt.as_deref(), boundary_id) {
-            return (node_id_opt, Some(e));
-        }
         let mut node_name = node_name.to_string();
         let mut flag = flag;
         let mut retry_name: Option<String> = None;
@@ -990,6 +990,18 @@ impl Op<'_> {
             }
         }
         (Some(node.id), None)
+    }
+
+    /// A template by name, parsed once per operation.
+    fn parsed_template(&mut self, name: &str) -> Result<Arc<(Value, Template)>, String> {
+        if let Some(t) = self.templates.get(name) {
+            return Ok(t.clone());
+        }
+        let raw = self.exec.template(name).cloned().ok_or_else(|| format!("template {name} not found"))?;
+        let parsed: Template = serde_json::from_value(raw.clone()).map_err(|e| e.to_string())?;
+        let entry = Arc::new((raw, parsed));
+        self.templates.insert(name.to_string(), entry.clone());
+        Ok(entry)
     }
 
     pub fn pod_name_for(&self, node_name: &str, template_name: &str) -> String {
@@ -1119,39 +1131,35 @@ impl Op<'_> {
             .entry("artifactRepositoryRef")
             .or_insert_with(|| json!({"default": true, "artifactRepository": {}}));
         self.status_mut().entry("artifactGCStatus").or_insert_with(|| json!({"notSpecified": true}));
-        let nodes_json = match serde_json::to_value(&self.nodes) {
-            Ok(v) => v,
-            Err(_) => json!({}),
-        };
-        let node_bytes = serde_json::to_vec(&nodes_json).map(|b| b.len()).unwrap_or(0);
+        // The workflow's JSON size as Argo measures it (`json.Marshal(wf)`): the status without
+        // nodes, plus `,"nodes":` and the nodes — serialised once.
         self.status_mut().remove("compressedNodes");
-        if self.nodes.is_empty() {
-            self.status_mut().remove("nodes");
-        } else {
-            self.status_mut().insert("nodes".into(), nodes_json);
-        }
+        self.status_mut().remove("nodes");
+        let nodes_raw = serde_json::to_vec(&self.nodes).unwrap_or_default();
+        let node_bytes = nodes_raw.len();
+        let base = serde_json::to_vec(&self.wf).map(|b| b.len()).unwrap_or(0);
         let mut compressed = false;
-        let total = serde_json::to_vec(&self.wf).map(|b| b.len()).unwrap_or(0);
-        if total > self.config.max_workflow_size {
-            let raw = serde_json::to_vec(&self.nodes).unwrap_or_default();
-            match packer::compress_encode(&raw) {
-                Ok(text) => {
-                    self.status_mut().remove("nodes");
-                    self.status_mut().insert("compressedNodes".into(), json!(text));
-                    compressed = true;
-                    let size = serde_json::to_vec(&self.wf).map(|b| b.len()).unwrap_or(0);
-                    if size > self.config.max_workflow_size {
-                        let err = packer::PackError::TooLarge { size, max: self.config.max_workflow_size };
-                        self.status_mut().remove("compressedNodes");
-                        self.status_mut().insert("nodes".into(), json!({}));
-                        self.persist_size_error(&err.to_string());
+        if !self.nodes.is_empty() {
+            if base + ",\"nodes\":".len() + node_bytes > self.config.max_workflow_size {
+                match packer::compress_encode(&nodes_raw) {
+                    Ok(text) => {
+                        let size = base + ",\"compressedNodes\":\"\"".len() + text.len();
+                        if size > self.config.max_workflow_size {
+                            let err = packer::PackError::TooLarge { size, max: self.config.max_workflow_size };
+                            self.persist_size_error(&err.to_string());
+                            return;
+                        }
+                        self.status_mut().insert("compressedNodes".into(), json!(text));
+                        compressed = true;
+                    }
+                    Err(e) => {
+                        self.persist_size_error(&e.to_string());
                         return;
                     }
                 }
-                Err(e) => {
-                    self.persist_size_error(&e.to_string());
-                    return;
-                }
+            } else {
+                let nodes_json = serde_json::to_value(&self.nodes).unwrap_or(json!({}));
+                self.status_mut().insert("nodes".into(), nodes_json);
             }
         }
         self.outcome.nodes_bytes = Some((node_bytes, compressed));
