@@ -20,6 +20,33 @@ use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PostParams};
 use kube::runtime::watcher::{self, Event, watcher};
 use serde_json::{Value, json};
 
+/// The namespace, tlc's ConfigMap, the template's service account and Argo's executor Role
+/// (`workflowtaskresults` create, patch) bound to it: the executor reports under RBAC.
+const SETUP: &str = r#"apiVersion: v1
+kind: Namespace
+metadata: {name: argo}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: tlc, namespace: argo}
+data: {region: bench, config.toml: ""}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: tenant-lifecycle, namespace: argo}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: executor, namespace: argo}
+rules: [{apiGroups: [argoproj.io], resources: [workflowtaskresults], verbs: [create, patch]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: executor, namespace: argo}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: executor}
+subjects: [{kind: ServiceAccount, name: tenant-lifecycle, namespace: argo}]
+"#;
+
 const TEMPLATE: &str = include_str!("../../../deploy/argo/workflow-template.yaml");
 
 fn arg<'a>(argv: &'a [String], name: &str) -> Option<&'a str> {
@@ -68,12 +95,7 @@ async fn run(branches: usize) -> (Figures, embedded_argo::ControllerStats) {
     let cluster = EmbeddedCluster::start(config).await.unwrap();
     cluster.install_binary("tlc", tlc(branches));
     let controller = Controller::start(&cluster, ControllerConfig::default());
-    cluster
-        .apply_manifests(
-            "setup",
-            "apiVersion: v1\nkind: Namespace\nmetadata: {name: argo}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: tlc, namespace: argo}\ndata: {region: bench, config.toml: \"\"}\n",
-        )
-        .unwrap();
+    cluster.apply_manifests("setup", SETUP).unwrap();
     cluster.apply_manifests("template", TEMPLATE).unwrap();
     let client = cluster.client().await.unwrap();
     let wf_resource = ApiResource::from_gvk(&GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Workflow"));

@@ -110,6 +110,15 @@ struct Reporter {
     workflow_uid: String,
 }
 
+/// The error as Go's client reports it: an API status is its message alone
+/// (`workflowtaskresults.argoproj.io is forbidden: User …`).
+fn go_error(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => s.message.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn is_transient(e: &kube::Error) -> bool {
     match e {
         kube::Error::Api(s) => matches!(s.code, 429 | 500 | 502 | 503 | 504),
@@ -204,8 +213,11 @@ async fn wait(inv: Invocation) -> i32 {
     // InitializeOutput: the result exists (not completed) before main can finish.
     let empty = json!({});
     if let Err(e) = with_retries(&inv, || reporter.upsert(&empty)).await {
-        errors.push(e.to_string());
-        inv.stderr.line(&format!("level=warning msg=\"failed to patch task result\" error=\"{e}\""));
+        errors.push(go_error(&e));
+        inv.stderr.line(&format!(
+            "level=warning msg=\"failed to patch task result, see https://argo-workflows.readthedocs.io/en/latest/workflow-rbac/\" error=\"{}\"",
+            go_error(&e)
+        ));
     }
     // Wait for main (or for SIGTERM, after which outputs are still captured).
     let exit_path = format!("{VAR_RUN_ARGO}/ctr/main/exitcode");
@@ -240,15 +252,15 @@ async fn wait(inv: Invocation) -> i32 {
     // ReportOutputs.
     let report = json!({"outputs": outputs});
     if let Err(e) = with_retries(&inv, || reporter.upsert(&report)).await {
-        errors.push(e.to_string());
+        errors.push(go_error(&e));
     }
     // FinalizeOutput.
     let done = json!({"metadata": {"labels": {"workflows.argoproj.io/report-outputs-completed": "true"}}});
     if let Err(e) = with_retries(&inv, || reporter.patch(&done)).await {
         inv.stderr.line(&format!(
-            "level=warning msg=\"failed to patch task result, see https://argo-workflows.readthedocs.io/en/latest/workflow-rbac/\" error=\"{e}\""
+            "level=warning msg=\"failed to patch task result, see https://argo-workflows.readthedocs.io/en/latest/workflow-rbac/\" error=\"{}\"", go_error(&e)
         ));
-        errors.push(e.to_string());
+        errors.push(go_error(&e));
     }
     match errors.first() {
         None => 0,

@@ -1,7 +1,8 @@
 //! Embedded cluster throughput, as its own kube-rs client sees it over loopback TLS:
-//! pod creates per second (kubelet off, then on) and log lines per second served.
+//! pod creates per second (kubelet off, then on, then as a service account authorized by RBAC
+//! among thousands of namespaces with bindings) and log lines per second served.
 //!
-//! Run: `cargo bench --bench embedded_cluster` (optionally `-- PODS LOG_PODS LINES_PER_POD`).
+//! Run: `cargo bench --bench embedded_cluster` (optionally `-- PODS LOG_PODS LINES_PER_POD NAMESPACES`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test with its message
 
 use std::sync::Arc;
@@ -38,6 +39,10 @@ fn branch_pod(i: usize) -> Pod {
 
 async fn create_pods(cluster: &EmbeddedCluster, count: usize, concurrency: usize) -> Duration {
     let pods: Api<Pod> = Api::namespaced(cluster.client().await.expect("client"), "default");
+    create_pods_with(pods, count, concurrency).await
+}
+
+async fn create_pods_with(pods: Api<Pod>, count: usize, concurrency: usize) -> Duration {
     let start = Instant::now();
     stream::iter(0..count)
         .map(|i| {
@@ -166,6 +171,7 @@ async fn main() {
     let create_count = arg(1, 5000);
     let log_pods = arg(2, 200);
     let lines = arg(3, 5000);
+    let namespaces = arg(4, 2000);
     println!(
         "embedded cluster benchmark: kube-rs client over loopback TLS, {} CPU(s)",
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -179,6 +185,59 @@ async fn main() {
         let took = create_pods(&cluster, create_count, 64).await;
         report_creates(label, create_count, 64, took);
     }
+
+    // Every request of a service account goes through RBAC: bound in one namespace among many,
+    // each with its own Role and RoleBindings (to its service accounts and a group).
+    let mut config = ClusterConfig::new("bench-rbac").with_time_scale(0.0);
+    config.kubelet.enabled = false;
+    config.history_capacity = 200_000;
+    let cluster = EmbeddedCluster::start(config).await.expect("cluster");
+    let started = Instant::now();
+    for n in 0..namespaces {
+        let ns = format!("team-{n:05}");
+        let store = cluster.store();
+        store.create(Resource::Namespaces, json!({"metadata": {"name": ns}})).expect("namespace");
+        store
+            .create(Resource::ServiceAccounts, json!({"metadata": {"name": "runner", "namespace": ns}}))
+            .expect("service account");
+        store
+            .create(Resource::Roles, json!({"metadata": {"name": "pod-maker", "namespace": ns},
+                "rules": [{"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["create", "get", "list", "watch"]}]}))
+            .expect("role");
+        for (name, subject) in [
+            ("runner-makes-pods", json!({"kind": "ServiceAccount", "name": "runner", "namespace": ns})),
+            (
+                "auditors-make-pods",
+                json!({"kind": "Group", "name": "auditors", "apiGroup": "rbac.authorization.k8s.io"}),
+            ),
+        ] {
+            store
+                .create(
+                    Resource::RoleBindings,
+                    json!({"metadata": {"name": name, "namespace": ns},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-maker"},
+                    "subjects": [subject]}),
+                )
+                .expect("role binding");
+        }
+    }
+    let target = format!("team-{:05}", namespaces / 2);
+    let client = cluster.service_account_client(&target, "runner").await.expect("service account client");
+    println!(
+        "RBAC estate: {namespaces} namespaces, each with a service account, a Role and 2 RoleBindings (seeded in {:.3} s)",
+        started.elapsed().as_secs_f64()
+    );
+    // Unmeasured: the previous cluster's pods are still finishing on the node (the kubelet-on run
+    // leaves thousands of pod workers behind), which would slow whichever part comes first.
+    let admin = cluster.client().await.expect("client");
+    let warm_up = format!("team-{:05}", namespaces / 2 + 2);
+    create_pods_with(Api::namespaced(admin.clone(), &warm_up), create_count, 64).await;
+    let took = create_pods_with(Api::namespaced(client, &target), create_count, 64).await;
+    report_creates("kubelet off, as a service account authorized by RBAC", create_count, 64, took);
+    let other = format!("team-{:05}", namespaces / 2 + 1);
+    let took = create_pods_with(Api::namespaced(admin, &other), create_count, 64).await;
+    report_creates("kubelet off, as the admin in the same estate", create_count, 64, took);
+    drop(cluster);
 
     let mut config = ClusterConfig::new("bench-logs");
     config.kubelet.enabled = false;

@@ -1,10 +1,25 @@
 //! Who may do what: bearer tokens identify users — the cluster's configured users, each with
-//! RBAC-like rules, and service accounts, whose tokens the cluster issues to pods. The same policy
-//! answers SelfSubjectAccessReviews and is enforced on every request, so tests can run as a
-//! read-only or namespace-limited user and see exactly the 403s a real cluster would give.
+//! static RBAC-like rules, and service accounts, whose tokens the cluster issues to pods. A request
+//! is allowed by the user's static rules or by RBAC (Roles, ClusterRoles and their bindings, stored
+//! like any object; see [`crate::store::rbac`]). The same evaluation answers SelfSubjectAccessReviews
+//! and is enforced on every request, so tests see exactly the 403s a real cluster would give.
 
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
+
+use serde_json::Value;
+
+use crate::store::Store;
+use crate::store::resource::Resource;
+
+/// The uid of a service account, empty when it does not exist.
+fn service_account_uid(store: &Store, namespace: &str, name: &str) -> String {
+    store
+        .get(Resource::ServiceAccounts, namespace, name)
+        .ok()
+        .and_then(|sa| sa.pointer("/metadata/uid").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_default()
+}
 
 /// What a request wants to do, in RBAC's terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +34,9 @@ pub struct Attributes<'a> {
     pub subresource: Option<&'a str>,
     /// Namespace, for namespaced requests.
     pub namespace: Option<&'a str>,
+    /// The object's name, for requests about one object (and list/watch with a
+    /// `metadata.name=` field selector, as the API server sets it); RBAC's `resourceNames` match it.
+    pub name: Option<&'a str>,
 }
 
 /// One permission: verbs × groups × resources, cluster-wide or in some namespaces.
@@ -151,19 +169,25 @@ impl Identity {
     }
 }
 
-/// An authorization decision, with the reason a SelfSubjectAccessReview reports.
+/// An authorization decision, with the reasons the API reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
     /// Whether the request is allowed.
     pub allowed: bool,
-    /// Why (may be empty).
+    /// Why, as a SelfSubjectAccessReview reports it (may be empty).
     pub reason: String,
+    /// On a denial, what a 403 message adds after `: ` (RBAC's errors resolving roles, e.g.
+    /// `RBAC: role.rbac.authorization.k8s.io "x" not found`); usually empty.
+    pub denial: String,
 }
+
+/// A service account, by namespace, name and uid (a re-created account is another account).
+type Account = (String, String, String);
 
 #[derive(Debug, Default)]
 struct Tokens {
-    by_token: HashMap<String, (String, String)>,
-    by_account: HashMap<(String, String), String>,
+    by_token: HashMap<String, Account>,
+    by_account: HashMap<Account, String>,
 }
 
 /// The users and service account tokens of one embedded cluster; changeable at runtime through
@@ -181,8 +205,8 @@ impl Policy {
     }
 
     /// Who a bearer token belongs to: a configured user, or a service account the cluster issued
-    /// the token to.
-    pub fn authenticate(&self, token: &str) -> Option<Identity> {
+    /// the token to — as long as that service account (the same object, by uid) still exists.
+    pub fn authenticate(&self, store: &Store, token: &str) -> Option<Identity> {
         if token.is_empty() {
             return None;
         }
@@ -191,14 +215,16 @@ impl Policy {
             return Some(Identity::of_user(u.clone()));
         }
         drop(users);
-        let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
-        tokens.by_token.get(token).map(|(ns, name)| Identity::service_account(ns, name))
+        let (ns, name, uid) = self.tokens.read().unwrap_or_else(PoisonError::into_inner).by_token.get(token)?.clone();
+        (!uid.is_empty() && service_account_uid(store, &ns, &name) == uid)
+            .then(|| Identity::service_account(&ns, &name))
     }
 
-    /// The bearer token of a service account (issued on first use, random like a projected token,
-    /// then the same for every pod of the account).
-    pub fn service_account_token(&self, namespace: &str, name: &str) -> String {
-        let key = (namespace.to_string(), name.to_string());
+    /// The bearer token of a service account: random like a projected token, issued on first use
+    /// and then the same for every pod of the account. It authenticates while the account exists
+    /// (a token asked for an account that does not exist authenticates nobody).
+    pub fn service_account_token(&self, store: &Store, namespace: &str, name: &str) -> String {
+        let key = (namespace.to_string(), name.to_string(), service_account_uid(store, namespace, name));
         if let Some(t) = self.tokens.read().unwrap_or_else(PoisonError::into_inner).by_account.get(&key) {
             return t.clone();
         }
@@ -212,17 +238,35 @@ impl Policy {
         token
     }
 
-    /// Whether `who` may do what `a` describes. Configured users are allowed by their rules; until
-    /// RBAC is served, service accounts may do everything.
-    pub fn authorize(&self, who: &Identity, a: &Attributes<'_>) -> Decision {
-        match &who.user {
-            Some(user) if user.allows(a) => Decision {
+    /// Whether `who` may do what `a` describes: a configured user's static rules, then RBAC.
+    /// Every authenticated user may create SelfSubjectAccessReviews (upstream's
+    /// `system:basic-user` binding).
+    pub fn authorize(&self, store: &Store, who: &Identity, a: &Attributes<'_>) -> Decision {
+        if let Some(user) = who.user.as_ref().filter(|u| u.allows(a)) {
+            return Decision {
                 allowed: true,
                 reason: format!("allowed by the embedded cluster's policy for user \"{}\"", user.name),
-            },
-            Some(user) => Decision { allowed: false, reason: format!("no rule of user \"{}\" allows it", user.name) },
-            None => Decision { allowed: true, reason: "service accounts may do everything (no RBAC yet)".into() },
+                denial: String::new(),
+            };
         }
+        if a.resource == "selfsubjectaccessreviews" && a.verb == "create" {
+            return Decision {
+                allowed: true,
+                reason: "every authenticated user may create SelfSubjectAccessReviews".into(),
+                denial: String::new(),
+            };
+        }
+        let rbac = store.authorize_rbac(&who.name, &who.groups, a);
+        if rbac.allowed {
+            return Decision { allowed: true, reason: rbac.reason, denial: String::new() };
+        }
+        let static_reason = who.user.as_ref().map(|u| format!("no rule of user \"{}\" allows it", u.name));
+        let reason = [static_reason.unwrap_or_default(), rbac.reason.clone()]
+            .into_iter()
+            .filter(|r| !r.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        Decision { allowed: false, reason, denial: rbac.reason }
     }
 
     /// Adds a user, or replaces the one with the same token.
@@ -243,7 +287,7 @@ mod tests {
     use super::*;
 
     fn attrs<'a>(verb: &'a str, resource: &'a str, sub: Option<&'a str>, ns: Option<&'a str>) -> Attributes<'a> {
-        Attributes { verb, group: "", resource, subresource: sub, namespace: ns }
+        Attributes { verb, group: "", resource, subresource: sub, namespace: ns, name: None }
     }
 
     #[test]
@@ -281,16 +325,31 @@ mod tests {
 
     #[test]
     fn tokens_identify_users() {
+        let store = Store::new(100);
         let p = Policy::new(vec![User::admin("admin", "secret")]);
-        assert_eq!(p.authenticate("secret").map(|u| u.name), Some("admin".into()));
-        let sa = p.service_account_token("argo", "runner");
-        assert_eq!(p.service_account_token("argo", "runner"), sa, "one token per account");
-        let who = p.authenticate(&sa).expect("service account");
-        assert_eq!(who.name, "system:serviceaccount:argo:runner");
-        assert_eq!(who.groups, vec!["system:serviceaccounts", "system:serviceaccounts:argo", "system:authenticated"]);
-        assert_eq!(who.service_account_of(), Some(("argo", "runner")));
-        assert!(p.authenticate("").is_none());
-        assert!(p.authenticate("guess").is_none());
+        assert_eq!(p.authenticate(&store, "secret").map(|u| u.name), Some("admin".into()));
+        let account = serde_json::json!({"metadata": {"name": "runner", "namespace": "default"}});
+        store.create(Resource::ServiceAccounts, account.clone()).expect("service account");
+        let sa = p.service_account_token(&store, "default", "runner");
+        assert_eq!(p.service_account_token(&store, "default", "runner"), sa, "one token per account");
+        let who = p.authenticate(&store, &sa).expect("service account");
+        assert_eq!(who.name, "system:serviceaccount:default:runner");
+        assert_eq!(
+            who.groups,
+            vec!["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"]
+        );
+        assert_eq!(who.service_account_of(), Some(("default", "runner")));
+        store.delete(Resource::ServiceAccounts, "default", "runner", &Default::default()).expect("deleted");
+        assert!(p.authenticate(&store, &sa).is_none(), "the account is gone");
+        store.create(Resource::ServiceAccounts, account).expect("re-created");
+        assert!(p.authenticate(&store, &sa).is_none(), "a re-created account is another account");
+        let fresh = p.service_account_token(&store, "default", "runner");
+        assert_ne!(fresh, sa);
+        assert!(p.authenticate(&store, &fresh).is_some());
+        let nobody = p.service_account_token(&store, "default", "ghost");
+        assert!(p.authenticate(&store, &nobody).is_none(), "no such account");
+        assert!(p.authenticate(&store, "").is_none());
+        assert!(p.authenticate(&store, "guess").is_none());
         p.upsert(User::read_only("viewer", "v"));
         assert_eq!(p.users().len(), 2);
     }

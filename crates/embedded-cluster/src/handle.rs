@@ -215,9 +215,10 @@ impl EmbeddedCluster {
         self.node.as_ref().ok_or(SignalError::NoKubelet)?.signal_container(namespace, pod, container)
     }
 
-    /// The bearer token of a service account, as its pods get it.
+    /// The bearer token of a service account, as its pods get it (it authenticates while the
+    /// account exists).
     pub fn service_account_token(&self, namespace: &str, name: &str) -> String {
-        self.policy.service_account_token(namespace, name)
+        self.policy.service_account_token(&self.store, namespace, name)
     }
 
     /// A kube-rs client acting as a service account (`system:serviceaccount:NAMESPACE:NAME`).

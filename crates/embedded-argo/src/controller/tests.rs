@@ -27,6 +27,10 @@ fn harness() -> Harness {
     for ns in ["argo", "team-a", "team-b"] {
         store.create(Resource::Namespaces, json!({"metadata": {"name": ns}})).expect("namespace");
     }
+    // The template's pods run as this account; admission refuses pods whose account is missing.
+    store
+        .create(Resource::ServiceAccounts, json!({"metadata": {"name": "tenant-lifecycle", "namespace": "argo"}}))
+        .expect("service account");
     let signals = Arc::new(Mutex::new(Vec::new()));
     let sink = signals.clone();
     let settings = Settings {

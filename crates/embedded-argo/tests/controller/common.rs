@@ -19,6 +19,43 @@ use tokio::sync::Semaphore;
 /// The WorkflowTemplate tlc ships.
 pub const TEMPLATE: &str = include_str!("../../../../deploy/argo/workflow-template.yaml");
 
+/// Namespace `argo` with the `tlc` ConfigMap, the template's service account and Argo's executor
+/// Role (`docs/workflow-rbac.md`: `workflowtaskresults` create, patch) bound to it and to
+/// `default` (inline workflows' pods run as `default`). Service account `robot` has no role.
+pub const SETUP: &str = r#"apiVersion: v1
+kind: Namespace
+metadata: {name: argo}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: tlc, namespace: argo}
+data: {region: eu-west, config.toml: ""}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: tenant-lifecycle, namespace: argo}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: robot, namespace: argo}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: executor, namespace: argo}
+rules:
+- apiGroups: [argoproj.io]
+  resources: [workflowtaskresults]
+  verbs: [create, patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: executor, namespace: argo}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: executor}
+subjects:
+- {kind: ServiceAccount, name: tenant-lifecycle, namespace: argo}
+- {kind: ServiceAccount, name: default, namespace: argo}
+"#;
+
 /// How the stand-in `tlc` behaves.
 #[derive(Default)]
 pub struct Behaviour {
@@ -148,12 +185,7 @@ pub async fn start(scale: f64, config: ControllerConfig, template: Option<&dyn F
     cluster.install_binary("tlc", stub.binary());
     let controller = Controller::start(&cluster, config);
     let client = cluster.client().await.expect("client");
-    cluster
-        .apply_manifests(
-            "setup",
-            "apiVersion: v1\nkind: Namespace\nmetadata: {name: argo}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: tlc, namespace: argo}\ndata: {region: eu-west, config.toml: \"\"}\n",
-        )
-        .expect("setup");
+    cluster.apply_manifests("setup", SETUP).expect("setup");
     if let Some(mutate) = template {
         let mut wft: Value = serde_saphyr::from_str(TEMPLATE).expect("template");
         mutate(&mut wft);

@@ -147,3 +147,38 @@ async fn shell_containers_run_inline_workflows_with_items() {
     let log = env.log(&crate::common::pod_name("items", "items[0].say(0:a)", "say"), "main").await;
     assert_eq!(log, "a|hello\nworld\n", "a multi-line parameter arrives intact");
 }
+
+#[tokio::test]
+async fn the_executor_reports_as_the_pods_service_account_under_rbac() {
+    // `robot` exists but holds no role: the wait container cannot create its task result.
+    let env = start(0.0, ControllerConfig::default(), None).await;
+    let echo = json!({"name": "echo", "container": {"image": "busybox", "command": ["sh", "-c", "echo hi"]}});
+    env.create(json!({"metadata": {"name": "norbac", "namespace": "argo"},
+        "spec": {"entrypoint": "echo", "serviceAccountName": "robot", "templates": [echo.clone()]}}))
+        .await;
+    let wf = env.wait_phase("norbac", "Error").await;
+    let forbidden = r#"workflowtaskresults.argoproj.io is forbidden: User "system:serviceaccount:argo:robot" cannot create resource "workflowtaskresults" in API group "argoproj.io" in the namespace "argo""#;
+    let pod = node(&wf, "norbac");
+    assert_eq!((pod.phase, pod.message), (NodePhase::Error, format!("wait: Error (exit code 1): {forbidden}")));
+    assert_eq!(env.log(&crate::common::pod_name("norbac", "norbac", "echo"), "main").await, "hi\n", "main ran");
+
+    // Bound to the executor Role (as `default` is here), the same workflow succeeds.
+    env.create(json!({"metadata": {"name": "rbac", "namespace": "argo"},
+        "spec": {"entrypoint": "echo", "templates": [echo.clone()]}}))
+        .await;
+    env.wait_phase("rbac", "Succeeded").await;
+
+    // A service account that does not exist: the pod is refused at admission and the node errors
+    // with the API server's message (Argo's createWorkflowPod on a non-transient error).
+    env.create(json!({"metadata": {"name": "ghost", "namespace": "argo"},
+        "spec": {"entrypoint": "echo", "serviceAccountName": "ghost", "templates": [echo]}}))
+        .await;
+    let wf = env.wait_phase("ghost", "Error").await;
+    let pod_name = crate::common::pod_name("ghost", "ghost", "echo");
+    let expected = format!(
+        r#"pods "{pod_name}" is forbidden: error looking up service account argo/ghost: serviceaccount "ghost" not found"#
+    );
+    assert_eq!((node(&wf, "ghost").phase, node(&wf, "ghost").message), (NodePhase::Error, expected.clone()));
+    assert_eq!(wf["status"]["message"], json!(format!("error in entry template execution: {expected}")));
+    assert!(env.pod_names("ghost").await.is_empty());
+}

@@ -128,7 +128,7 @@ mod tests {
         let doc = api_groups();
         let names: Vec<&str> =
             doc["groups"].as_array().expect("groups").iter().filter_map(|g| g["name"].as_str()).collect();
-        assert_eq!(names, vec!["batch", "authorization.k8s.io", "argoproj.io"]);
+        assert_eq!(names, vec!["batch", "authorization.k8s.io", "rbac.authorization.k8s.io", "argoproj.io"]);
         assert_eq!(api_group("argoproj.io").expect("argo")["preferredVersion"]["version"], "v1alpha1");
     }
 }

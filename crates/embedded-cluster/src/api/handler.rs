@@ -97,9 +97,16 @@ async fn dispatch(state: &Arc<ApiState>, req: Request<Incoming>) -> ApiResult<Re
     if route == Some(Route::Health) {
         return Ok(Response::new(super::body::full(Bytes::from_static(b"ok"))));
     }
-    let user = state.policy.authenticate(bearer_token(req.headers())).ok_or_else(ApiError::unauthorized)?;
+    let user =
+        state.policy.authenticate(&state.store, bearer_token(req.headers())).ok_or_else(ApiError::unauthorized)?;
     if let Some(err) = state.faults.injected_failure(&path) {
         return Err(err);
+    }
+    if req.headers().keys().any(|k| k.as_str().starts_with("impersonate-")) {
+        // Acting as the real user instead would be silently wrong.
+        return Err(ApiError::bad_request(
+            "impersonation (Impersonate-User/-Group headers, `kubectl --as`) is not supported by the tlc embedded cluster: authenticate with the user's or service account's own token",
+        ));
     }
     let query = Query::parse(req.uri().query());
     let route = route.ok_or_else(|| ApiError::no_route(&path))?;
@@ -149,6 +156,17 @@ fn verb_for(method: &Method, target: &Target, query: &Query) -> ApiResult<&'stat
     })
 }
 
+/// The name a field selector requires exactly (`metadata.name=x` or `==`, among other terms), if
+/// it is a valid path segment.
+fn exact_name(selector: &str) -> Option<&str> {
+    selector
+        .split(',')
+        .filter_map(|term| term.trim().strip_prefix("metadata.name"))
+        .filter_map(|rest| rest.strip_prefix("==").or_else(|| rest.strip_prefix('=')))
+        .map(str::trim)
+        .find(|n| !n.is_empty() && *n != "." && *n != ".." && !n.contains('/') && !n.contains('%'))
+}
+
 /// Reads a request body, refusing more than [`MAX_BODY_BYTES`].
 pub async fn read_body(req: Request<Incoming>) -> ApiResult<(HeaderMap, Bytes)> {
     let (parts, body) = req.into_parts();
@@ -180,21 +198,30 @@ async fn resource(
 ) -> ApiResult<Response<Body>> {
     let info = target.info;
     let verb = verb_for(req.method(), &target, &query)?;
+    // A list or watch for one name (`fieldSelector=metadata.name=x`) is about that object, as the
+    // API server's request info says.
+    let name = match verb {
+        "list" | "watch" => query.get("fieldSelector").and_then(exact_name),
+        _ => target.name.as_deref(),
+    };
     let attributes = Attributes {
         verb,
         group: info.group,
         resource: info.plural,
         subresource: target.subresource.as_deref(),
         namespace: target.namespace.as_deref(),
+        name,
     };
-    if !state.policy.authorize(user, &attributes).allowed {
+    let decision = state.policy.authorize(&state.store, user, &attributes);
+    if !decision.allowed {
         return Err(ApiError::forbidden(
             &user.name,
             verb,
             info,
             target.subresource.as_deref(),
             target.namespace.as_deref(),
-            target.name.as_deref(),
+            name,
+            &decision.denial,
         ));
     }
     let base_verb = if target.subresource.as_deref() == Some("log") { "get" } else { verb };
@@ -225,7 +252,13 @@ async fn resource(
                 use crate::store::resource::Resource;
                 let object = match info.resource {
                     Resource::SelfSubjectAccessReviews => super::protobuf::decode_access_review(&body)?,
-                    Resource::ConfigMaps | Resource::Namespaces => super::protobuf::decode_object(&body)?,
+                    Resource::ConfigMaps
+                    | Resource::Namespaces
+                    | Resource::ServiceAccounts
+                    | Resource::Roles
+                    | Resource::ClusterRoles
+                    | Resource::RoleBindings
+                    | Resource::ClusterRoleBindings => super::protobuf::decode_object(&body)?,
                     _ => return Err(super::protobuf::unsupported(info.kind)),
                 };
                 return objects::create(state, user, &target, &query, object.to_string().as_bytes());

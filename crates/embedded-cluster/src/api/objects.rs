@@ -382,13 +382,15 @@ fn access_review(state: &ApiState, user: &Identity, mut review: Value) -> ApiRes
         }
         let namespace = Some(s("namespace")).filter(|n| !n.is_empty());
         let subresource = Some(s("subresource")).filter(|n| !n.is_empty());
-        let attributes = Attributes { verb, group: s("group"), resource: s("resource"), subresource, namespace };
-        state.policy.authorize(user, &attributes)
+        let name = Some(s("name")).filter(|n| !n.is_empty());
+        let attributes = Attributes { verb, group: s("group"), resource: s("resource"), subresource, namespace, name };
+        state.policy.authorize(&state.store, user, &attributes)
     } else if review.pointer("/spec/nonResourceAttributes").is_some() {
         // Non-resource URLs (discovery, health) are open to every authenticated user here.
         crate::auth::Decision {
             allowed: true,
             reason: format!("allowed by the embedded cluster's policy for user \"{}\"", user.name),
+            denial: String::new(),
         }
     } else {
         return Err(ApiError::invalid(

@@ -28,6 +28,7 @@ fn schema_name(r: &ResourceInfo) -> String {
         "" => format!("io.k8s.api.core.{}.{}", r.version, r.kind),
         "batch" => format!("io.k8s.api.batch.{}.{}", r.version, r.kind),
         "authorization.k8s.io" => format!("io.k8s.api.authorization.{}.{}", r.version, r.kind),
+        "rbac.authorization.k8s.io" => format!("io.k8s.api.rbac.{}.{}", r.version, r.kind),
         g => format!("{}.{}.{}", g.split('.').rev().collect::<Vec<_>>().join("."), r.version, r.kind),
     }
 }

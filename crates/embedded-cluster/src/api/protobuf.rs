@@ -1,8 +1,10 @@
 //! The protobuf request bodies the embedded cluster reads. kubectl's imperative commands send
 //! `application/vnd.kubernetes.protobuf`: `auth can-i` (SelfSubjectAccessReview), `create
-//! configmap`, `create namespace`. This decodes the envelope (`k8s\0` + `runtime.Unknown`) and those
-//! three small schemas into the JSON the handler already understands; responses stay JSON, which
-//! kubectl also accepts. Other protobuf bodies get a 415 saying how to send JSON instead.
+//! configmap`, `create namespace`, `create serviceaccount`, `create role|clusterrole|rolebinding|
+//! clusterrolebinding`. This decodes the envelope (`k8s\0` +
+//! `runtime.Unknown`) and those small schemas into the JSON the handler already understands;
+//! responses stay JSON, which kubectl also accepts. Other protobuf bodies get a 415 saying how to
+//! send JSON instead.
 
 use serde_json::{Map, Value, json};
 
@@ -144,7 +146,8 @@ fn unwrap_envelope(body: &[u8]) -> Option<(String, &[u8])> {
     Some((kind, field(&envelope, 2)?))
 }
 
-/// Decodes a protobuf ConfigMap or Namespace (what `kubectl create configmap|namespace` send).
+/// Decodes a protobuf ConfigMap, Namespace, ServiceAccount, Role, ClusterRole, RoleBinding or
+/// ClusterRoleBinding (what `kubectl create configmap|namespace|serviceaccount|role|…` send).
 pub fn decode_object(body: &[u8]) -> ApiResult<Value> {
     let (kind, raw) = unwrap_envelope(body)
         .ok_or_else(|| ApiError::bad_request("the protobuf body is not a valid Kubernetes object"))?;
@@ -168,14 +171,72 @@ pub fn decode_object(body: &[u8]) -> ApiResult<Value> {
             Ok(cm)
         }
         "Namespace" => Ok(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})),
+        "ServiceAccount" => {
+            let mut sa = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata});
+            if let Some((_, v)) = varints(raw).into_iter().find(|(n, _)| *n == 4) {
+                sa["automountServiceAccountToken"] = json!(v != 0);
+            }
+            Ok(sa)
+        }
+        "Role" | "ClusterRole" => {
+            let rules: Vec<Value> =
+                repeated(&fs, 2).into_iter().map(policy_rule).collect::<Option<_>>().ok_or_else(bad)?;
+            let mut role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": metadata, "rules": rules});
+            if let Some(aggregation) = field(&fs, 3) {
+                let selectors: Vec<Value> = repeated(&fields(aggregation).ok_or_else(bad)?, 1)
+                    .into_iter()
+                    .map(|selector| Some(json!({"matchLabels": string_map(&fields(selector)?, 1)?})))
+                    .collect::<Option<_>>()
+                    .ok_or_else(bad)?;
+                role["aggregationRule"] = json!({"clusterRoleSelectors": selectors});
+            }
+            Ok(role)
+        }
+        "RoleBinding" | "ClusterRoleBinding" => {
+            let strings = |raw: &[u8], names: &[(u64, &str)]| -> Option<Value> {
+                let fs = fields(raw)?;
+                let mut m = Map::new();
+                for (number, name) in names {
+                    if let Some(v) = field(&fs, *number) {
+                        m.insert((*name).into(), text(v));
+                    }
+                }
+                Some(Value::Object(m))
+            };
+            let subject_fields = [(1, "kind"), (2, "apiGroup"), (3, "name"), (4, "namespace")];
+            let subjects: Vec<Value> = repeated(&fs, 2)
+                .into_iter()
+                .map(|s| strings(s, &subject_fields))
+                .collect::<Option<_>>()
+                .ok_or_else(bad)?;
+            let role_ref = strings(field(&fs, 3).unwrap_or_default(), &[(1, "apiGroup"), (2, "kind"), (3, "name")])
+                .ok_or_else(bad)?;
+            Ok(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": metadata,
+                "subjects": subjects, "roleRef": role_ref}))
+        }
         other => Err(unsupported(other)),
     }
+}
+
+/// A `PolicyRule` (its five repeated string fields).
+fn policy_rule(raw: &[u8]) -> Option<Value> {
+    let fs = fields(raw)?;
+    let mut rule = Map::new();
+    for (number, name) in
+        [(1, "verbs"), (2, "apiGroups"), (3, "resources"), (4, "resourceNames"), (5, "nonResourceURLs")]
+    {
+        let values: Vec<Value> = repeated(&fs, number).into_iter().map(text).collect();
+        if !values.is_empty() || number == 1 {
+            rule.insert(name.into(), Value::Array(values));
+        }
+    }
+    Some(Value::Object(rule))
 }
 
 /// The 415 for a protobuf body the embedded cluster cannot read.
 pub fn unsupported(kind: &str) -> ApiError {
     ApiError::unsupported_media_type(&format!(
-        "{MEDIA_TYPE} for {kind}: the embedded cluster reads JSON bodies (and protobuf only for ConfigMap, Namespace and SelfSubjectAccessReview); send JSON, e.g. `kubectl create -f manifest.yaml` or `... --dry-run=client -o json | kubectl create -f -`"
+        "{MEDIA_TYPE} for {kind}: the embedded cluster reads JSON bodies (and protobuf only for ConfigMap, Namespace, ServiceAccount, the four RBAC kinds and SelfSubjectAccessReview); send JSON, e.g. `kubectl create -f manifest.yaml` or `... --dry-run=client -o json | kubectl create -f -`"
     ))
 }
 
@@ -261,6 +322,26 @@ mod tests {
             decode_object(&[b"k8s\0".as_slice(), &ns].concat()).expect("namespace")["metadata"]["name"],
             "team-b"
         );
+        let rule = [ld(1, b"get"), ld(1, b"list"), ld(2, b""), ld(3, b"pods")].concat();
+        let role = [ld(1, &ld(1, b"reader")), ld(2, &rule)].concat();
+        let envelope =
+            [ld(1, &[ld(1, b"rbac.authorization.k8s.io/v1"), ld(2, b"Role")].concat()), ld(2, &role)].concat();
+        assert_eq!(
+            decode_object(&[b"k8s\0".as_slice(), &envelope].concat()).expect("role")["rules"],
+            json!([{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods"]}])
+        );
+        let subject = [ld(1, b"ServiceAccount"), ld(2, b""), ld(3, b"runner"), ld(4, b"argo")].concat();
+        let role_ref = [ld(1, b"rbac.authorization.k8s.io"), ld(2, b"Role"), ld(3, b"reader")].concat();
+        let binding = [ld(1, &ld(1, b"b")), ld(2, &subject), ld(3, &role_ref)].concat();
+        let envelope =
+            [ld(1, &[ld(1, b"rbac.authorization.k8s.io/v1"), ld(2, b"RoleBinding")].concat()), ld(2, &binding)]
+                .concat();
+        let v = decode_object(&[b"k8s\0".as_slice(), &envelope].concat()).expect("binding");
+        assert_eq!(
+            v["subjects"],
+            json!([{"kind": "ServiceAccount", "apiGroup": "", "name": "runner", "namespace": "argo"}])
+        );
+        assert_eq!(v["roleRef"], json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"}));
         let pod = [ld(1, &[ld(1, b"v1"), ld(2, b"Pod")].concat()), ld(2, &ld(1, &ld(1, b"p")))].concat();
         assert_eq!(decode_object(&[b"k8s\0".as_slice(), &pod].concat()).expect_err("pods are JSON only").code, 415);
     }

@@ -32,6 +32,28 @@ impl Cause {
         }
     }
 
+    /// A required field is missing, with the reason.
+    pub fn required_because(field: impl Into<String>, detail: &str) -> Self {
+        Cause { reason: "FieldValueRequired", message: format!("Required value: {detail}"), field: field.into() }
+    }
+
+    /// A field holds a value that is not allowed, printed as Go prints it (not quoted).
+    pub fn invalid_value(field: impl Into<String>, value: &str, detail: &str) -> Self {
+        Cause { reason: "FieldValueInvalid", message: format!("Invalid value: {value}: {detail}"), field: field.into() }
+    }
+
+    /// A field holds a value outside a fixed set.
+    pub fn not_supported(field: impl Into<String>, value: &str, supported: &[&str]) -> Self {
+        Cause {
+            reason: "FieldValueNotSupported",
+            message: format!(
+                "Unsupported value: \"{value}\": supported values: {}",
+                supported.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")
+            ),
+            field: field.into(),
+        }
+    }
+
     /// A field may not be changed or set.
     pub fn forbidden(field: impl Into<String>, detail: &str) -> Self {
         Cause { reason: "FieldValueForbidden", message: format!("Forbidden: {detail}"), field: field.into() }
@@ -63,6 +85,11 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 fn qualified(info: &ResourceInfo) -> String {
     if info.group.is_empty() { info.plural.to_string() } else { format!("{}.{}", info.plural, info.group) }
+}
+
+/// `Kind.group` (`Job.batch`, `Pod`), as the API server names a kind in validation errors.
+fn qualified_kind(info: &ResourceInfo) -> String {
+    if info.group.is_empty() { info.kind.to_string() } else { format!("{}.{}", info.kind, info.group) }
 }
 
 fn details(info: &ResourceInfo, name: &str) -> Value {
@@ -138,7 +165,7 @@ impl ApiError {
         );
         ApiError {
             details: Some(d),
-            ..Self::new(422, "Invalid", format!("{} \"{name}\" is invalid: {summary}", info.kind))
+            ..Self::new(422, "Invalid", format!("{} \"{name}\" is invalid: {summary}", qualified_kind(info)))
         }
     }
 
@@ -152,7 +179,8 @@ impl ApiError {
         Self::new(401, "Unauthorized", "Unauthorized")
     }
 
-    /// 403 worded like RBAC's denial, naming user, verb, resource, group and namespace.
+    /// 403 worded like the API server's authorization denial (`responsewriters.ForbiddenStatusError`),
+    /// naming user, verb, resource, group and namespace, and the authorizer's `reason` if any.
     pub fn forbidden(
         user: &str,
         verb: &str,
@@ -160,6 +188,7 @@ impl ApiError {
         subresource: Option<&str>,
         namespace: Option<&str>,
         name: Option<&str>,
+        reason: &str,
     ) -> Self {
         let resource = match subresource {
             Some(sub) => format!("{}/{sub}", info.plural),
@@ -186,8 +215,9 @@ impl ApiError {
                 403,
                 "Forbidden",
                 format!(
-                    "{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{}\" {scope}",
-                    info.group
+                    "{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{}\" {scope}{}",
+                    info.group,
+                    if reason.is_empty() { String::new() } else { format!(": {reason}") }
                 ),
             )
         }

@@ -90,6 +90,17 @@ fn columns(resource: Resource) -> Vec<Column> {
         ],
         Resource::Namespaces => vec![name, col("Status", "string", "", 0, "The status of the namespace"), age],
         Resource::ConfigMaps => vec![name, col("Data", "string", "", 0, "Data contains the configuration data."), age],
+        Resource::ServiceAccounts => vec![
+            name,
+            col(
+                "Secrets",
+                "string",
+                "",
+                0,
+                "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.",
+            ),
+            age,
+        ],
         Resource::Events => vec![
             col("Last Seen", "string", "", 0, "Time when last event occurred."),
             col("Type", "string", "", 0, "Type of this event (Normal, Warning)."),
@@ -117,6 +128,48 @@ fn columns(resource: Resource) -> Vec<Column> {
         ],
         Resource::WorkflowTemplates | Resource::WorkflowTaskResults | Resource::SelfSubjectAccessReviews => {
             vec![name, age]
+        }
+        // Roles have no printer upstream: the API server's default table (name, creation time).
+        Resource::Roles | Resource::ClusterRoles => vec![
+            name,
+            col(
+                "Created At",
+                "date",
+                "",
+                0,
+                "CreationTimestamp is a timestamp representing the server time when this object was created.",
+            ),
+        ],
+        Resource::RoleBindings | Resource::ClusterRoleBindings => {
+            let (role, of) = if resource == Resource::RoleBindings {
+                (
+                    "RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error.",
+                    "roleBinding",
+                )
+            } else {
+                (
+                    "RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error.",
+                    "clusterRoleBinding",
+                )
+            };
+            let (users, groups, accounts) = match of {
+                "roleBinding" => {
+                    ("Users in the roleBinding", "Groups in the roleBinding", "ServiceAccounts in the roleBinding")
+                }
+                _ => (
+                    "Users in the clusterRoleBinding",
+                    "Groups in the clusterRoleBinding",
+                    "ServiceAccounts in the clusterRoleBinding",
+                ),
+            };
+            vec![
+                name,
+                col("Role", "string", "", 0, role),
+                age,
+                col("Users", "string", "", 1, users),
+                col("Groups", "string", "", 1, groups),
+                col("ServiceAccounts", "string", "", 1, accounts),
+            ]
         }
     }
 }
@@ -275,6 +328,9 @@ fn cells(resource: Resource, o: &Value) -> Vec<Value> {
                 .sum::<usize>();
             vec![name, json!(n), age]
         }
+        Resource::ServiceAccounts => {
+            vec![name, json!(o.get("secrets").and_then(Value::as_array).map_or(0, Vec::len)), age]
+        }
         Resource::Events => {
             let last = [s(o, "/lastTimestamp"), s(o, "/eventTime"), s(o, "/metadata/creationTimestamp")]
                 .into_iter()
@@ -300,6 +356,28 @@ fn cells(resource: Resource, o: &Value) -> Vec<Value> {
         }
         Resource::WorkflowTemplates | Resource::WorkflowTaskResults | Resource::SelfSubjectAccessReviews => {
             vec![name, age]
+        }
+        Resource::Roles | Resource::ClusterRoles => vec![name, json!(s(o, "/metadata/creationTimestamp"))],
+        Resource::RoleBindings | Resource::ClusterRoleBindings => {
+            // rbac.SubjectsStrings: users, groups, and service accounts as namespace/name.
+            let (mut users, mut groups, mut accounts) = (Vec::new(), Vec::new(), Vec::new());
+            for subject in o.get("subjects").and_then(Value::as_array).into_iter().flatten() {
+                let n = s(subject, "/name");
+                match s(subject, "/kind") {
+                    "User" => users.push(n.to_string()),
+                    "Group" => groups.push(n.to_string()),
+                    "ServiceAccount" => accounts.push(format!("{}/{n}", s(subject, "/namespace"))),
+                    _ => {}
+                }
+            }
+            vec![
+                name,
+                json!(format!("{}/{}", s(o, "/roleRef/kind"), s(o, "/roleRef/name"))),
+                age,
+                json!(users.join(", ")),
+                json!(groups.join(", ")),
+                json!(accounts.join(", ")),
+            ]
         }
     }
 }

@@ -225,7 +225,7 @@ impl Node {
 
     /// The API credentials of a pod's service account.
     async fn api_access(&self, namespace: &str, service_account: &str) -> Result<ApiAccess, String> {
-        let token = self.services.policy.service_account_token(namespace, service_account);
+        let token = self.services.policy.service_account_token(&self.store, namespace, service_account);
         let user = Identity::service_account(namespace, service_account).name;
         let entry = crate::kubeconfig::Entry {
             context: "in-cluster".into(),

@@ -6,23 +6,28 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use super::resource::{Resource, ResourceInfo};
+use super::resource::{RBAC_GROUP, Resource, ResourceInfo};
 use crate::api::status::{ApiError, ApiResult, Cause};
 use kube_grammar::selector::{is_dns_label, is_dns_subdomain, validate_label_key, validate_label_value};
 
 /// Decodes `object` as the typed Kubernetes schema for its resource and returns the pruned object and
 /// the paths of fields the schema does not know. Unstructured resources pass through unchanged.
 pub fn decode(info: &ResourceInfo, object: Value) -> ApiResult<(Value, Vec<String>)> {
-    use k8s_openapi::api::{batch::v1::Job, core::v1};
+    use k8s_openapi::api::{batch::v1::Job, core::v1, rbac::v1 as rbac};
     match info.resource {
         Resource::Pods => typed::<v1::Pod>(info, object),
         Resource::ConfigMaps => typed::<v1::ConfigMap>(info, object),
         Resource::Namespaces => typed::<v1::Namespace>(info, object),
         Resource::Events => typed::<v1::Event>(info, object),
+        Resource::ServiceAccounts => typed::<v1::ServiceAccount>(info, object),
         Resource::Jobs => typed::<Job>(info, object),
         Resource::SelfSubjectAccessReviews => {
             typed::<k8s_openapi::api::authorization::v1::SelfSubjectAccessReview>(info, object)
         }
+        Resource::Roles => typed::<rbac::Role>(info, object),
+        Resource::ClusterRoles => typed::<rbac::ClusterRole>(info, object),
+        Resource::RoleBindings => typed::<rbac::RoleBinding>(info, object).map(default_binding),
+        Resource::ClusterRoleBindings => typed::<rbac::ClusterRoleBinding>(info, object).map(default_binding),
         Resource::Workflows | Resource::WorkflowTemplates | Resource::WorkflowTaskResults => {
             if !object.is_object() {
                 return Err(ApiError::bad_request(format!("{} must be a JSON object", info.kind)));
@@ -30,6 +35,27 @@ pub fn decode(info: &ResourceInfo, object: Value) -> ApiResult<(Value, Vec<Strin
             Ok((object, Vec::new()))
         }
     }
+}
+
+/// RBAC's defaults (applied on every write, as decoding does): `roleRef.apiGroup` and the
+/// `apiGroup` of User and Group subjects are `rbac.authorization.k8s.io`; a ServiceAccount's is
+/// empty, which the API omits (`omitempty`), so `kubectl apply` sees no difference to patch.
+fn default_binding((mut object, unknown): (Value, Vec<String>)) -> (Value, Vec<String>) {
+    if let Some(role_ref) = object.get_mut("roleRef").and_then(Value::as_object_mut)
+        && role_ref.get("apiGroup").and_then(Value::as_str).is_none_or(str::is_empty)
+    {
+        role_ref.insert("apiGroup".into(), json!(RBAC_GROUP));
+    }
+    for subject in object.get_mut("subjects").and_then(Value::as_array_mut).into_iter().flatten() {
+        let Some(s) = subject.as_object_mut() else { continue };
+        if s.get("apiGroup").and_then(Value::as_str).is_none_or(str::is_empty) {
+            match s.get("kind").and_then(Value::as_str) {
+                Some("User" | "Group") => s.insert("apiGroup".into(), json!(RBAC_GROUP)),
+                _ => s.remove("apiGroup"),
+            };
+        }
+    }
+    (object, unknown)
 }
 
 fn typed<T: DeserializeOwned + Serialize>(info: &ResourceInfo, object: Value) -> ApiResult<(Value, Vec<String>)> {
@@ -241,10 +267,133 @@ pub fn validate(info: &ResourceInfo, object: &Value) -> ApiResult<()> {
                 });
             }
         }
+        Resource::Roles | Resource::ClusterRoles => {
+            let namespaced = info.resource == Resource::Roles;
+            for (i, rule) in object.get("rules").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                validate_policy_rule(rule, namespaced, &format!("rules[{i}]"), &mut causes);
+            }
+            if object.get("aggregationRule").is_some_and(|a| !a.is_null()) {
+                causes.push(Cause::forbidden(
+                    "aggregationRule",
+                    "aggregated ClusterRoles are not supported by the tlc embedded cluster (it runs no clusterrole-aggregation controller): list the rules in `rules` instead",
+                ));
+            }
+        }
+        Resource::RoleBindings | Resource::ClusterRoleBindings => {
+            validate_binding(object, info.resource == Resource::RoleBindings, &mut causes);
+        }
         _ => {}
     }
     if causes.is_empty() { Ok(()) } else { Err(ApiError::invalid(info, name_of(object), causes)) }
 }
+
+/// `ValidatePolicyRule` of the RBAC API.
+fn validate_policy_rule(rule: &Value, namespaced: bool, at: &str, causes: &mut Vec<Cause>) {
+    let list = |key: &str| rule.get(key).and_then(Value::as_array).map_or(0, Vec::len);
+    if list("verbs") == 0 {
+        causes.push(Cause::required_because(format!("{at}.verbs"), "verbs must contain at least one value"));
+    }
+    if list("nonResourceURLs") > 0 {
+        let urls = rule.get("nonResourceURLs").map(go_strings).unwrap_or_default();
+        if namespaced {
+            causes.push(Cause::invalid_value(
+                format!("{at}.nonResourceURLs"),
+                &urls,
+                "namespaced rules cannot apply to non-resource URLs",
+            ));
+        }
+        if list("apiGroups") > 0 || list("resources") > 0 || list("resourceNames") > 0 {
+            causes.push(Cause::invalid_value(
+                format!("{at}.nonResourceURLs"),
+                &urls,
+                "rules cannot apply to both regular resources and non-resource URLs",
+            ));
+        }
+        return;
+    }
+    if list("apiGroups") == 0 {
+        causes.push(Cause::required_because(
+            format!("{at}.apiGroups"),
+            "resource rules must supply at least one api group",
+        ));
+    }
+    if list("resources") == 0 {
+        causes.push(Cause::required_because(
+            format!("{at}.resources"),
+            "resource rules must supply at least one resource",
+        ));
+    }
+}
+
+/// A JSON array of strings as field errors print a Go `[]string` (`%#v`): `[]string{"a", "b"}`.
+fn go_strings(v: &Value) -> String {
+    let items: Vec<String> =
+        v.as_array().into_iter().flatten().filter_map(Value::as_str).map(|s| format!("{s:?}")).collect();
+    format!("[]string{{{}}}", items.join(", "))
+}
+
+/// `ValidateRBACName`: RBAC names are path segments, so `system:controller:x` is fine.
+fn path_segment_problem(name: &str) -> Option<&'static str> {
+    match name {
+        "." => Some("may not be '.'"),
+        ".." => Some("may not be '..'"),
+        n if n.contains('/') => Some("may not contain '/'"),
+        n if n.contains('%') => Some("may not contain '%'"),
+        _ => None,
+    }
+}
+
+/// `ValidateRoleBinding` / `ValidateClusterRoleBinding` and their subjects.
+fn validate_binding(object: &Value, namespaced: bool, causes: &mut Vec<Cause>) {
+    let group = str_at(object, "/roleRef/apiGroup").unwrap_or_default();
+    if group != RBAC_GROUP {
+        causes.push(Cause::not_supported("roleRef.apiGroup", group, &[RBAC_GROUP]));
+    }
+    let kind = str_at(object, "/roleRef/kind").unwrap_or_default();
+    let kinds: &[&str] = if namespaced { &["Role", "ClusterRole"] } else { &["ClusterRole"] };
+    if !kinds.contains(&kind) {
+        causes.push(Cause::not_supported("roleRef.kind", kind, kinds));
+    }
+    match str_at(object, "/roleRef/name").unwrap_or_default() {
+        "" => causes.push(Cause::required("roleRef.name")),
+        name => {
+            if let Some(problem) = path_segment_problem(name) {
+                causes.push(Cause::invalid("roleRef.name", name, problem));
+            }
+        }
+    }
+    for (i, subject) in object.get("subjects").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let at = format!("subjects[{i}]");
+        let name = str_at(subject, "/name").unwrap_or_default();
+        if name.is_empty() {
+            causes.push(Cause::required(format!("{at}.name")));
+        }
+        let api_group = str_at(subject, "/apiGroup").unwrap_or_default();
+        match str_at(subject, "/kind").unwrap_or_default() {
+            "ServiceAccount" => {
+                if !name.is_empty() && !is_dns_subdomain(name) {
+                    causes.push(Cause::invalid(format!("{at}.name"), name, DNS_SUBDOMAIN));
+                }
+                if !api_group.is_empty() {
+                    causes.push(Cause::not_supported(format!("{at}.apiGroup"), api_group, &[""]));
+                }
+                if !namespaced && str_at(subject, "/namespace").is_none_or(str::is_empty) {
+                    causes.push(Cause::required(format!("{at}.namespace")));
+                }
+            }
+            "User" | "Group" => {
+                if api_group != RBAC_GROUP {
+                    causes.push(Cause::not_supported(format!("{at}.apiGroup"), api_group, &[RBAC_GROUP]));
+                }
+            }
+            other => {
+                causes.push(Cause::not_supported(format!("{at}.kind"), other, &["ServiceAccount", "User", "Group"]))
+            }
+        }
+    }
+}
+
+const DNS_SUBDOMAIN: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
 
 fn validate_metadata(info: &ResourceInfo, object: &Value, causes: &mut Vec<Cause>) {
     let name = name_of(object);
@@ -256,12 +405,12 @@ fn validate_metadata(info: &ResourceInfo, object: &Value, causes: &mut Vec<Cause
             name,
             "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
         ));
+    } else if crate::store::rbac::is_rbac(info.resource) {
+        if let Some(problem) = path_segment_problem(name) {
+            causes.push(Cause::invalid("metadata.name", name, problem));
+        }
     } else if info.resource != Resource::Events && !is_dns_subdomain(name) {
-        causes.push(Cause::invalid(
-            "metadata.name",
-            name,
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
-        ));
+        causes.push(Cause::invalid("metadata.name", name, DNS_SUBDOMAIN));
     }
     if let Some(labels) = object.pointer("/metadata/labels") {
         match labels.as_object() {
@@ -383,6 +532,26 @@ fn validate_pod_spec(spec: &Value, at: &str, restart_policies: &[&str], causes: 
 
 /// Checks what an update may change; `old` and `new` are full objects.
 pub fn validate_update(info: &ResourceInfo, old: &Value, new: &Value) -> ApiResult<()> {
+    if matches!(info.resource, Resource::RoleBindings | Resource::ClusterRoleBindings) {
+        let role_ref = |v: &Value| {
+            ["apiGroup", "kind", "name"]
+                .map(|k| v.pointer(&format!("/roleRef/{k}")).and_then(Value::as_str).unwrap_or_default().to_string())
+        };
+        let (before, after) = (role_ref(old), role_ref(new));
+        if before != after {
+            let [group, kind, name] = after;
+            return Err(ApiError::invalid(
+                info,
+                name_of(new),
+                vec![Cause::invalid_value(
+                    "roleRef",
+                    &format!("rbac.RoleRef{{APIGroup:{group:?}, Kind:{kind:?}, Name:{name:?}}}"),
+                    "cannot change roleRef",
+                )],
+            ));
+        }
+        return Ok(());
+    }
     if info.resource != Resource::Pods {
         return Ok(());
     }

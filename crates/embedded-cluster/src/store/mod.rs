@@ -5,10 +5,11 @@
 
 pub mod admission;
 pub mod history;
+pub mod rbac;
 pub mod resource;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -95,6 +96,8 @@ struct Inner {
 /// The object store shared by the API server, the simulated kubelet and the test handle.
 pub struct Store {
     inner: Mutex<Inner>,
+    /// Written only with `inner` locked (in `commit`), read without it by authorization.
+    rbac: RwLock<rbac::RbacIndex>,
     revision_tx: watch::Sender<u64>,
 }
 
@@ -154,6 +157,33 @@ fn random_suffix() -> String {
         .collect()
 }
 
+/// The ServiceAccount every namespace has, and pods run as unless they name another.
+pub const DEFAULT_SERVICE_ACCOUNT: &str = "default";
+
+/// The ServiceAccount admission plugin: a pod's service account (defaulted to `default`) must
+/// exist, or the pod is refused with the API server's message.
+fn admit_service_account(inner: &Inner, namespace: &str, pod: &Value) -> ApiResult<()> {
+    let account = pod
+        .pointer("/spec/serviceAccountName")
+        .and_then(Value::as_str)
+        .filter(|a| !a.is_empty())
+        .unwrap_or(DEFAULT_SERVICE_ACCOUNT);
+    if inner.tables[Resource::ServiceAccounts as usize].contains_key(&(namespace.to_string(), account.to_string())) {
+        return Ok(());
+    }
+    // Admission runs before a generated name exists: the message names the prefix, as the API server's does.
+    let name = [meta_str(pod, "name"), meta_str(pod, "generateName")]
+        .into_iter()
+        .flatten()
+        .find(|n| !n.is_empty())
+        .unwrap_or("Unknown");
+    Err(ApiError::forbidden_because(
+        Resource::Pods.info(),
+        name,
+        &format!("error looking up service account {namespace}/{account}: serviceaccount \"{account}\" not found"),
+    ))
+}
+
 /// The namespaces every cluster starts with.
 pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 
@@ -175,6 +205,7 @@ impl Store {
                 dependents: HashMap::new(),
                 history: History::new(0, history_capacity),
             }),
+            rbac: RwLock::default(),
             revision_tx,
         };
         for ns in SYSTEM_NAMESPACES {
@@ -307,7 +338,18 @@ impl Store {
         self.create_object(resource, object, true)
     }
 
-    fn create_object(&self, resource: Resource, mut object: Value, restore: bool) -> ApiResult<Arc<Value>> {
+    fn create_object(&self, resource: Resource, object: Value, restore: bool) -> ApiResult<Arc<Value>> {
+        let mut inner = self.lock();
+        self.create_locked(&mut inner, resource, object, restore)
+    }
+
+    fn create_locked(
+        &self,
+        inner: &mut Inner,
+        resource: Resource,
+        mut object: Value,
+        restore: bool,
+    ) -> ApiResult<Arc<Value>> {
         let info = resource.info();
         let kept_status = if restore { object.get("status").cloned() } else { None };
         let kept_created = if restore {
@@ -321,7 +363,6 @@ impl Store {
                 info.kind
             )));
         }
-        let mut inner = self.lock();
         let namespace = meta_str(&object, "namespace").unwrap_or_default().to_string();
         if info.namespaced {
             let ns_key = (String::new(), namespace.clone());
@@ -351,6 +392,9 @@ impl Store {
                     "must not be set on objects to be created",
                 )],
             ));
+        }
+        if resource == Resource::Pods {
+            admit_service_account(inner, &namespace, &object)?;
         }
         if meta_str(&object, "name").is_none_or(str::is_empty)
             && let Some(prefix) = meta_str(&object, "generateName").map(str::to_string)
@@ -407,12 +451,30 @@ impl Store {
             return Err(ApiError::already_exists(info, &key.1));
         }
         let owners = owner_uids(&object);
-        let created = self.commit(&mut inner, resource, ChangeKind::Added, object, None);
+        let created = self.commit(inner, resource, ChangeKind::Added, object, None);
         // An object created with owners that are all gone is garbage from the start.
         if !owners.is_empty() && owners.iter().all(|u| !inner.uids.contains_key(u)) {
-            self.remove(&mut inner, resource, &key, Propagation::Background);
+            self.remove(inner, resource, &key, Propagation::Background);
+        }
+        if resource == Resource::Namespaces {
+            self.ensure_default_service_account(inner, &key.1);
         }
         Ok(created)
+    }
+
+    /// What kube-controller-manager's serviceaccount controller does: every active namespace has
+    /// a `default` ServiceAccount (created with the namespace, re-created if deleted).
+    fn ensure_default_service_account(&self, inner: &mut Inner, namespace: &str) {
+        let active = inner.tables[Resource::Namespaces as usize]
+            .get(&(String::new(), namespace.to_string()))
+            .is_some_and(|ns| ns.pointer("/metadata/deletionTimestamp").is_none());
+        let key = (namespace.to_string(), DEFAULT_SERVICE_ACCOUNT.to_string());
+        if active && !inner.tables[Resource::ServiceAccounts as usize].contains_key(&key) {
+            let account = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": DEFAULT_SERVICE_ACCOUNT, "namespace": namespace}});
+            // A valid object in an active namespace: this cannot fail.
+            let _ = self.create_locked(inner, Resource::ServiceAccounts, account, false);
+        }
     }
 
     /// Replaces an object (`PUT`), honouring `metadata.resourceVersion` as a precondition.
@@ -775,6 +837,9 @@ impl Store {
         if resource.info().namespaced {
             self.finish_namespace(inner, &key.0);
         }
+        if resource == Resource::ServiceAccounts && key.1 == DEFAULT_SERVICE_ACCOUNT {
+            self.ensure_default_service_account(inner, &key.0);
+        }
         Some(gone)
     }
 
@@ -809,11 +874,26 @@ impl Store {
                 unindex_owners(inner, resource, &key, &object);
             }
         }
+        if rbac::is_rbac(resource) {
+            let mut index = self.rbac.write().unwrap_or_else(PoisonError::into_inner);
+            index.apply(resource, &object, kind != ChangeKind::Deleted);
+        }
         if resource.info().stored {
             inner.history.push(Arc::new(Change::new(revision, resource, kind, object.clone(), previous)));
         }
         self.revision_tx.send_replace(revision);
         object
+    }
+
+    /// RBAC's decision on a request by `user` (with `groups`), from the Roles and bindings stored
+    /// now (see [`rbac::RbacIndex::authorize`]).
+    pub fn authorize_rbac(
+        &self,
+        user: &str,
+        groups: &[String],
+        attributes: &crate::auth::Attributes<'_>,
+    ) -> rbac::RbacDecision {
+        self.rbac.read().unwrap_or_else(PoisonError::into_inner).authorize(user, groups, attributes)
     }
 }
 

@@ -12,10 +12,20 @@ pub enum Resource {
     Pods,
     /// core/v1 events.
     Events,
+    /// core/v1 serviceaccounts (a `default` one in every namespace).
+    ServiceAccounts,
     /// batch/v1 jobs.
     Jobs,
     /// authorization.k8s.io/v1 selfsubjectaccessreviews (create only, never stored).
     SelfSubjectAccessReviews,
+    /// rbac.authorization.k8s.io/v1 roles.
+    Roles,
+    /// rbac.authorization.k8s.io/v1 rolebindings.
+    RoleBindings,
+    /// rbac.authorization.k8s.io/v1 clusterroles (cluster-scoped).
+    ClusterRoles,
+    /// rbac.authorization.k8s.io/v1 clusterrolebindings (cluster-scoped).
+    ClusterRoleBindings,
     /// argoproj.io/v1alpha1 workflows (unstructured).
     Workflows,
     /// argoproj.io/v1alpha1 workflowtemplates (unstructured).
@@ -54,6 +64,9 @@ pub struct ResourceInfo {
     /// Whether objects are kept (false for review-style resources).
     pub stored: bool,
 }
+
+/// The RBAC API group.
+pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
 const CRUD: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
@@ -139,6 +152,21 @@ pub static RESOURCES: &[ResourceInfo] = &[
         stored: true,
     },
     ResourceInfo {
+        resource: Resource::ServiceAccounts,
+        group: "",
+        version: "v1",
+        plural: "serviceaccounts",
+        singular: "serviceaccount",
+        kind: "ServiceAccount",
+        namespaced: true,
+        short_names: &["sa"],
+        verbs: CRUD,
+        subresources: &[],
+        categories: &[],
+        field_labels: &[],
+        stored: true,
+    },
+    ResourceInfo {
         resource: Resource::Jobs,
         group: "batch",
         version: "v1",
@@ -167,6 +195,66 @@ pub static RESOURCES: &[ResourceInfo] = &[
         categories: &[],
         field_labels: &[],
         stored: false,
+    },
+    ResourceInfo {
+        resource: Resource::Roles,
+        group: RBAC_GROUP,
+        version: "v1",
+        plural: "roles",
+        singular: "role",
+        kind: "Role",
+        namespaced: true,
+        short_names: &[],
+        verbs: CRUD,
+        subresources: &[],
+        categories: &[],
+        field_labels: &[],
+        stored: true,
+    },
+    ResourceInfo {
+        resource: Resource::RoleBindings,
+        group: RBAC_GROUP,
+        version: "v1",
+        plural: "rolebindings",
+        singular: "rolebinding",
+        kind: "RoleBinding",
+        namespaced: true,
+        short_names: &[],
+        verbs: CRUD,
+        subresources: &[],
+        categories: &[],
+        field_labels: &[],
+        stored: true,
+    },
+    ResourceInfo {
+        resource: Resource::ClusterRoles,
+        group: RBAC_GROUP,
+        version: "v1",
+        plural: "clusterroles",
+        singular: "clusterrole",
+        kind: "ClusterRole",
+        namespaced: false,
+        short_names: &[],
+        verbs: CRUD,
+        subresources: &[],
+        categories: &[],
+        field_labels: &[],
+        stored: true,
+    },
+    ResourceInfo {
+        resource: Resource::ClusterRoleBindings,
+        group: RBAC_GROUP,
+        version: "v1",
+        plural: "clusterrolebindings",
+        singular: "clusterrolebinding",
+        kind: "ClusterRoleBinding",
+        namespaced: false,
+        short_names: &[],
+        verbs: CRUD,
+        subresources: &[],
+        categories: &[],
+        field_labels: &[],
+        stored: true,
     },
     ResourceInfo {
         resource: Resource::Workflows,

@@ -63,10 +63,34 @@ fn binaries() -> Binaries {
     Binaries::new().with("hello", Arc::new(hello))
 }
 
+/// What the test binaries do through the API, granted to the `default` service account of
+/// `default` (the subject's namespace is the binding's).
+const GRANTS: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: test-binaries, namespace: default}
+rules:
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [create]
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: test-binaries, namespace: default}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: test-binaries}
+subjects:
+- {kind: ServiceAccount, name: default}
+"#;
+
 async fn start(scale: f64) -> EmbeddedCluster {
     let mut config = ClusterConfig::new("test").with_time_scale(scale);
     config.binaries = binaries();
-    cluster_with(config).await
+    let c = cluster_with(config).await;
+    c.apply_manifests("grants", GRANTS).expect("RBAC for the test binaries");
+    c
 }
 
 #[tokio::test]

@@ -38,11 +38,36 @@ struct Kubectl {
 
 impl Kubectl {
     fn new(binary: PathBuf, cluster: &EmbeddedCluster) -> Self {
+        Self::with_service_accounts(binary, cluster, &[])
+    }
+
+    /// Also a context named `NS-NAME` per service account, with its token.
+    fn with_service_accounts(binary: PathBuf, cluster: &EmbeddedCluster, accounts: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let kubeconfig = dir.path().join("kubeconfig");
-        embedded_cluster::kubeconfig::write(&kubeconfig, &cluster.kubeconfig_entries(), cluster.name(), "# test")
-            .expect("kubeconfig");
+        let mut entries = cluster.kubeconfig_entries();
+        for (ns, name) in accounts {
+            entries.push(embedded_cluster::kubeconfig::Entry {
+                context: format!("{ns}-{name}"),
+                cluster: cluster.name().to_string(),
+                server: cluster.url(),
+                ca_pem: cluster.ca_pem(),
+                user: format!("{ns}-{name}"),
+                token: cluster.service_account_token(ns, name),
+            });
+        }
+        embedded_cluster::kubeconfig::write(&kubeconfig, &entries, cluster.name(), "# test").expect("kubeconfig");
         Kubectl { binary, kubeconfig, _dir: dir }
+    }
+
+    /// Runs kubectl to completion; returns (success, stdout, stderr).
+    async fn try_run(&self, args: &[&str]) -> (bool, String, String) {
+        let out = tokio::time::timeout(DEADLINE, self.command(args).output())
+            .await
+            .expect("kubectl finishes")
+            .expect("kubectl runs");
+        let text = |b: Vec<u8>| String::from_utf8(b).expect("utf8");
+        (out.status.success(), text(out.stdout), text(out.stderr))
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -194,5 +219,202 @@ async fn kubectl_reports_forbidden_for_a_read_only_context() {
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim(),
         "Error from server (Forbidden): namespaces \"default\" is forbidden: User \"viewer\" cannot delete resource \"namespaces\" in API group \"\" at the cluster scope"
+    );
+}
+
+const RBAC: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: pod-launcher
+  namespace: billing
+rules:
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["create", "get", "watch", "delete"]
+- apiGroups: [""]
+  resources: ["pods/log"]
+  verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: lifecycle-launches
+  namespace: billing
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: pod-launcher
+subjects:
+- kind: ServiceAccount
+  name: tenant-lifecycle
+  namespace: argo
+"#;
+
+const AGGREGATED: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: monitoring
+aggregationRule:
+  clusterRoleSelectors:
+  - matchLabels:
+      rbac.example.com/aggregate-to-monitoring: "true"
+"#;
+
+/// Creates the pod named argv[1] in `billing` through its API access; prints what happened.
+async fn launcher(inv: embedded_cluster::kubelet::Invocation) -> i32 {
+    let Some(name) = inv.argv.get(1) else { return 2 };
+    let Ok(client) = inv.api.client() else { return 3 };
+    let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({"metadata": {"name": name},
+        "spec": {"restartPolicy": "Never", "containers": [{"name": "main", "image": "busybox", "command": ["sh", "-c", "echo branch"]}]}}))
+    .unwrap_or_default();
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(client, "billing");
+    match pods.create(&Default::default(), &pod).await {
+        Ok(_) => {
+            inv.stdout.line(&format!("created billing/{name}"));
+            0
+        }
+        Err(kube::Error::Api(status)) => {
+            inv.stderr.line(&status.message);
+            1
+        }
+        Err(other) => {
+            inv.stderr.line(&other.to_string());
+            1
+        }
+    }
+}
+
+fn launcher_pod(name: &str, target: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: argo\nspec:\n  restartPolicy: Never\n  serviceAccountName: tenant-lifecycle\n  containers:\n  - name: main\n    image: ghcr.io/tlc-dev/tlc:0.1.0\n    command: [launcher, {target}]\n"
+    )
+}
+
+#[tokio::test]
+async fn kubectl_applies_rbac_that_a_service_accounts_binary_then_works_under() {
+    let Some(binary) = kubectl() else { return };
+    let c = cluster().await;
+    c.install_binary("launcher", std::sync::Arc::new(launcher));
+    let k = Kubectl::new(binary.clone(), &c);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path.to_str().unwrap_or_default().to_string()
+    };
+    k.run(&["create", "namespace", "argo"]).await;
+    k.run(&["create", "namespace", "billing"]).await;
+    assert_eq!(
+        k.run(&["create", "serviceaccount", "tenant-lifecycle", "-n", "argo"]).await.trim(),
+        "serviceaccount/tenant-lifecycle created"
+    );
+    let accounts = k.run(&["get", "sa", "-n", "argo"]).await;
+    let lines: Vec<Vec<&str>> = accounts.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(lines[0], vec!["NAME", "SECRETS", "AGE"], "{accounts}");
+    assert_eq!(lines[1][..2], ["default", "0"], "{accounts}");
+    assert_eq!(lines[2][..2], ["tenant-lifecycle", "0"], "{accounts}");
+
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
+        kube::Api::namespaced(c.client().await.expect("client"), "argo");
+    let log = |name: &'static str| {
+        let pods = pods.clone();
+        async move { pods.logs(name, &Default::default()).await.expect("log") }
+    };
+    k.run(&["create", "-f", &file("bridge-1.yaml", &launcher_pod("bridge-1", "branch-1"))]).await;
+    assert_eq!(
+        embedded_cluster::testing::exit_code(&embedded_cluster::testing::wait_finished(&pods, "bridge-1").await),
+        1
+    );
+    assert_eq!(
+        log("bridge-1").await,
+        "pods is forbidden: User \"system:serviceaccount:argo:tenant-lifecycle\" cannot create resource \"pods\" in API group \"\" in the namespace \"billing\"\n"
+    );
+
+    let rbac = file("rbac.yaml", RBAC);
+    assert_eq!(
+        k.run(&["apply", "-f", &rbac]).await,
+        "role.rbac.authorization.k8s.io/pod-launcher created\nrolebinding.rbac.authorization.k8s.io/lifecycle-launches created\n"
+    );
+    assert_eq!(
+        k.run(&["apply", "-f", &rbac]).await,
+        "role.rbac.authorization.k8s.io/pod-launcher unchanged\nrolebinding.rbac.authorization.k8s.io/lifecycle-launches unchanged\n"
+    );
+    k.run(&["create", "-f", &file("bridge-2.yaml", &launcher_pod("bridge-2", "branch-2"))]).await;
+    assert_eq!(
+        embedded_cluster::testing::exit_code(&embedded_cluster::testing::wait_finished(&pods, "bridge-2").await),
+        0
+    );
+    assert_eq!(log("bridge-2").await, "created billing/branch-2\n");
+
+    let wide = k.run(&["get", "rolebindings", "-n", "billing", "-o", "wide"]).await;
+    let lines: Vec<Vec<&str>> = wide.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(lines[0], vec!["NAME", "ROLE", "AGE", "USERS", "GROUPS", "SERVICEACCOUNTS"], "{wide}");
+    assert_eq!(
+        (lines[1][0], lines[1][1], lines[1][3]),
+        ("lifecycle-launches", "Role/pod-launcher", "argo/tenant-lifecycle")
+    );
+    let roles = k.run(&["get", "roles", "-n", "billing"]).await;
+    assert!(roles.starts_with("NAME") && roles.lines().next().is_some_and(|h| h.contains("CREATED AT")), "{roles}");
+    assert!(roles.lines().nth(1).is_some_and(|l| l.starts_with("pod-launcher ") && l.contains('T')), "{roles}");
+
+    // Imperative creates (protobuf bodies), and the service account's own view of what it may do.
+    assert_eq!(
+        k.run(&["create", "clusterrole", "pod-reader", "--verb=get,list", "--resource=pods"]).await.trim(),
+        "clusterrole.rbac.authorization.k8s.io/pod-reader created"
+    );
+    assert_eq!(
+        k.run(&[
+            "create",
+            "clusterrolebinding",
+            "argo-reads",
+            "--clusterrole=pod-reader",
+            "--group=system:serviceaccounts:argo"
+        ])
+        .await
+        .trim(),
+        "clusterrolebinding.rbac.authorization.k8s.io/argo-reads created"
+    );
+    let sa = Kubectl::with_service_accounts(binary, &c, &[("argo", "tenant-lifecycle")]);
+    let as_sa = |args: &[&str]| {
+        let mut all = vec!["--context", "argo-tenant-lifecycle"];
+        all.extend_from_slice(args);
+        all.into_iter().map(str::to_string).collect::<Vec<_>>()
+    };
+    let can = |args: Vec<String>| {
+        let sa = &sa;
+        async move {
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (_, out, _) = sa.try_run(&refs).await;
+            out.trim().to_string()
+        }
+    };
+    assert_eq!(can(as_sa(&["auth", "can-i", "create", "pods", "-n", "billing"])).await, "yes");
+    assert_eq!(can(as_sa(&["auth", "can-i", "list", "pods", "-A"])).await, "yes");
+    assert_eq!(can(as_sa(&["auth", "can-i", "create", "pods", "-n", "argo"])).await, "no");
+    let refs: Vec<String> = as_sa(&["get", "pods", "-n", "billing", "--no-headers"]);
+    let (ok, out, err) = sa.try_run(&refs.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert!(ok && out.starts_with("branch-2 "), "{out}{err}");
+    let refs = as_sa(&["delete", "pod", "branch-2", "-n", "argo"]);
+    let (ok, _, err) = sa.try_run(&refs.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert!(!ok);
+    assert_eq!(
+        err.trim(),
+        "Error from server (Forbidden): pods \"branch-2\" is forbidden: User \"system:serviceaccount:argo:tenant-lifecycle\" cannot delete resource \"pods\" in API group \"\" in the namespace \"argo\""
+    );
+
+    let (ok, _, err) =
+        k.try_run(&["--as=system:serviceaccount:argo:tenant-lifecycle", "get", "pods", "-n", "billing"]).await;
+    assert!(!ok);
+    assert_eq!(
+        err.trim(),
+        "Error from server (BadRequest): Unable to list \"/v1, Resource=pods\": impersonation (Impersonate-User/-Group headers, `kubectl --as`) is not supported by the tlc embedded cluster: authenticate with the user's or service account's own token"
+    );
+
+    let (ok, _, err) = k.try_run(&["apply", "-f", &file("aggregated.yaml", AGGREGATED)]).await;
+    assert!(!ok);
+    // kubectl words a 422 from the Status details itself.
+    assert_eq!(
+        err.trim(),
+        "The ClusterRole \"monitoring\" is invalid: aggregationRule: Forbidden: aggregated ClusterRoles are not supported by the tlc embedded cluster (it runs no clusterrole-aggregation controller): list the rules in `rules` instead"
     );
 }

@@ -12,4 +12,6 @@ mod kube_api;
 mod kubectl;
 mod kubelet;
 mod logs;
+mod rbac;
+mod service_accounts;
 mod watch;
