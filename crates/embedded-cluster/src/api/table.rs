@@ -126,7 +126,9 @@ fn columns(resource: Resource) -> Vec<Column> {
                 "Human readable message indicating details about why the workflow is in this condition.",
             ),
         ],
-        Resource::WorkflowTemplates | Resource::SelfSubjectAccessReviews => vec![name, age],
+        Resource::WorkflowTemplates | Resource::WorkflowTaskResults | Resource::SelfSubjectAccessReviews => {
+            vec![name, age]
+        }
         // Roles have no printer upstream: the API server's default table (name, creation time).
         Resource::Roles | Resource::ClusterRoles => vec![
             name,
@@ -352,7 +354,9 @@ fn cells(resource: Resource, o: &Value) -> Vec<Value> {
                 json!(s(o, "/status/message")),
             ]
         }
-        Resource::WorkflowTemplates | Resource::SelfSubjectAccessReviews => vec![name, age],
+        Resource::WorkflowTemplates | Resource::WorkflowTaskResults | Resource::SelfSubjectAccessReviews => {
+            vec![name, age]
+        }
         Resource::Roles | Resource::ClusterRoles => vec![name, json!(s(o, "/metadata/creationTimestamp"))],
         Resource::RoleBindings | Resource::ClusterRoleBindings => {
             // rbac.SubjectsStrings: users, groups, and service accounts as namespace/name.

@@ -283,6 +283,8 @@ struct Prepared {
     argv: Vec<String>,
     env: BTreeMap<String, String>,
     fs: PodFs,
+    /// `terminationMessagePath`: what a binary leaves there is its terminated state's `message`.
+    message_path: String,
 }
 
 /// A running instance of a container.
@@ -569,7 +571,9 @@ impl Worker {
                         },
                         None => Run::Shell(Program::from_argv(&argv).map_err(|u| u.to_string())),
                     };
-                    return Ok(Prepared { name, run, argv, env, fs: self.fs.with_mounts(mounts) });
+                    let message_path =
+                        spec["terminationMessagePath"].as_str().unwrap_or("/dev/termination-log").to_string();
+                    return Ok(Prepared { name, run, argv, env, fs: self.fs.with_mounts(mounts), message_path });
                 }
                 Err(not_ready) => {
                     if reported.as_ref() != Some(&not_ready) {
@@ -663,6 +667,7 @@ impl Worker {
                     (127, Some(unsupported))
                 }
                 Run::Binary(binary, api) => {
+                    let fs = prepared.fs.clone();
                     let launch = Launch {
                         argv: prepared.argv,
                         env: prepared.env,
@@ -675,7 +680,13 @@ impl Worker {
                         clock,
                         binaries: node.binaries().clone(),
                     };
-                    (run_binary(binary, launch.into_invocation()).await, None)
+                    let code = run_binary(binary, launch.into_invocation()).await;
+                    // As a real kubelet: the termination message file (at most 4096 bytes).
+                    let message = fs.read(&prepared.message_path).ok().filter(|m| !m.is_empty()).map(|m| {
+                        let m = &m[..m.len().min(4096)];
+                        String::from_utf8_lossy(m).into_owned()
+                    });
+                    (code, message)
                 }
             };
             log.close();

@@ -28,7 +28,7 @@ pub fn decode(info: &ResourceInfo, object: Value) -> ApiResult<(Value, Vec<Strin
         Resource::ClusterRoles => typed::<rbac::ClusterRole>(info, object),
         Resource::RoleBindings => typed::<rbac::RoleBinding>(info, object).map(default_binding),
         Resource::ClusterRoleBindings => typed::<rbac::ClusterRoleBinding>(info, object).map(default_binding),
-        Resource::Workflows | Resource::WorkflowTemplates => {
+        Resource::Workflows | Resource::WorkflowTemplates | Resource::WorkflowTaskResults => {
             if !object.is_object() {
                 return Err(ApiError::bad_request(format!("{} must be a JSON object", info.kind)));
             }

@@ -421,7 +421,14 @@ impl Store {
             }
             meta.insert("uid".into(), json!(uid));
             meta.insert("creationTimestamp".into(), json!(kept_created.unwrap_or_else(now_rfc3339)));
-            if matches!(resource, Resource::Jobs | Resource::Pods | Resource::Workflows | Resource::WorkflowTemplates) {
+            if matches!(
+                resource,
+                Resource::Jobs
+                    | Resource::Pods
+                    | Resource::Workflows
+                    | Resource::WorkflowTemplates
+                    | Resource::WorkflowTaskResults
+            ) {
                 meta.insert("generation".into(), json!(1));
             }
         }

@@ -30,6 +30,8 @@ pub enum Resource {
     Workflows,
     /// argoproj.io/v1alpha1 workflowtemplates (unstructured).
     WorkflowTemplates,
+    /// argoproj.io/v1alpha1 workflowtaskresults (unstructured): what Argo's executor reports per node.
+    WorkflowTaskResults,
 }
 
 /// Static description of a resource type.
@@ -278,6 +280,21 @@ pub static RESOURCES: &[ResourceInfo] = &[
         kind: "WorkflowTemplate",
         namespaced: true,
         short_names: &["wftmpl"],
+        verbs: CRUD,
+        subresources: &[],
+        categories: &[],
+        field_labels: &[],
+        stored: true,
+    },
+    ResourceInfo {
+        resource: Resource::WorkflowTaskResults,
+        group: "argoproj.io",
+        version: "v1alpha1",
+        plural: "workflowtaskresults",
+        singular: "workflowtaskresult",
+        kind: "WorkflowTaskResult",
+        namespaced: true,
+        short_names: &[],
         verbs: CRUD,
         subresources: &[],
         categories: &[],
