@@ -48,10 +48,13 @@ pub async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
     let configs = DEMO_REGIONS.iter().map(|r| ClusterConfig::new(r).with_time_scale(1.0 / args.speed)).collect();
     let sim = Sim::start(configs).await.map_err(|e| Error::Setup(format!("cannot start the demo clusters: {e}")))?;
     let mut regions = Vec::new();
+    let mut controllers = Vec::new();
     for c in sim.clusters() {
         demo::examples::seed(c.store(), c.name())
             .map_err(|e| Error::Setup(format!("cannot seed the demo estate: {e}")))?;
-        demo::argo::equip(c).map_err(|e| Error::Setup(format!("cannot install the Argo kit: {e}")))?;
+        controllers.push(
+            demo::argo::equip(c).map_err(|e| Error::Setup(format!("cannot install the Argo kit: {e}")))?.controller,
+        );
         let client = c.client().await.map_err(|e| Error::Setup(format!("demo region {}: {e}", c.name())))?;
         regions.push(Region { name: c.name().to_string(), context: c.name().to_string(), url: c.url(), client });
     }
@@ -68,6 +71,7 @@ pub async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
     }
     let console = Console { config, regions: Regions::new(regions), theme_dir: global.theme_dir() };
     let result = run(console).await;
+    drop(controllers);
     sim.shutdown().await;
     result
 }

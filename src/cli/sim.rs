@@ -92,6 +92,7 @@ pub async fn run(args: SimArgs) -> Result<(), Error> {
     }
     let sim = Sim::start(configs).await.map_err(|e| Error::Setup(e.to_string()))?;
     let mut seeded = Vec::new();
+    let mut controllers = Vec::new();
     for c in sim.clusters() {
         let count = match args.estate {
             EstateKind::Demo => demo::examples::seed(c.store(), c.name()).map_err(|e| Error::Setup(e.to_string()))?,
@@ -110,7 +111,10 @@ pub async fn run(args: SimArgs) -> Result<(), Error> {
         let kit = match args.estate {
             EstateKind::Empty => 0,
             EstateKind::Demo | EstateKind::Generated => {
-                demo::argo::equip(c).map_err(|e| Error::Setup(format!("cannot install the Argo kit: {e}")))?
+                let equipped =
+                    demo::argo::equip(c).map_err(|e| Error::Setup(format!("cannot install the Argo kit: {e}")))?;
+                controllers.push(equipped.controller);
+                equipped.objects
             }
         };
         seeded.push(count + kit);
@@ -137,6 +141,7 @@ pub async fn run(args: SimArgs) -> Result<(), Error> {
     println!();
     println!("Serving until interrupted (Ctrl-C).");
     wait_for_termination().await;
+    drop(controllers);
     sim.shutdown().await;
     Ok(())
 }

@@ -38,11 +38,22 @@ pub fn install(store: &Store, region: &str) -> Result<usize, embedded_cluster::E
     Ok(created)
 }
 
-/// Makes an embedded cluster a region with tlc's in-cluster kit: `tlc` installed as an in-process
-/// binary (so the template's steps run the product's own code) and the kit applied.
-pub fn equip(cluster: &embedded_cluster::EmbeddedCluster) -> Result<usize, embedded_cluster::Error> {
+/// A region equipped with tlc's in-cluster kit: Argo's controller runs until this is dropped.
+pub struct Equipped {
+    /// What the kit created.
+    pub objects: usize,
+    /// The region's Argo controller.
+    pub controller: embedded_argo::Controller,
+}
+
+/// Makes an embedded cluster a region with tlc's in-cluster kit, as a real region is after
+/// installing Argo and `kubectl apply -f deploy/argo/`: Argo's controller running, `tlc` installed
+/// as an in-process binary (so the template's steps run the product's own code), the kit applied.
+pub fn equip(cluster: &embedded_cluster::EmbeddedCluster) -> Result<Equipped, embedded_cluster::Error> {
     cluster.install_binary(crate::steps::in_process::NAME, crate::steps::in_process::binary());
-    install(cluster.store(), cluster.name())
+    let objects = install(cluster.store(), cluster.name())?;
+    let controller = embedded_argo::Controller::start(cluster, embedded_argo::ControllerConfig::default());
+    Ok(Equipped { objects, controller })
 }
 
 /// The Argo Events example: not served by the embedded cluster, checked against the template.

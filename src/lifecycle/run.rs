@@ -344,9 +344,8 @@ impl WorkflowInfo {
         if let Some(p) = &self.problem {
             return p.clone();
         }
-        let discovery_message = || {
-            self.discovery.as_ref().and_then(|d| d.message.clone()).unwrap_or_else(|| "see its log".into())
-        };
+        let discovery_message =
+            || self.discovery.as_ref().and_then(|d| d.message.clone()).unwrap_or_else(|| "see its log".into());
         match &self.stage {
             Stage::NotStarted => "waiting for the Argo controller".into(),
             Stage::Discovering => "discovering the lifecycle Jobs".into(),
@@ -523,7 +522,10 @@ impl WorkflowSeen {
     pub fn read(region: &str, workflow: &kube::api::DynamicObject) -> Self {
         let meta = &workflow.metadata;
         let annotation = |k: &str| meta.annotations.as_ref().and_then(|a| a.get(k)).filter(|v| !v.is_empty()).cloned();
-        let migration = match (annotation(crate::contract::labels::MIGRATION), annotation(crate::contract::labels::MIGRATION_TARGET)) {
+        let migration = match (
+            annotation(crate::contract::labels::MIGRATION),
+            annotation(crate::contract::labels::MIGRATION_TARGET),
+        ) {
             (Some(id), Some(target)) => Some(MigrationLink { id, target }),
             _ => None,
         };
@@ -579,7 +581,10 @@ fn apply_workflow(state: &mut RunState, seen: WorkflowSeen) {
         id: key.clone(),
         region: seen.region.clone(),
         tenant_id: if tenant_is_id { tenant.clone() } else { String::new() },
-        tenant_name: seen.tenant_name.clone().unwrap_or_else(|| if tenant_is_id { String::new() } else { tenant.clone() }),
+        tenant_name: seen
+            .tenant_name
+            .clone()
+            .unwrap_or_else(|| if tenant_is_id { String::new() } else { tenant.clone() }),
         operation: params.operation.clone().unwrap_or_default(),
         engine: Some(Engine::Argo),
         started: None,
@@ -588,7 +593,8 @@ fn apply_workflow(state: &mut RunState, seen: WorkflowSeen) {
         workflow: None,
     });
     if batch.tenant_name.is_empty() {
-        batch.tenant_name = seen.tenant_name.clone().unwrap_or_else(|| if tenant_is_id { String::new() } else { tenant });
+        batch.tenant_name =
+            seen.tenant_name.clone().unwrap_or_else(|| if tenant_is_id { String::new() } else { tenant });
     }
     if batch.operation.is_empty() {
         batch.operation = params.operation.unwrap_or_default();

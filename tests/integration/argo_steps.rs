@@ -10,14 +10,13 @@ use serde_json::{Value, json};
 
 use crate::common::{cluster_with, exit_code, run_pod};
 
-/// A cluster like a `tlc demo` region: the demo estate, the kit, `tlc` installed.
-pub async fn region_with_kit(name: &str, time_scale: f64) -> EmbeddedCluster {
-    let config = ClusterConfig::new(name).with_time_scale(time_scale);
-    config.binaries.install(tlc::steps::in_process::NAME, tlc::steps::in_process::binary());
-    let c = cluster_with(config).await;
+/// A cluster like a `tlc demo` region: the demo estate, the kit, `tlc` installed, Argo's
+/// controller running (for as long as the second value lives).
+pub async fn region_with_kit(name: &str, time_scale: f64) -> (EmbeddedCluster, tlc::demo::argo::Equipped) {
+    let c = cluster_with(ClusterConfig::new(name).with_time_scale(time_scale)).await;
     tlc::demo::examples::seed(c.store(), name).expect("demo estate");
-    tlc::demo::argo::install(c.store(), name).expect("the kit applies");
-    c
+    let equipped = tlc::demo::argo::equip(&c).expect("the kit applies");
+    (c, equipped)
 }
 
 /// A pod running the template's `step` container with its parameters filled in, as Argo would.
@@ -51,7 +50,7 @@ async fn log_of(pods: &Api<Pod>, name: &str) -> String {
 
 #[tokio::test]
 async fn discovery_and_the_bridge_run_in_their_pods_with_the_shipped_kit() {
-    let c = region_with_kit("eu-west", 0.0).await;
+    let (c, _argo) = region_with_kit("eu-west", 0.0).await;
     let client = c.client().await.expect("client");
     let pods: Api<Pod> = Api::namespaced(client.clone(), "argo");
     let discover = |name: &str, tenant: &str| {
