@@ -43,7 +43,13 @@ impl Auditor {
     /// Records a cancel of `batch` (as the cluster shows it) and how it went. Returns what could not
     /// be written.
     pub async fn record_cancel(&self, batch: &Batch, outcome: &str) -> Vec<String> {
-        let (record, target) = self.record_batch(AuditAction::Cancel, batch, outcome);
+        self.record_batch_action(AuditAction::Cancel, batch, outcome).await
+    }
+
+    /// Records `action` on `batch` as the cluster shows it (a cancel, a Workflow's retry) and how
+    /// it went. Returns what could not be written.
+    pub async fn record_batch_action(&self, action: AuditAction, batch: &Batch, outcome: &str) -> Vec<String> {
+        let (record, target) = self.record_batch(action, batch, outcome);
         self.write(&record, target.as_ref()).await
     }
 

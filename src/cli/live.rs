@@ -11,7 +11,7 @@ use super::printer::{Printer, human};
 use crate::contract::JobRef;
 use crate::lifecycle::regions::Regions;
 use crate::lifecycle::run::{Phase, PodSnapshot, RunEvent, RunState, update};
-use crate::lifecycle::watch::forward_branches;
+use crate::lifecycle::watch::{forward_branches, forward_workflows};
 use crate::logs::follow::Source;
 use crate::logs::mux::{Mux, MuxEvent, Priority, StreamKey, Want};
 
@@ -36,6 +36,8 @@ pub struct LiveOptions {
     pub stream_limit: usize,
     /// Log lines as newline-delimited JSON.
     pub json: bool,
+    /// Also follow the batches' Workflows in this namespace (the Argo engine's).
+    pub argo_namespace: Option<String>,
 }
 
 /// Progress of the live view, for the caller's exit decision.
@@ -172,7 +174,8 @@ impl Follower<'_> {
         }
         let branches_done = batch_ids.iter().all(|id| {
             state.batches.get(id).is_some_and(|b| {
-                b.branches.iter().filter(|(j, _)| self.selected(j)).all(|(_, br)| br.phase().is_final())
+                b.workflow.as_ref().is_none_or(|w| w.is_final())
+                    && b.branches.iter().filter(|(j, _)| self.selected(j)).all(|(_, br)| br.phase().is_final())
             })
         });
         engine_done && branches_done && streams_done
@@ -236,7 +239,22 @@ pub async fn follow_batches(
     for (region, ids) in &by_region {
         if let Some(r) = regions.get(region) {
             let selector = format!("tlc.dev/batch-id in ({})", ids.join(","));
-            watchers.push(tokio::spawn(forward_branches(r.client.clone(), Some(selector), r.url.clone(), tx.clone())));
+            watchers.push(tokio::spawn(forward_branches(
+                r.client.clone(),
+                Some(selector.clone()),
+                r.url.clone(),
+                tx.clone(),
+            )));
+            if let Some(namespace) = &options.argo_namespace {
+                watchers.push(tokio::spawn(forward_workflows(
+                    r.client.clone(),
+                    r.name.clone(),
+                    namespace.clone(),
+                    Some(selector),
+                    r.url.clone(),
+                    tx.clone(),
+                )));
+            }
         }
     }
     drop(tx);

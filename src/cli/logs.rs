@@ -58,7 +58,7 @@ pub async fn run(global: &GlobalArgs, args: LogsArgs) -> Result<u8> {
     report(&errors);
     let Some(batch) = state.batches.get(&args.batch).cloned() else {
         return Err(Error::NotFound(format!(
-            "no batch {} in {} (no pod carries its label)",
+            "no batch {} in {} (no branch pod and no Workflow carries its label)",
             args.batch,
             regions.join(", ")
         )));
@@ -78,6 +78,7 @@ pub async fn run(global: &GlobalArgs, args: LogsArgs) -> Result<u8> {
         branches,
         stream_limit: 64,
         json: args.output == LogsFormat::Json,
+        argo_namespace: Some(session.config.run.argo_namespace.clone()),
     };
     let live =
         follow_batches(&session.regions, &[(batch.region.clone(), batch.id.clone())], state, None, options).await;

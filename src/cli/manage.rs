@@ -15,6 +15,7 @@ use super::session::{GlobalArgs, Session};
 use crate::contract::labels::batch_selector;
 use crate::lifecycle::engine::Runner;
 use crate::lifecycle::engine::direct::describe;
+use crate::lifecycle::engine::runner::CancelMode;
 use crate::lifecycle::error::{Error, Result};
 use crate::lifecycle::run::{Batch, Phase};
 
@@ -29,6 +30,10 @@ pub struct ManageArgs {
     /// Only look in these regions (repeatable).
     #[arg(long)]
     pub region: Vec<String>,
+    /// `tlc cancel` of an Argo batch: Argo's Terminate (nothing more runs, exit handlers neither)
+    /// instead of its Stop.
+    #[arg(long)]
+    pub terminate: bool,
 }
 
 async fn find(session: &Session, args: &ManageArgs) -> Result<Batch> {
@@ -38,7 +43,11 @@ async fn find(session: &Session, args: &ManageArgs) -> Result<Batch> {
         return Err(e);
     }
     state.batches.get(&args.batch).cloned().ok_or_else(|| {
-        Error::NotFound(format!("no batch {} in {} (no pod carries its label)", args.batch, regions.join(", ")))
+        Error::NotFound(format!(
+            "no batch {} in {} (no branch pod and no Workflow carries its label)",
+            args.batch,
+            regions.join(", ")
+        ))
     })
 }
 
@@ -46,24 +55,44 @@ async fn find(session: &Session, args: &ManageArgs) -> Result<Batch> {
 pub async fn cancel(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
     let session = Session::open(global).await?;
     let batch = find(&session, &args).await?;
-    let running: Vec<_> = batch.branches.values().filter(|b| !b.phase().is_final()).map(|b| b.job.clone()).collect();
-    if running.is_empty() {
-        println!("batch {} has no unfinished branch to cancel", batch.id);
-        return Ok(0);
-    }
-    let ask = Ask::YesNo(format!(
-        "Cancel {} unfinished branches of batch {} ({} {})?",
-        running.len(),
-        batch.id,
-        batch.tenant_name,
-        batch.operation
-    ));
+    let mode = if args.terminate { CancelMode::Terminate } else { CancelMode::Stop };
+    let ask = match &batch.workflow {
+        // Argo decides what is finished (and refuses a finished Workflow in its own words).
+        Some(w) => Ask::YesNo(format!(
+            "{} Workflow {}/{} of batch {} ({} {})?",
+            if args.terminate { "Terminate" } else { "Stop" },
+            w.namespace,
+            w.name,
+            batch.id,
+            batch.tenant_name,
+            batch.operation
+        )),
+        None => {
+            let running = batch.branches.values().filter(|b| !b.phase().is_final()).count();
+            if running == 0 {
+                println!("batch {} has no unfinished branch to cancel", batch.id);
+                return Ok(0);
+            }
+            Ask::YesNo(format!(
+                "Cancel {running} unfinished branches of batch {} ({} {})?",
+                batch.id, batch.tenant_name, batch.operation
+            ))
+        }
+    };
     confirm(&format!("cancel batch {}", batch.id), &ask, args.yes, session.config.run.read_only)?;
-    let runner = Runner::new(session.regions.clone(), session.config.run.concurrency);
-    let (result, problems) = runner.cancel(&batch).await;
+    let runner = Runner::from_config(session.regions.clone(), &session.config);
+    let (result, problems) = runner.cancel(&batch, mode).await;
     warn_all(problems);
-    let deleted = result?;
-    println!("cancelled {} branch pods of batch {}: {}", deleted.len(), batch.id, deleted.join(", "));
+    let stopped = result?;
+    match &batch.workflow {
+        Some(_) => println!(
+            "{} Workflow {} of batch {}: its running branches get SIGTERM and stop their branch pods",
+            if args.terminate { "terminated" } else { "stopped" },
+            stopped.join(", "),
+            batch.id
+        ),
+        None => println!("cancelled {} branch pods of batch {}: {}", stopped.len(), batch.id, stopped.join(", ")),
+    }
     Ok(0)
 }
 
@@ -71,7 +100,10 @@ pub async fn cancel(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
 pub async fn retry(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
     let session = Session::open(global).await?;
     let batch = find(&session, &args).await?;
-    let runner = Runner::new(session.regions.clone(), session.config.run.concurrency);
+    let runner = Runner::from_config(session.regions.clone(), &session.config);
+    if batch.workflow.is_some() {
+        return retry_workflow(&session, &runner, batch, &args).await;
+    }
     let (jobs, errors) = session.jobs(std::slice::from_ref(&batch.region)).await;
     if let Some(e) = errors.into_iter().next() {
         return Err(e);
@@ -101,19 +133,14 @@ pub async fn retry(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
     };
     let mut initial = crate::lifecycle::run::RunState::default();
     initial.batches.insert(batch.id.clone(), batch.clone());
-    let options = LiveOptions {
-        follow: true,
-        lines: true,
-        status: true,
-        colour: colour(),
-        with_tenant: false,
-        timestamps: false,
-        branches: vec![],
-        stream_limit: 64,
-        json: false,
-    };
-    let live =
-        follow_batches(&session.regions, &[(batch.region.clone(), batch.id.clone())], initial, Some(rx), options).await;
+    let live = follow_batches(
+        &session.regions,
+        &[(batch.region.clone(), batch.id.clone())],
+        initial,
+        Some(rx),
+        follow_options(&session),
+    )
+    .await;
     if live.detached {
         stop.cancel();
     }
@@ -128,4 +155,73 @@ pub async fn retry(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
     println!();
     print!("{}", summary(&after, jiff::Timestamp::now()));
     Ok(if after.phase() == Phase::Succeeded { 0 } else { super::run::BRANCHES_FAILED })
+}
+
+/// How `tlc retry` follows a batch.
+fn follow_options(session: &Session) -> LiveOptions {
+    LiveOptions {
+        follow: true,
+        lines: true,
+        status: true,
+        colour: colour(),
+        with_tenant: false,
+        timestamps: false,
+        branches: vec![],
+        stream_limit: 64,
+        json: false,
+        argo_namespace: Some(session.config.run.argo_namespace.clone()),
+    }
+}
+
+/// `tlc retry` of a batch the Argo engine ran: Argo's retry, done from the client (every failed
+/// branch of a Failed or Error Workflow runs again, as the next attempt of each), refused where
+/// Argo refuses; then follows the Workflow to its end.
+async fn retry_workflow(session: &Session, runner: &Runner, batch: Batch, args: &ManageArgs) -> Result<u8> {
+    let plan = runner.argo().retry_plan(&batch).await?;
+    let jobs: Vec<String> =
+        plan.rerun.iter().map(|r| r.job.as_ref().map_or(r.item.to_string(), ToString::to_string)).collect();
+    let workflow = batch.workflow.as_ref().map(|w| format!("{}/{}", w.namespace, w.name)).unwrap_or_default();
+    let ask = Ask::YesNo(format!(
+        "Retry Workflow {workflow} of batch {} ({} {}): {}{}?",
+        batch.id,
+        batch.tenant_name,
+        batch.operation,
+        if plan.discovery_reruns { "discovery, then " } else { "" },
+        if jobs.is_empty() { "the branches discovery lists".to_string() } else { describe_list(&jobs) }
+    ));
+    confirm(&format!("retry batch {}", batch.id), &ask, args.yes, session.config.run.read_only)?;
+    let (result, problems) = runner.retry_workflow(&batch, &plan).await;
+    warn_all(problems);
+    result?;
+    // The model starts from the Workflow as it was written back: running again.
+    let mut initial = crate::lifecycle::run::RunState::default();
+    initial.batches.insert(batch.id.clone(), batch.clone());
+    if let Ok(object) = serde_json::from_value::<kube::api::DynamicObject>(plan.workflow.clone()) {
+        let seen = crate::lifecycle::run::WorkflowSeen::read(&batch.region, &object);
+        crate::lifecycle::run::update(&mut initial, crate::lifecycle::run::RunEvent::Workflow(Box::new(seen)));
+    }
+    let live = follow_batches(
+        &session.regions,
+        &[(batch.region.clone(), batch.id.clone())],
+        initial,
+        None,
+        follow_options(session),
+    )
+    .await;
+    if live.detached {
+        return Ok(super::run::DETACHED);
+    }
+    let after = live.state.batches.get(&batch.id).cloned().unwrap_or(batch);
+    println!();
+    print!("{}", summary(&after, jiff::Timestamp::now()));
+    Ok(if after.phase() == Phase::Succeeded { 0 } else { super::run::BRANCHES_FAILED })
+}
+
+/// `a, b and c`.
+fn describe_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }

@@ -41,6 +41,10 @@ pub struct MigrateArgs {
     /// Prefix log lines with the kubelet's timestamps.
     #[arg(long)]
     pub timestamps: bool,
+    /// The engine: `direct` (this process runs the fan-out) or `argo` (a Workflow of the
+    /// tenant-lifecycle template runs it in the cluster); default: the configuration's `run.engine`.
+    #[arg(long, value_enum)]
+    pub engine: Option<Engine>,
     /// Output format (json: the plans with --dry-run, else the final batches; no log lines).
     #[arg(long, short, value_enum, default_value_t)]
     pub output: Format,
@@ -86,7 +90,7 @@ pub async fn run(global: &GlobalArgs, args: MigrateArgs) -> Result<u8> {
             operation: Operation::from(KnownOperation::MigrateOut),
             changeset_yaml: changeset,
             only_jobs: None,
-            engine: Engine::Direct,
+            engine: args.engine.unwrap_or(session.config.run.engine),
             mount_dir: mount_dir.clone(),
             migration: None,
         },
@@ -142,9 +146,9 @@ pub async fn run(global: &GlobalArgs, args: MigrateArgs) -> Result<u8> {
     };
     confirm(&format!("migrate to {}", args.to), &ask, args.yes, session.config.run.read_only)?;
 
-    let runner = Runner::new(session.regions.clone(), session.config.run.concurrency);
+    let runner = Runner::from_config(session.regions.clone(), &session.config);
     let migrations = migrate::migrations(&out, &args.to);
-    let options = live_options(json, out.batches.len() > 1, args.timestamps);
+    let options = live_options(&session, json, out.batches.len() > 1, args.timestamps);
     let half = async |plan: &Plan, title: String| {
         if !json {
             println!("\n{title}\n");
@@ -178,8 +182,12 @@ pub async fn run(global: &GlobalArgs, args: MigrateArgs) -> Result<u8> {
         }
     }
     if !in_batches.is_empty() {
-        let in_plan =
-            Plan { operation: Operation::from(KnownOperation::MigrateIn), batches: in_batches, problems: Vec::new() };
+        let in_plan = Plan {
+            operation: Operation::from(KnownOperation::MigrateIn),
+            engine: out.engine,
+            batches: in_batches,
+            problems: Vec::new(),
+        };
         let (second, in_ended) = half(&in_plan, format!("migrate-in in {}", args.to)).await;
         if second.live.detached {
             return Ok(detached(&in_plan));

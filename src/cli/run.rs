@@ -1,6 +1,6 @@
 //! `tlc run`: plan, confirm, fan out and follow — the headless form of triggering an operation.
 //! It prints the plan (which Jobs run in which namespaces, which are skipped and why, the context
-//! every branch gets), asks for confirmation, runs the batches with the direct engine, follows every
+//! every branch gets), asks for confirmation, runs the batches with the chosen engine, follows every
 //! branch stern-style, and ends with a summary. Exit code 0 when every branch succeeded, 3 when any
 //! failed or was cancelled, 130 when detached with Ctrl-C (the batches go on in the cluster).
 
@@ -53,6 +53,10 @@ pub struct RunArgs {
     /// Prefix log lines with the kubelet's timestamps.
     #[arg(long)]
     pub timestamps: bool,
+    /// The engine: `direct` (this process runs the fan-out) or `argo` (a Workflow of the
+    /// tenant-lifecycle template runs it in the cluster); default: the configuration's `run.engine`.
+    #[arg(long, value_enum)]
+    pub engine: Option<Engine>,
     /// Output format (json: the plan with --dry-run, else the final batches; no log lines).
     #[arg(long, short, value_enum, default_value_t)]
     pub output: Format,
@@ -63,6 +67,8 @@ pub struct RunArgs {
 pub struct PlanView {
     /// Operation.
     pub operation: String,
+    /// The engine that runs it.
+    pub engine: String,
     /// One entry per batch.
     pub batches: Vec<BatchPlanView>,
     /// Why it cannot run, if it cannot.
@@ -102,6 +108,7 @@ fn context_of(plan: &Plan, i: usize, mount_dir: &str) -> TenantContext {
 pub fn plan_view(plan: &Plan, mount_dir: &str) -> PlanView {
     PlanView {
         operation: plan.operation.to_string(),
+        engine: plan.engine.as_str().to_string(),
         batches: plan
             .batches
             .iter()
@@ -123,12 +130,13 @@ pub fn plan_view(plan: &Plan, mount_dir: &str) -> PlanView {
 /// The plan for people.
 pub fn render_plan(plan: &Plan, mount_dir: &str) -> String {
     let mut out = format!(
-        "Plan: {} for {} tenant{}, {} branch{}\n",
+        "Plan: {} for {} tenant{}, {} branch{}, on the {} engine\n",
         plan.operation,
         plan.batches.len(),
         if plan.batches.len() == 1 { "" } else { "s" },
         plan.branch_count(),
-        if plan.branch_count() == 1 { "" } else { "es" }
+        if plan.branch_count() == 1 { "" } else { "es" },
+        plan.engine.as_str()
     );
     for (i, b) in plan.batches.iter().enumerate() {
         out.push_str(&format!(
@@ -228,7 +236,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
         operation,
         changeset_yaml: changeset,
         only_jobs,
-        engine: Engine::Direct,
+        engine: args.engine.unwrap_or(session.config.run.engine),
         mount_dir: mount_dir.clone(),
         migration: None,
     };
@@ -246,8 +254,8 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
         return Ok(0);
     }
     confirm(&format!("run {}", plan.operation), &ask_for(&plan), args.yes, session.config.run.read_only)?;
-    let runner = Runner::new(session.regions.clone(), session.config.run.concurrency);
-    let options = live_options(json, plan.batches.len() > 1, args.timestamps);
+    let runner = Runner::from_config(session.regions.clone(), &session.config);
+    let options = live_options(&session, json, plan.batches.len() > 1, args.timestamps);
     if !json {
         println!();
     }
@@ -266,8 +274,9 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
 }
 
 /// How `tlc run` and `tlc migrate` follow what they started.
-pub(super) fn live_options(json: bool, several_tenants: bool, timestamps: bool) -> LiveOptions {
+pub(super) fn live_options(session: &Session, json: bool, several_tenants: bool, timestamps: bool) -> LiveOptions {
     LiveOptions {
+        argo_namespace: Some(session.config.run.argo_namespace.clone()),
         follow: true,
         lines: !json,
         status: !json,

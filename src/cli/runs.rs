@@ -8,8 +8,8 @@ use super::output::{Format, Table, print_json, safe};
 use super::printer::human;
 use super::session::{GlobalArgs, Session, report};
 use crate::lifecycle::error::Result;
-use crate::lifecycle::run::{Batch, RunState};
-use crate::lifecycle::watch::list_batches;
+use crate::lifecycle::run::{Batch, RunState, update};
+use crate::lifecycle::watch::{list_branch_pods, list_workflows};
 
 /// Options of `tlc runs`.
 #[derive(Debug, Args)]
@@ -28,16 +28,22 @@ pub async fn batches(
     regions: &[String],
     selector: Option<&str>,
 ) -> (RunState, Vec<crate::lifecycle::error::Error>) {
-    let reads = regions
-        .iter()
-        .filter_map(|r| session.regions.get(r))
-        .map(|r| async move { list_batches(&r.client, &r.name, selector).await });
+    let namespace = &session.config.run.argo_namespace;
+    let reads = regions.iter().filter_map(|r| session.regions.get(r)).map(|r| async move {
+        futures::join!(
+            list_workflows(&r.client, &r.name, namespace, selector),
+            list_branch_pods(&r.client, &r.name, selector)
+        )
+    });
     let mut state = RunState::default();
     let mut errors = Vec::new();
-    for result in futures::future::join_all(reads).await {
-        match result {
-            Ok(s) => state.batches.extend(s.batches),
-            Err(e) => errors.push(e),
+    for (workflows, pods) in futures::future::join_all(reads).await {
+        // Workflows first, then the branch pods: one model, each branch seen both ways.
+        for events in [workflows, pods] {
+            match events {
+                Ok(events) => events.into_iter().for_each(|e| update(&mut state, e)),
+                Err(e) => errors.push(e),
+            }
         }
     }
     (state, errors)

@@ -137,6 +137,9 @@ pub fn batch_selector(batch_id: &str) -> String {
     format!("{BATCH_ID}={batch_id}")
 }
 
+/// The selector term of everything tlc manages (`app.kubernetes.io/managed-by=tlc`).
+pub const MANAGED_BY_SELECTOR: &str = "app.kubernetes.io/managed-by=tlc";
+
 /// The label selector matching every branch of every batch.
 pub fn all_branches_selector() -> String {
     format!("{BATCH_ID},{MANAGED_BY}={MANAGER}")

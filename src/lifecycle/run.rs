@@ -174,6 +174,9 @@ impl Attempt {
     }
 }
 
+/// The exit code of a process ended by SIGTERM (128 + 15): a bridge stopped with its Workflow.
+pub const SIGTERM_EXIT: i32 = 143;
+
 /// A branch as its Workflow node shows it (the Argo engine): the bridge step that runs it, with
 /// Argo's attempts of the bridge (retries after infrastructure errors), not the branch's own.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -190,13 +193,23 @@ pub struct BranchNode {
     pub finished: Option<Timestamp>,
     /// The bridge's attempts (their pods run `tlc bridge` in the workflow's namespace).
     pub attempts: Vec<argo::Attempt>,
+    /// Its Workflow was stopped or terminated (a branch it ended is cancelled, not failed).
+    pub stopped: bool,
 }
 
 impl BranchNode {
-    /// The phase the node says, in the run model's terms (a node Argo skipped counts as cancelled:
-    /// it will not run).
+    /// The phase the node says, in the run model's terms. A node Argo skipped is cancelled; so is,
+    /// in a stopped Workflow, one that never ran or whose bridge was stopped by SIGTERM (exit 143,
+    /// or no exit code) — but not one that had failed on its own before the stop.
     pub fn phase(&self) -> Phase {
-        self.state.run_phase().unwrap_or(Phase::Cancelled)
+        match self.state.run_phase() {
+            Some(Phase::Failed) if self.stopped && matches!(self.exit_code, None | Some(SIGTERM_EXIT)) => {
+                Phase::Cancelled
+            }
+            Some(Phase::Pending) if self.stopped => Phase::Cancelled,
+            Some(p) => p,
+            None => Phase::Cancelled,
+        }
     }
 
     /// The bridge pod of the latest attempt, when it has one.
@@ -633,6 +646,7 @@ fn apply_workflow(state: &mut RunState, seen: WorkflowSeen) {
                         started: u.started,
                         finished: u.finished,
                         attempts: u.attempts.clone(),
+                        stopped: run.shutdown.is_some(),
                     },
                     None => BranchNode {
                         state: State::Pending,
@@ -641,6 +655,7 @@ fn apply_workflow(state: &mut RunState, seen: WorkflowSeen) {
                         started: None,
                         finished: None,
                         attempts: Vec::new(),
+                        stopped: run.shutdown.is_some(),
                     },
                 });
             }

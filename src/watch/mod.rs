@@ -139,7 +139,6 @@ pub fn key_of<K: kube::Resource>(o: &K) -> String {
 pub async fn watch<K, F>(api: Api<K>, config: watcher::Config, url: &str, trim: fn(&mut K), mut on: F)
 where
     K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
-    K::DynamicType: Default,
     F: FnMut(Change<'_, K>) -> bool,
 {
     let stream = kube::runtime::WatchStreamExt::default_backoff(watcher::watcher(api, config));
@@ -147,7 +146,7 @@ where
     let mut known: BTreeMap<String, K> = BTreeMap::new();
     let mut relist: BTreeMap<String, K> = BTreeMap::new();
     let mut up: Option<bool> = None;
-    let kind = K::kind(&Default::default()).to_string();
+    let kind = std::any::type_name::<K>().rsplit("::").next().unwrap_or("object");
     let mut connection = |state: Connection, on: &mut F| {
         let is_up = state == Connection::Up;
         if up == Some(is_up) {

@@ -1148,3 +1148,130 @@ fn retry_drops_the_exit_handler_and_its_pods() {
     assert!(plan.pods_to_delete.contains(&format!("{WF}-notify-{}", fnv32a(&on_exit))));
     assert_eq!(plan.workflow["status"]["nodes"].get(&id), None);
 }
+
+// ---- The run model: a Workflow's batch and branches, beside the branch pods. ----
+
+mod run_model {
+    use super::*;
+    use crate::lifecycle::run::{self, Phase, PodSnapshot, RunEvent, RunState, WorkflowSeen};
+
+    fn seen(workflow: &Value) -> RunEvent {
+        let object: kube::api::DynamicObject = serde_json::from_value(workflow.clone()).expect("a Workflow");
+        RunEvent::Workflow(Box::new(WorkflowSeen::read("eu-west", &object)))
+    }
+
+    fn branch_pod(job: &JobRef, phase: &str, exit: i32) -> RunEvent {
+        let id = crate::contract::BranchIdentity {
+            batch_id: BATCH.into(),
+            tenant_id: "740faf5f-42fd-4e28-9f5a-65f900eda1c0".into(),
+            tenant_name: "globex-prod".into(),
+            operation: "lifecycle.upsert".into(),
+            job_namespace: job.namespace.clone(),
+            job_name: job.name.clone(),
+            attempt: 1,
+            engine: Some(crate::contract::Engine::Argo),
+            region: "eu-west".into(),
+            migration: None,
+        };
+        let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({
+            "metadata": {"name": format!("{}-1", job.name), "namespace": job.namespace, "labels": id.labels(),
+                "annotations": id.annotations(), "creationTimestamp": "2026-11-21T10:00:11Z"},
+            "spec": {"containers": [{"name": "c"}]},
+            "status": {"phase": phase, "containerStatuses": [{"name": "c", "image": "i", "imageID": "", "ready": false,
+                "restartCount": 0, "state": {"terminated": {"exitCode": exit, "reason": "Error",
+                "startedAt": "2026-11-21T10:00:12Z", "finishedAt": "2026-11-21T10:00:20Z"}}}]}
+        }))
+        .expect("pod");
+        RunEvent::Pod(PodSnapshot::from_pod(&pod).expect("a branch pod"))
+    }
+
+    #[test]
+    fn a_workflow_is_a_batch_whose_branches_its_nodes_show_until_their_pods_do() {
+        let [billing, crm, search] = jobs();
+        let mut state = RunState::default();
+        run::update(&mut state, seen(&fanned_out()));
+        let batch = &state.batches[BATCH];
+        assert_eq!((batch.engine, batch.tenant_name.as_str()), (Some(crate::contract::Engine::Argo), "globex-prod"));
+        assert_eq!(batch.operation, "lifecycle.upsert");
+        let w = batch.workflow.as_ref().expect("its workflow");
+        assert_eq!((w.name.as_str(), w.phase, w.is_final()), (WF, WorkflowPhase::Running, false));
+        let phases: Vec<(String, Phase, Option<i32>)> =
+            batch.branches.values().map(|b| (b.job.to_string(), b.phase(), b.exit_code())).collect();
+        assert_eq!(
+            phases,
+            vec![
+                (billing.to_string(), Phase::Succeeded, Some(0)),
+                (crm.to_string(), Phase::Failed, Some(3)),
+                (search.to_string(), Phase::Running, None),
+            ]
+        );
+        assert_eq!(batch.branches[&search].node.as_ref().map(|n| n.attempts.len()), Some(2), "Argo's attempts");
+        assert_eq!(batch.phase(), Phase::Running);
+
+        // The branch pod says what the team's container did: it wins over the bridge's node.
+        run::update(&mut state, branch_pod(&crm, "Failed", 7));
+        let crm_branch = &state.batches[BATCH].branches[&crm];
+        assert_eq!((crm_branch.phase(), crm_branch.exit_code()), (Phase::Failed, Some(7)));
+
+        // The Workflow goes (TTL): what only it showed goes with it; what a pod shows stays.
+        run::update(&mut state, RunEvent::WorkflowGone { uid: "5f0c1c5e-0000-4000-8000-000000000001".into() });
+        let batch = &state.batches[BATCH];
+        assert!(batch.workflow.is_none());
+        assert_eq!(batch.branches.keys().cloned().collect::<Vec<_>>(), vec![crm.clone()]);
+    }
+
+    #[test]
+    fn a_workflow_without_a_batch_id_yet_is_a_stand_in_that_becomes_the_batch() {
+        let mut s = Status::new("Running");
+        let retry = s.add(&format!("{WF}[0]"), "[0]", "StepGroup", "Running", "lifecycle", Some(WF), json!({}));
+        s.add(&format!("{WF}[0].discovery"), "discovery", "Pod", "Running", "discover", Some(&retry), json!({}));
+        let discovering = s.workflow("Running");
+        let mut state = RunState::default();
+        run::update(&mut state, seen(&discovering));
+        let stand_in = format!("workflow:argo/{WF}");
+        assert_eq!(state.batches.keys().cloned().collect::<Vec<_>>(), vec![stand_in.clone()]);
+        let w = state.batches[&stand_in].workflow.as_ref().expect("workflow");
+        assert_eq!(w.summary(), "discovering the lifecycle Jobs", "a batch with something to say");
+        run::update(&mut state, seen(&fanned_out()));
+        assert_eq!(state.batches.keys().cloned().collect::<Vec<_>>(), vec![BATCH.to_string()], "moved, not doubled");
+        assert_eq!(state.batches[BATCH].branches.len(), 3);
+    }
+
+    #[test]
+    fn failed_or_empty_discovery_and_a_stop_say_what_happened() {
+        let mut s = Status::new("Failed");
+        s.discovery("Failed", "1", None, Some("main: Error (exit code 1)"));
+        let mut failed = s.workflow("Failed");
+        failed["metadata"]["labels"]["tlc.dev/batch-id"] = json!(BATCH);
+        let mut state = RunState::default();
+        run::update(&mut state, seen(&failed));
+        let batch = &state.batches[BATCH];
+        assert!(batch.branches.is_empty());
+        assert_eq!(batch.phase(), Phase::Failed);
+        assert!(batch.is_finished());
+        let summary = batch.workflow.as_ref().map(run::WorkflowInfo::summary).unwrap_or_default();
+        assert_eq!(summary, "discovery failed: main: Error (exit code 1)");
+
+        let mut stopped = fanned_out();
+        stopped["spec"]["shutdown"] = json!("Stop");
+        stopped["status"]["phase"] = json!("Failed");
+        let mut state = RunState::default();
+        run::update(&mut state, seen(&stopped));
+        let batch = &state.batches[BATCH];
+        assert!(batch.branches.values().all(|b| b.node.as_ref().is_some_and(|n| n.stopped)));
+        assert_eq!(batch.branches[&jobs()[1]].phase(), Phase::Failed, "it failed on its own (exit 3) before the stop");
+        let node = |state: State, exit_code: Option<i32>| run::BranchNode {
+            state,
+            exit_code,
+            message: None,
+            started: None,
+            finished: None,
+            attempts: Vec::new(),
+            stopped: true,
+        };
+        assert_eq!(node(State::Failed, Some(run::SIGTERM_EXIT)).phase(), Phase::Cancelled, "its bridge got SIGTERM");
+        assert_eq!(node(State::Pending, None).phase(), Phase::Cancelled, "it will never run");
+        assert_eq!(node(State::Skipped, None).phase(), Phase::Cancelled);
+        assert_eq!(node(State::Succeeded, Some(0)).phase(), Phase::Succeeded);
+    }
+}

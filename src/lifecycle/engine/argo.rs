@@ -6,14 +6,20 @@
 //! This module does the I/O (submit, read, stop, retry) in the Argo client's terms; what a Workflow's
 //! status means is `lifecycle::argo`'s pure code.
 
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
 
+use super::direct::BranchResult;
 use super::plan::{Plan, PlannedBatch};
 use crate::contract::labels::{BATCH_ID, ENGINE, MANAGED_BY, MANAGER, OPERATION, TENANT_ID};
 use crate::contract::labels::{MIGRATION, MIGRATION_TARGET, REGION, TENANT_NAME};
+use crate::lifecycle::argo::{self, Shutdown, State, WorkflowRun};
+use crate::lifecycle::bridge::Outcome;
 use crate::lifecycle::error::{Error, Result, kube_error};
 use crate::lifecycle::regions::{Region, Regions};
+use crate::lifecycle::run::{Batch, RunEvent, WorkflowInfo};
 
 /// Argo's API group and version.
 pub const GROUP: &str = "argoproj.io";
@@ -33,6 +39,13 @@ pub struct ArgoSettings {
     pub namespace: String,
     /// The WorkflowTemplate's name.
     pub template: String,
+}
+
+impl ArgoSettings {
+    /// The settings a configuration names (`run.argo_namespace`, `run.workflow_template`).
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        ArgoSettings { namespace: config.run.argo_namespace.clone(), template: config.run.workflow_template.clone() }
+    }
 }
 
 /// A Workflow submitted for a batch.
@@ -179,6 +192,108 @@ impl ArgoEngine {
         serde_json::to_value(object).map_err(|e| Error::Input(format!("workflow {namespace}/{name}: {e}")))
     }
 
+    /// Runs a confirmed plan: one Workflow per batch (see [`ArgoEngine::submit`]), then waits until
+    /// every Workflow has ended (or `stop`: they run on in the cluster) and says how each planned
+    /// branch ended, as the Workflow's nodes tell it.
+    pub async fn execute(
+        &self,
+        plan: &Plan,
+        changeset: &str,
+        events: &UnboundedSender<RunEvent>,
+        stop: &CancellationToken,
+    ) -> Result<Vec<BranchResult>> {
+        let submitted = self.submit(plan, changeset).await?;
+        for batch in &plan.batches {
+            for spec in &batch.branches {
+                let _ = events.send(RunEvent::Planned(spec.identity()));
+            }
+        }
+        let mut results = Vec::new();
+        for (batch, workflow) in plan.batches.iter().zip(&submitted) {
+            let ended = tokio::select! {
+                ended = self.wait_until_ended(workflow) => Some(ended?),
+                () = stop.cancelled() => None,
+            };
+            for spec in &batch.branches {
+                let outcome = match &ended {
+                    None => Some(Ok(Outcome {
+                        phase: "Running".into(),
+                        exit_code: None,
+                        reason: Some(format!("no longer followed; Workflow {} goes on in the cluster", workflow.name)),
+                    })),
+                    Some(run) => branch_outcome(run, &spec.job.job),
+                };
+                results.push(BranchResult { spec: spec.clone(), outcome });
+            }
+        }
+        Ok(results)
+    }
+
+    /// Waits on a watch until a submitted Workflow has ended; its status, read.
+    async fn wait_until_ended(&self, workflow: &Submitted) -> Result<WorkflowRun> {
+        let region = self.regions.require(&workflow.region)?;
+        let api = self.workflows(region);
+        let ended = kube::runtime::wait::await_condition(api, &workflow.name, |w: Option<&DynamicObject>| {
+            w.and_then(|w| w.data.pointer("/status/phase"))
+                .and_then(Value::as_str)
+                .is_some_and(|p| argo::WorkflowPhase::parse(p).is_final())
+        })
+        .await
+        .map_err(|e| {
+            Error::gave_up(&workflow.region, "watch", "workflows", Some(&workflow.namespace), e.to_string())
+        })?;
+        let object = ended.ok_or_else(|| {
+            Error::NotFound(format!("Workflow {}/{} was deleted before it ended", workflow.namespace, workflow.name))
+        })?;
+        WorkflowRun::from_dynamic(&object).map_err(|e| Error::Input(e.to_string()))
+    }
+
+    /// Stops (Argo's Stop: running steps get SIGTERM, exit handlers still run) or terminates a
+    /// batch's Workflow; refused on a finished one with Argo's own message.
+    pub async fn shutdown(&self, batch: &Batch, how: Shutdown) -> Result<String> {
+        let w = workflow_of(batch)?;
+        let object = self.get(&batch.region, &w.namespace, &w.name).await?;
+        let patch = argo::actions::shutdown_patch(&object, how).map_err(|e| Error::Refused(e.to_string()))?;
+        self.patch(&batch.region, &w.namespace, &w.name, &patch).await?;
+        tracing::info!(region = batch.region, workflow = w.name, how = how.as_str(), "workflow shut down");
+        Ok(format!("{}/{}", w.namespace, w.name))
+    }
+
+    /// What retrying a batch's Workflow would do (Argo's semantics: every failed branch of a
+    /// Failed or Error Workflow runs again); refused where Argo refuses, with its words.
+    pub async fn retry_plan(&self, batch: &Batch) -> Result<argo::RetryPlan> {
+        let w = workflow_of(batch)?;
+        let object = self.get(&batch.region, &w.namespace, &w.name).await?;
+        argo::actions::retry(&object, jiff::Timestamp::now()).map_err(|e| Error::Refused(e.to_string()))
+    }
+
+    /// Carries out a retry: deletes the pods the retry names, then writes the Workflow back (a plain
+    /// update: a concurrent change is a conflict, never lost). The controller runs the failed
+    /// branches again; each bridge starts the branch's next attempt.
+    pub async fn retry(&self, batch: &Batch, plan: &argo::RetryPlan) -> Result<()> {
+        let w = workflow_of(batch)?;
+        let region = self.regions.require(&batch.region)?;
+        let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(region.client.clone(), &w.namespace);
+        for pod in &plan.pods_to_delete {
+            match pods.delete(pod, &DeleteParams::default()).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(e) => return Err(kube_error(&batch.region, "delete", "pods", Some(&w.namespace))(e)),
+            }
+        }
+        let object: DynamicObject = serde_json::from_value(plan.workflow.clone())
+            .map_err(|e| Error::Input(format!("the retried Workflow {}/{}: {e}", w.namespace, w.name)))?;
+        let api: Api<DynamicObject> = Api::namespaced_with(region.client.clone(), &w.namespace, &resource("Workflow"));
+        api.replace(&w.name, &PostParams::default(), &object).await.map_err(kube_error(
+            &batch.region,
+            "update",
+            "workflows",
+            Some(&w.namespace),
+        ))?;
+        tracing::info!(region = batch.region, workflow = w.name, reruns = plan.rerun.len(), "workflow retried");
+        Ok(())
+    }
+
     /// Sends a merge patch to a Workflow (stop, terminate).
     pub async fn patch(&self, region: &str, namespace: &str, name: &str, patch: &Value) -> Result<()> {
         let r = self.regions.require(region)?;
@@ -191,6 +306,39 @@ impl ArgoEngine {
         ))?;
         Ok(())
     }
+}
+
+/// A batch's Workflow, or why it has none.
+fn workflow_of(batch: &Batch) -> Result<&WorkflowInfo> {
+    batch
+        .workflow
+        .as_ref()
+        .ok_or_else(|| Error::Input(format!("batch {} has no Workflow: it did not run on the Argo engine", batch.id)))
+}
+
+/// How a planned branch ended, as the ended Workflow says: its node's state and exit code; not
+/// run at all, with the reason, when the Workflow never reached it (discovery failed, it was
+/// stopped, in-cluster discovery did not list it).
+fn branch_outcome(run: &WorkflowRun, job: &crate::contract::JobRef) -> Option<Result<Outcome>> {
+    let not_run = |why: String| Some(Err(Error::Input(format!("{job}: not run by Workflow {}: {why}", run.name))));
+    let Some(branch) = run.branch(job) else {
+        let why = match &run.stage {
+            argo::Stage::DiscoveryFailed => "discovery failed".to_string(),
+            argo::Stage::NothingToRun { message } => message.clone(),
+            _ => run.message.clone().unwrap_or_else(|| "in-cluster discovery did not list it".into()),
+        };
+        return not_run(why);
+    };
+    let phase = match branch.state() {
+        State::Succeeded => "Succeeded",
+        State::Failed => "Failed",
+        State::Pending | State::Running => {
+            return not_run(run.message.clone().unwrap_or_else(|| "it never ended".into()));
+        }
+        State::Skipped | State::Omitted => return not_run("Argo skipped it".into()),
+    };
+    let reason = branch.unit.as_ref().and_then(|u| u.message.clone());
+    Some(Ok(Outcome { phase: phase.into(), exit_code: branch.exit_code(), reason }))
 }
 
 #[cfg(test)]

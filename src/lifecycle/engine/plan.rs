@@ -58,6 +58,8 @@ pub struct PlannedBatch {
 pub struct Plan {
     /// The operation.
     pub operation: Operation,
+    /// The engine that runs it.
+    pub engine: Engine,
     /// One batch per tenant.
     pub batches: Vec<PlannedBatch>,
     /// What makes the request impossible as it stands (nothing runs while there is any).
@@ -155,7 +157,7 @@ pub fn plan(request: &Request, jobs_by_region: &BTreeMap<String, Vec<LifecycleJo
             skipped,
         });
     }
-    Plan { operation: request.operation.clone(), batches, problems }
+    Plan { operation: request.operation.clone(), engine: request.engine, batches, problems }
 }
 
 #[cfg(test)]

@@ -7,10 +7,13 @@
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
+use super::argo::{ArgoEngine, ArgoSettings};
 use super::direct::{BranchResult, DirectEngine};
 use super::plan::{Plan, PlannedBatch};
 use crate::audit::AuditAction;
 use crate::audit::auditor::Auditor;
+use crate::contract::Engine;
+use crate::lifecycle::argo::{self as workflow, Shutdown};
 use crate::lifecycle::error::{Error, Result};
 use crate::lifecycle::regions::Regions;
 use crate::lifecycle::run::{Batch, RunEvent};
@@ -32,22 +35,48 @@ impl Ran {
     }
 }
 
-/// The engine and the audit trail, together.
+/// How a batch is stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CancelMode {
+    /// The default: the direct engine deletes the unfinished branch pods; Argo's Stop (exit
+    /// handlers still run).
+    Stop,
+    /// Argo's Terminate (nothing more runs, exit handlers neither); the direct engine stops.
+    Terminate,
+}
+
+/// The engines and the audit trail, together.
 #[derive(Clone)]
 pub struct Runner {
     engine: DirectEngine,
+    argo: ArgoEngine,
     auditor: Auditor,
 }
 
 impl Runner {
-    /// A runner over `regions`, launching up to `concurrency` branches per batch at once.
-    pub fn new(regions: Regions, concurrency: usize) -> Self {
-        Runner { auditor: Auditor::new(regions.clone()), engine: DirectEngine { regions, concurrency } }
+    /// The runner a configuration describes, over `regions`.
+    pub fn from_config(regions: Regions, config: &crate::config::Config) -> Self {
+        Runner::new(regions, config.run.concurrency, ArgoSettings::from_config(config))
     }
 
-    /// The engine (for planning retries and reading files back).
+    /// A runner over `regions`, launching up to `concurrency` branches per batch at once with the
+    /// direct engine, submitting from `argo`'s template with the Argo engine.
+    pub fn new(regions: Regions, concurrency: usize, argo: ArgoSettings) -> Self {
+        Runner {
+            auditor: Auditor::new(regions.clone()),
+            argo: ArgoEngine { regions: regions.clone(), settings: argo },
+            engine: DirectEngine { regions, concurrency },
+        }
+    }
+
+    /// The direct engine (for planning retries and reading files back).
     pub fn engine(&self) -> &DirectEngine {
         &self.engine
+    }
+
+    /// The Argo engine.
+    pub fn argo(&self) -> &ArgoEngine {
+        &self.argo
     }
 
     /// The audit trail (for reading the history).
@@ -65,7 +94,10 @@ impl Runner {
     ) -> Ran {
         tracing::info!(operation = %plan.operation, batches = plan.batches.len(), branches = plan.branch_count(), "submit");
         let mut audit_problems = self.auditor.record_started(AuditAction::Trigger, &plan.batches, changeset).await;
-        let results = self.engine.execute(plan, events, stop).await;
+        let results = match plan.engine {
+            Engine::Direct => self.engine.execute(plan, events, stop).await,
+            Engine::Argo => self.argo.execute(plan, changeset, events, stop).await,
+        };
         log_results(&results);
         audit_problems.extend(self.record_unstarted(AuditAction::Trigger, &plan.batches, changeset, &results).await);
         Ran { results, audit_problems }
@@ -88,10 +120,26 @@ impl Runner {
         Ran { results, audit_problems }
     }
 
-    /// Cancels a batch's unfinished branches: the names of the pods stopped, and what could not
-    /// be written to the audit trail.
-    pub async fn cancel(&self, batch: &Batch) -> (Result<Vec<String>>, Vec<String>) {
-        let result = self.engine.cancel(&batch.region, &batch.id).await;
+    /// Retries a batch that ran on the Argo engine, as Argo does (every failed branch of a failed
+    /// Workflow runs again; `plan` from [`ArgoEngine::retry_plan`]). Audited like any retry.
+    pub async fn retry_workflow(&self, batch: &Batch, plan: &workflow::RetryPlan) -> (Result<()>, Vec<String>) {
+        let result = self.argo.retry(batch, plan).await;
+        let outcome = match &result {
+            Ok(()) => "ok".to_string(),
+            Err(e) => e.to_string(),
+        };
+        (result, self.auditor.record_batch_action(AuditAction::Retry, batch, &outcome).await)
+    }
+
+    /// Cancels a batch: with the direct engine its unfinished branch pods are deleted; with the
+    /// Argo engine its Workflow is stopped (or terminated), and the bridges stop their branch
+    /// pods. What was stopped, and what could not be written to the audit trail.
+    pub async fn cancel(&self, batch: &Batch, mode: CancelMode) -> (Result<Vec<String>>, Vec<String>) {
+        let result = match (&batch.workflow, mode) {
+            (Some(_), CancelMode::Stop) => self.argo.shutdown(batch, Shutdown::Stop).await.map(|w| vec![w]),
+            (Some(_), CancelMode::Terminate) => self.argo.shutdown(batch, Shutdown::Terminate).await.map(|w| vec![w]),
+            (None, _) => self.engine.cancel(&batch.region, &batch.id).await,
+        };
         match &result {
             Ok(stopped) => tracing::info!(batch = %batch.id, stopped = stopped.len(), "cancel"),
             Err(e) => tracing::warn!(batch = %batch.id, error = %e, "cancel failed"),

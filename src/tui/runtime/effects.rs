@@ -16,6 +16,7 @@ use crate::contract::LifecycleJob;
 use crate::lifecycle::bundle::{self, BundleInput, BundleLogs};
 use crate::lifecycle::engine::direct::batch_files;
 use crate::lifecycle::engine::migrate::{self, Step};
+use crate::lifecycle::engine::runner::CancelMode;
 use crate::lifecycle::engine::{Ran, Runner};
 use crate::lifecycle::regions::Regions;
 use crate::lifecycle::run::{Batch, RunEvent};
@@ -43,7 +44,7 @@ impl Executor {
     /// An executor for a console.
     pub fn new(console: &Console, tx: UnboundedSender<DataEvent>, background: Background) -> Self {
         Executor {
-            runner: Runner::new(console.regions.clone(), console.config.run.concurrency),
+            runner: Runner::from_config(console.regions.clone(), &console.config),
             regions: console.regions.clone(),
             tx,
             mount_dir: console.config.lifecycle.mount_dir.clone(),
@@ -189,7 +190,7 @@ impl Executor {
     }
 
     async fn cancel(self, batch: Batch) {
-        let (result, problems) = self.runner.cancel(&batch).await;
+        let (result, problems) = self.runner.cancel(&batch, CancelMode::Stop).await;
         self.tell(problems);
         match result {
             Ok(deleted) => {
