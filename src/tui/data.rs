@@ -80,6 +80,13 @@ pub enum DataEvent {
         /// Whether every branch succeeded (only then does migrate-in run).
         all_succeeded: bool,
     },
+    /// Whether a region has the Argo engine's WorkflowTemplate.
+    ArgoTemplate {
+        /// The region.
+        region: String,
+        /// It has it.
+        installed: bool,
+    },
     /// A migration will not go on (its migrate-in will not run), and why.
     MigrationStopped {
         /// The migration's id.

@@ -126,8 +126,12 @@ pub enum Action {
     Logs,
     /// Trigger an operation (or a migration) on the selected tenants.
     Trigger(Intent),
-    /// Cancel the batch's unfinished branches.
+    /// Cancel the batch's unfinished branches (the Argo engine: stop its Workflow).
     Cancel,
+    /// Terminate the batch's Workflow (the Argo engine; nothing more runs).
+    Terminate,
+    /// The preview: run on the other engine (direct ⇄ argo).
+    SwitchEngine,
     /// Retry the batch's failed branches.
     Retry,
     /// Logs: follow the end, or pause.
@@ -391,12 +395,14 @@ pub fn bindings(scope: Scope) -> Vec<Binding> {
         Scope::Runs => vec![
             b(&[enter], A::Enter, "branches", "the batch's branches"),
             b(&[k('l')], A::Logs, "logs", "the batch's logs"),
-            b(&[k('x')], A::Cancel, "cancel", "cancel the batch's unfinished branches"),
+            b(&[k('x')], A::Cancel, "cancel", "cancel the batch's unfinished branches (Argo: stop its Workflow)"),
+            b(&[k('X')], A::Terminate, "", "Argo: terminate the batch's Workflow (nothing more runs)"),
             b(&[k('r')], A::Retry, "retry", "retry the batch's failed branches"),
         ],
         Scope::Batch => vec![
             b(&[enter, k('l')], A::Logs, "logs", "the batch's logs"),
-            b(&[k('x')], A::Cancel, "cancel", "cancel the unfinished branches"),
+            b(&[k('x')], A::Cancel, "cancel", "cancel the unfinished branches (Argo: stop the Workflow)"),
+            b(&[k('X')], A::Terminate, "", "Argo: terminate the Workflow (nothing more runs)"),
             b(&[k('r')], A::Retry, "retry", "retry the failed branches"),
             b(&[k('s')], A::SaveBundle, "bundle", "save an incident bundle"),
         ],
@@ -411,7 +417,8 @@ pub fn bindings(scope: Scope) -> Vec<Binding> {
             b(&[k('N')], A::PrevMatch, "", "previous filter match"),
             b(&[code(KeyCode::Tab)], A::NextPane, "", "next pane (split)"),
             b(&[k('s')], A::SaveBundle, "bundle", "save an incident bundle"),
-            b(&[k('x')], A::Cancel, "", "cancel the unfinished branches"),
+            b(&[k('x')], A::Cancel, "", "cancel the unfinished branches (Argo: stop the Workflow)"),
+            b(&[k('X')], A::Terminate, "", "Argo: terminate the Workflow (nothing more runs)"),
             b(&[k('r')], A::Retry, "", "retry the failed branches"),
         ],
         Scope::Command => vec![
@@ -438,7 +445,13 @@ pub fn bindings(scope: Scope) -> Vec<Binding> {
         }
         Scope::Dialog(DialogKind::Preview) => vec![
             b(&[enter, k('y')], A::Confirm, "confirm", "go on to the confirmation"),
-            b(&[k('e')], A::Edit, "edit changeset", "edit the changeset every branch gets (YAML)"),
+            b(&[k('e')], A::Edit, "changeset", "edit the changeset every branch gets (YAML)"),
+            b(
+                &[k('a')],
+                A::SwitchEngine,
+                "engine",
+                "run on the other engine: direct ⇄ argo (where the regions have the template)",
+            ),
             b(&down, A::Down, "branch", "the next branch's variables and files"),
             b(&up, A::Up, "branch", "the previous branch's variables and files"),
             b(&[k('J'), code(KeyCode::PageDown)], A::ScrollDown, "scroll", "scroll the details down"),
@@ -556,7 +569,7 @@ mod tests {
     fn neighbours_with_the_same_hint_share_it() {
         let preview = dialog_hints(DialogKind::Preview);
         let text: Vec<String> = preview.iter().map(|h| format!("{} {}", h.keys, h.what)).collect();
-        assert_eq!(text, ["Enter confirm", "e edit changeset", "j/k branch", "J/K scroll", "Esc cancel"]);
+        assert_eq!(text, ["Enter confirm", "e changeset", "a engine", "j/k branch", "J/K scroll", "Esc cancel"]);
         let yes_no: Vec<String> =
             dialog_hints(DialogKind::Confirm).iter().map(|h| format!("{} {}", h.keys, h.what)).collect();
         assert_eq!(yes_no, ["y yes", "n/Esc no"]);

@@ -47,6 +47,7 @@ pub fn parse(line: &str) -> Result<Action, String> {
             }
         }
         "cancel" => no_arg(Action::Cancel),
+        "terminate" => no_arg(Action::Terminate),
         "retry" => no_arg(Action::Retry),
         "help" | "h" => no_arg(Action::Help),
         "quit" | "q" | "q!" | "qa" | "exit" => no_arg(Action::Quit),

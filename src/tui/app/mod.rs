@@ -28,6 +28,7 @@ use crate::audit::AuditRecord;
 use crate::contract::{BatchFiles, Engine, JobRef, LifecycleJob};
 use crate::lifecycle::engine::migrate::{Migration, MigrationState};
 use crate::lifecycle::engine::plan::{Plan, Request};
+use crate::lifecycle::engine::runner::CancelMode;
 use crate::lifecycle::run::{Batch, RunEvent, RunState, update as run_update};
 use crate::logs::mux::MuxEvent;
 use crate::tenants::Tenant;
@@ -95,6 +96,8 @@ pub struct RegionState {
     pub connection: Connection,
     /// What RBAC allows there (`None` until checked).
     pub access: Option<Access>,
+    /// Whether it has the Argo engine's WorkflowTemplate (`None` until checked).
+    pub argo_template: Option<bool>,
 }
 
 /// A tenant as marks name it (an id is unique within its region).
@@ -142,6 +145,8 @@ pub enum Effect {
     Cancel {
         /// The batch.
         batch: Box<Batch>,
+        /// Stop (the default) or terminate (an Argo batch's Workflow).
+        mode: CancelMode,
     },
     /// Retry a batch's failed branches.
     Retry {
@@ -191,6 +196,8 @@ pub struct App {
     pub read_only: bool,
     /// Where branch pods mount the two files.
     pub mount_dir: String,
+    /// The Argo engine's WorkflowTemplate, `namespace/name` (for messages).
+    pub argo_template: String,
     /// Tenants by region.
     pub tenants: BTreeMap<String, Vec<Tenant>>,
     /// Lifecycle Jobs by region.
@@ -249,12 +256,14 @@ impl App {
                     context: context.clone(),
                     connection: Connection::Connecting,
                     access: None,
+                    argo_template: None,
                 })
                 .collect(),
             only_region: None,
             engine,
             read_only,
             mount_dir: mount_dir.to_string(),
+            argo_template: "argo/tenant-lifecycle".into(),
             tenants: BTreeMap::new(),
             jobs: BTreeMap::new(),
             runs: RunState::default(),
@@ -661,7 +670,8 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             }
         }
         Action::Trigger(intent) => return trigger::start(app, intent),
-        Action::Cancel => return batch_actions::ask_cancel(app),
+        Action::Cancel => return batch_actions::ask_cancel(app, CancelMode::Stop),
+        Action::Terminate => return batch_actions::ask_cancel(app, CancelMode::Terminate),
         Action::Retry => return batch_actions::ask_retry(app),
         Action::SaveBundle => match app.current_batch() {
             Some(b) => return vec![Effect::SaveBundle { batch_id: b.id.clone() }],
@@ -708,6 +718,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         | Action::PickAll
         | Action::Choose
         | Action::Edit
+        | Action::SwitchEngine
         | Action::Save
         | Action::ScrollUp
         | Action::ScrollDown
@@ -776,6 +787,11 @@ fn on_data(app: &mut App, event: DataEvent) {
             }
         }
         DataEvent::Notice { text, error } => app.notice(text, error),
+        DataEvent::ArgoTemplate { region, installed } => {
+            if let Some(r) = app.regions.iter_mut().find(|r| r.name == region) {
+                r.argo_template = Some(installed);
+            }
+        }
         DataEvent::MigrationOutDone { id, all_succeeded } => {
             if let Some(m) = app.migrations.iter_mut().find(|m| m.out_batch == id)
                 && all_succeeded

@@ -240,7 +240,7 @@ fn cancel_and_retry_are_confirmed_and_only_offered_when_they_mean_something() {
     assert!(app.status.as_ref().is_some_and(|s| s.text.contains("still running")), "{:?}", app.status);
     key(&mut app, 'x');
     let Dialog::Confirm(c) = dialog(&app) else { panic!("confirm expected") };
-    assert!(matches!(c.pending, Pending::Cancel(_)) && c.prompt.contains("1 unfinished"));
+    assert!(matches!(c.pending, Pending::Cancel(..)) && c.prompt.contains("1 unfinished"));
     assert!(key(&mut app, 'n').is_empty());
     key(&mut app, 'x');
     let effects = key(&mut app, 'y');
@@ -493,6 +493,12 @@ fn did_what_it_says(scope: Scope, action: &Action, app: &App, effects: &[Effect]
             (Some(Dialog::Preview(p)), Action::ScrollDown) => assert_eq!((p.cursor, p.scroll), (1, 10)),
             (Some(Dialog::Preview(p)), Action::ScrollUp) => assert_eq!((p.cursor, p.scroll), (1, 0)),
             (Some(Dialog::ChangesetEditor(_)), Action::Edit) => {}
+            (Some(Dialog::Preview(p)), Action::SwitchEngine) => {
+                assert_eq!(
+                    (p.request.engine, p.plan.engine),
+                    (crate::contract::Engine::Argo, crate::contract::Engine::Argo)
+                )
+            }
             (Some(Dialog::Confirm(c)), Action::Confirm) => assert!(c.prompt.ends_with("Run it? [y/N]")),
             (other, action) => panic!("preview: {action:?} left {other:?}"),
         },

@@ -6,6 +6,7 @@
 
 use super::dialogs::{Confirm, JobChoice, JobPicker, MigrateIn, Pending, Preview, RegionPicker, TypedConfirm};
 use super::{App, Effect, Submission, View};
+use crate::contract::Engine;
 use crate::contract::JobRef;
 use crate::contract::context::BatchFiles;
 use crate::contract::labels::MigrationLink;
@@ -103,6 +104,46 @@ fn build_preview(app: &App, request: Request, target: Option<String>) -> Preview
 pub fn replan(app: &App, preview: &Preview, changeset_yaml: String) -> Preview {
     let request = Request { changeset_yaml, ..preview.request.clone() };
     build_preview(app, request, preview.migrate_in.as_ref().map(|m| m.target.clone()))
+}
+
+/// Why the preview's request cannot run on `engine`: a region it runs in without the Argo engine's
+/// WorkflowTemplate (as far as this console knows; the submit checks again).
+pub fn engine_refusal(app: &App, preview: &Preview, engine: Engine) -> Option<String> {
+    if engine != Engine::Argo {
+        return None;
+    }
+    let regions = preview
+        .plan
+        .batches
+        .iter()
+        .map(|b| b.region.as_str())
+        .chain(preview.migrate_in.iter().flat_map(|m| m.plan.batches.iter().map(|b| b.region.as_str())));
+    for region in regions {
+        if app.regions.iter().any(|r| r.name == region && r.argo_template == Some(false)) {
+            return Some(format!(
+                "{region} has no WorkflowTemplate {}: install tlc's Argo kit there (deploy/argo, see docs/argo.md)",
+                app.argo_template
+            ));
+        }
+    }
+    None
+}
+
+/// The same request on the other engine.
+pub fn switch_engine(app: &mut App, preview: Box<Preview>) {
+    let engine = match preview.request.engine {
+        Engine::Direct => Engine::Argo,
+        Engine::Argo => Engine::Direct,
+    };
+    if let Some(why) = engine_refusal(app, &preview, engine) {
+        app.notice(format!("cannot run on the argo engine: {why}"), true);
+        app.open_dialog(preview);
+        return;
+    }
+    let request = Request { engine, ..preview.request.clone() };
+    let fresh = build_preview(app, request, preview.migrate_in.as_ref().map(|m| m.target.clone()));
+    app.notice(format!("engine: {}", engine.as_str()), false);
+    app.open_dialog(fresh);
 }
 
 /// What has to be typed to confirm a plan, if anything: "N tenants" for several tenants, the

@@ -61,8 +61,8 @@ impl Executor {
                 let jobs = app.jobs.clone();
                 self.background.spawn(async move { this.submit(*submission, jobs).await });
             }
-            Effect::Cancel { batch } => {
-                self.background.spawn(async move { this.cancel(*batch).await });
+            Effect::Cancel { batch, mode } => {
+                self.background.spawn(async move { this.cancel(*batch, mode).await });
             }
             Effect::Retry { batch, files } => {
                 let jobs = app.jobs.get(&batch.region).cloned().unwrap_or_default();
@@ -189,18 +189,46 @@ impl Executor {
         }
     }
 
-    async fn cancel(self, batch: Batch) {
-        let (result, problems) = self.runner.cancel(&batch, CancelMode::Stop).await;
+    async fn cancel(self, batch: Batch, mode: CancelMode) {
+        let (result, problems) = self.runner.cancel(&batch, mode).await;
         self.tell(problems);
-        match result {
-            Ok(deleted) => {
+        match (result, &batch.workflow) {
+            (Ok(stopped), Some(_)) => {
+                let how = if mode == CancelMode::Terminate { "terminated" } else { "stopped" };
+                notice(&self.tx, format!("{how} Workflow {}: its running branches stop", stopped.join(", ")), false)
+            }
+            (Ok(deleted), None) => {
                 notice(&self.tx, format!("cancelled {} branch(es) of {}", deleted.len(), batch.tenant_name), false)
             }
-            Err(e) => notice(&self.tx, format!("cancel failed: {e}"), true),
+            (Err(e), _) => notice(&self.tx, format!("cancel failed: {e}"), true),
+        }
+    }
+
+    /// Retries a batch the Argo engine ran, as Argo does (its failed branches run again).
+    async fn retry_workflow(self, batch: Batch) {
+        let plan = match self.runner.argo().retry_plan(&batch).await {
+            Ok(p) => p,
+            Err(e) => {
+                notice(&self.tx, format!("retry not started: {e}"), true);
+                return;
+            }
+        };
+        let (result, problems) = self.runner.retry_workflow(&batch, &plan).await;
+        self.tell(problems);
+        match result {
+            Ok(()) => {
+                let jobs: Vec<String> =
+                    plan.rerun.iter().map(|r| r.job.as_ref().map_or(r.item.to_string(), ToString::to_string)).collect();
+                notice(&self.tx, format!("retrying Workflow of {}: {}", batch.tenant_name, jobs.join(", ")), false)
+            }
+            Err(e) => notice(&self.tx, format!("retry failed: {e}"), true),
         }
     }
 
     async fn retry(self, batch: Batch, files: Option<BatchFiles>, jobs: Vec<LifecycleJob>) {
+        if batch.workflow.is_some() {
+            return self.retry_workflow(batch).await;
+        }
         let retry = match self.runner.engine().retry_plan(&batch, &jobs, &self.mount_dir, files).await {
             Ok(r) => r,
             Err(e) => {

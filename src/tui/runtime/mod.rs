@@ -23,8 +23,9 @@ use super::app::{App, Effect, Msg, update};
 use super::data::DataEvent;
 use super::terminal::Tui;
 use super::theme::Theme;
-use crate::config::{Config, Engine, TenantSource};
+use crate::config::{Config, TenantSource};
 use crate::lifecycle::discovery::Scope;
+use crate::lifecycle::engine::argo::ArgoSettings;
 use crate::lifecycle::error::Error;
 use crate::lifecycle::regions::Regions;
 use crate::logs::follow::Source;
@@ -74,8 +75,11 @@ pub fn start_sources(console: &Console, tx: &mpsc::UnboundedSender<DataEvent>, b
             None => sources::FirstScreen::ready(),
         };
         background.spawn_until_stopped(sources::jobs(region.clone(), scope.clone(), tx.clone(), first_screen.clone()));
-        background.spawn_until_stopped(sources::branches(region.clone(), tx.clone(), first_screen));
+        background.spawn_until_stopped(sources::branches(region.clone(), tx.clone(), first_screen.clone()));
         background.spawn_until_stopped(sources::access(region.clone(), tx.clone()));
+        let argo = ArgoSettings::from_config(&console.config);
+        background.spawn_until_stopped(sources::workflows(region.clone(), argo.clone(), tx.clone(), first_screen));
+        background.spawn_until_stopped(sources::argo_template(region.clone(), argo, tx.clone()));
     }
     if let TenantSource::Directory { path } = &console.config.tenants.source {
         let path = path.clone();
@@ -103,23 +107,49 @@ pub fn initial_app(console: &Console, theme: &Theme) -> App {
     let engine = console.config.run.engine;
     let mut app = App::new(&regions, engine, console.config.run.read_only, &console.config.lifecycle.mount_dir);
     app.scrollback = console.config.ui.scrollback;
+    app.argo_template = format!("{}/{}", console.config.run.argo_namespace, console.config.run.workflow_template);
     app.theme = theme.name().to_string();
     app.themes = Theme::available(console.theme_dir.as_deref());
     app.now = jiff::Timestamp::now();
-    if engine == Engine::Argo {
-        app.notice("the argo engine is not available in the console yet: triggers run with the direct engine", true);
-        app.engine = Engine::Direct;
-    }
     app
 }
 
 /// Asks the multiplexer for the logs of every branch attempt of the batches the operator looks at
-/// (or started here), once per container.
+/// (or started here), once per container. The branch pod in the team namespace holds the real
+/// work; a branch of the Argo engine that ended without one (its bridge failed before creating
+/// it) shows its bridge pod's `main` log instead — never both, so no line comes twice.
 pub fn want_logs(app: &App, console: &Console, mux: &Mux, requested: &mut HashSet<StreamKey>) {
     for id in &app.log_interest {
         let Some(batch) = app.runs.batches.get(id) else { continue };
         let Some(region) = console.regions.get(&batch.region) else { continue };
         for branch in batch.branches.values() {
+            if let (Some(node), Some(workflow)) = (&branch.node, &batch.workflow)
+                && branch.attempts.values().all(|a| a.pod_name.is_empty())
+                && node.state.is_final()
+                && let Some(pod) = node.bridge_pod()
+            {
+                let key = StreamKey {
+                    batch_id: batch.id.clone(),
+                    job: branch.job.clone(),
+                    attempt: 0,
+                    container: "main".into(),
+                };
+                if requested.insert(key.clone()) {
+                    mux.want(Want {
+                        key,
+                        source: Source {
+                            region: region.name.clone(),
+                            namespace: workflow.namespace.clone(),
+                            pod: pod.to_string(),
+                            container: "main".into(),
+                        },
+                        client: region.client.clone(),
+                        live: false,
+                        priority: Priority::of(node.phase()),
+                    });
+                }
+                continue;
+            }
             for attempt in branch.attempts.values() {
                 if attempt.pod_name.is_empty() {
                     continue;

@@ -6,12 +6,13 @@
 //! included, so an unreachable region shows as such while the others keep working.
 
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
-use kube::api::{Api, PostParams};
+use kube::api::{Api, DynamicObject, PostParams};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::lifecycle::discovery::{self, Scope};
+use crate::lifecycle::engine::argo::{ArgoSettings, resource};
 use crate::lifecycle::regions::Region;
-use crate::lifecycle::watch::watch_branches;
+use crate::lifecycle::watch::{watch_branches, watch_workflows};
 use crate::tenants::configmaps::{self, ConfigMapSource};
 use crate::tui::data::{Access, Connection, DataEvent};
 use crate::watch::{self, Report};
@@ -94,6 +95,55 @@ pub async fn branches(region: Region, tx: UnboundedSender<DataEvent>, after: Fir
         Report::Data(e) => tx.send(DataEvent::Run(e)).is_ok(),
     })
     .await;
+}
+
+/// The Argo engine's Workflows of a region as run-model events: every Workflow made from the
+/// template, whoever submitted it (this console, another, `tlc run`, a Sensor). A cluster without
+/// Argo's resources has none: nothing is watched there.
+pub async fn workflows(region: Region, argo: ArgoSettings, tx: UnboundedSender<DataEvent>, after: FirstScreen) {
+    after.wait().await;
+    let api: Api<DynamicObject> = Api::namespaced_with(region.client.clone(), &argo.namespace, &resource("Workflow"));
+    if let Err(kube::Error::Api(s)) = api.list_metadata(&kube::api::ListParams::default().limit(1)).await
+        && s.code == 404
+    {
+        return;
+    }
+    watch_workflows(region.client.clone(), &region.name, &argo.namespace, None, &region.url, |report| match report {
+        // The region's connection is the other watches' to say; Workflows come and go with it.
+        Report::Connection(_) => !tx.is_closed(),
+        Report::Data(e) => tx.send(DataEvent::Run(e)).is_ok(),
+    })
+    .await;
+}
+
+/// How often a region is asked again whether it has the Argo engine's template.
+const TEMPLATE_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Whether a region has the Argo engine's WorkflowTemplate, reported when first known and on every
+/// change (the preview offers the Argo engine only where it is installed).
+pub async fn argo_template(region: Region, argo: ArgoSettings, tx: UnboundedSender<DataEvent>) {
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(region.client.clone(), &argo.namespace, &resource("WorkflowTemplate"));
+    let mut known = None;
+    loop {
+        let installed = match api.get_opt(&argo.template).await {
+            Ok(found) => Some(found.is_some()),
+            Err(kube::Error::Api(s)) if s.code == 404 => Some(false),
+            Err(_) => None,
+        };
+        if let Some(installed) = installed
+            && known != Some(installed)
+        {
+            known = Some(installed);
+            if tx.send(DataEvent::ArgoTemplate { region: region.name.clone(), installed }).is_err() {
+                return;
+            }
+        }
+        if tx.is_closed() {
+            return;
+        }
+        tokio::time::sleep(TEMPLATE_RECHECK).await;
+    }
 }
 
 /// Asks the API server whether the operator may `verb` pods (in every namespace).

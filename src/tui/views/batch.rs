@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::text::{count_spans, duration, fit, gauge, highlight, phase_span};
+use crate::lifecycle::argo::Stage;
 use crate::tui::app::App;
 use crate::tui::app::migration_role::migration_role;
 use crate::tui::theme::{StyleKey, Theme};
@@ -40,6 +41,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &
     progress.push(Span::raw(format!(" {}/{}  ", c.done(), c.total())));
     progress.extend(count_spans(theme, &c));
     progress.push(Span::styled(format!("  batch {}", batch.id), theme.style(StyleKey::Muted)));
+    if let Some(w) = &batch.workflow {
+        // The Workflow's name and phase, and what the batch has to say when its branches do not.
+        let text = format!("  Workflow {} {}", w.name, w.phase.as_str());
+        progress.push(Span::styled(text, theme.style(StyleKey::Muted)));
+        if c.total() == 0 || w.problem.is_some() || matches!(w.stage, Stage::DiscoveryFailed) {
+            let problem = w.problem.is_some() || batch.phase() == crate::lifecycle::run::Phase::Failed;
+            let key = if problem { StyleKey::Problem } else { StyleKey::Muted };
+            progress.push(Span::styled(format!(" · {}", w.summary()), theme.style(key)));
+        }
+    }
     frame.render_widget(Paragraph::new(vec![Line::from(top), Line::from(progress)]), summary);
 
     let branches = app.visible_branches(batch);
@@ -51,10 +62,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &
         .map(|(b, selected)| {
             let style = theme.item(selected, false);
             let a = b.current();
-            let exit = a.and_then(|a| a.exit_code).map(|c| c.to_string()).unwrap_or_else(|| "-".into());
-            let took = a.and_then(|a| a.duration(app.now)).map(duration).unwrap_or_default();
+            let exit = b.exit_code().map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+            // Seen only through its Workflow node so far: the node's times and message.
+            let node = b.node.as_ref().filter(|_| a.is_none());
+            let took = match (a, node) {
+                (Some(a), _) => a.duration(app.now).map(duration).unwrap_or_default(),
+                (None, Some(n)) => {
+                    n.started.map(|s| duration(n.finished.unwrap_or(app.now).duration_since(s))).unwrap_or_default()
+                }
+                (None, None) => String::new(),
+            };
             let attempt = a.map_or(1, |a| a.number);
-            let last = match (a.and_then(|a| a.reason.clone()), &b.last_line) {
+            let reason = a.and_then(|a| a.reason.clone()).or_else(|| node.and_then(|n| n.message.clone()));
+            let last = match (reason, &b.last_line) {
                 (Some(reason), _) if b.phase() == crate::lifecycle::run::Phase::Failed && b.last_line.is_none() => {
                     Line::styled(reason, theme.style(StyleKey::Problem))
                 }

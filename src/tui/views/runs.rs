@@ -28,6 +28,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let mut progress = gauge(theme, &c, if wide { 20 } else { 10 });
             progress.push(Span::raw(format!(" {}/{} ", c.done(), c.total())));
             progress.extend(count_spans(theme, &c));
+            if let Some(w) = b.workflow.as_ref().filter(|w| c.total() == 0 || w.problem.is_some()) {
+                // No branch yet (or an unreadable status): the Workflow says where the batch is.
+                progress = vec![Span::styled(w.summary(), theme.style(StyleKey::Muted))];
+            }
             let op = match migration_role(app, b) {
                 Some(role) if wide => role.text,
                 Some(role) => format!("migrate ▸ {}", role.half),

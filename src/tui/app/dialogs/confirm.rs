@@ -2,6 +2,7 @@
 //! its failed branches. [`Pending`] is what yes does.
 
 use super::Preview;
+use crate::lifecycle::engine::runner::CancelMode;
 use crate::lifecycle::run::Batch;
 use crate::tui::app::{App, Effect, batch_actions, trigger};
 use crate::tui::keys::Action;
@@ -12,7 +13,7 @@ pub enum Pending {
     /// Submit a previewed plan.
     Submit(Box<Preview>),
     /// Cancel a batch.
-    Cancel(Box<Batch>),
+    Cancel(Box<Batch>, CancelMode),
     /// Retry a batch's failed branches.
     Retry(Box<Batch>),
 }
@@ -22,7 +23,7 @@ impl Pending {
     pub fn run(self, app: &mut App) -> Vec<Effect> {
         match self {
             Pending::Submit(preview) => trigger::submit(app, *preview),
-            Pending::Cancel(batch) => batch_actions::cancel(app, batch),
+            Pending::Cancel(batch, mode) => batch_actions::cancel(app, batch, mode),
             Pending::Retry(batch) => batch_actions::retry(app, batch),
         }
     }

@@ -60,6 +60,7 @@ impl Preview {
                 app.open_dialog(ChangesetEditor { textarea: Box::new(textarea), error: None, preview: self });
             }
             Action::Confirm => trigger::ask_to_run(app, self),
+            Action::SwitchEngine => trigger::switch_engine(app, self),
             _ => app.open_dialog(self),
         }
         Vec::new()

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::{frame_block, key_line};
+use crate::contract::Engine;
 use crate::tui::app::dialogs::Preview;
 use crate::tui::keys::DialogKind;
 use crate::tui::theme::{StyleKey, Theme};
@@ -27,6 +28,19 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, preview: &Preview) {
     for p in &preview.plan.problems {
         lines.push(Line::styled(format!("✗ {p}"), theme.style(StyleKey::Problem)));
     }
+    lines.push(Line::from(match preview.plan.engine {
+        Engine::Direct => vec![
+            Span::styled("engine direct", theme.style(StyleKey::TitleFocused)),
+            Span::styled(" — this console runs the fan-out (a: argo)", muted),
+        ],
+        Engine::Argo => vec![
+            Span::styled("engine argo", theme.style(StyleKey::TitleFocused)),
+            Span::styled(
+                " — one Workflow of the tenant-lifecycle template per tenant, in its region (a: direct)",
+                muted,
+            ),
+        ],
+    }));
     let mut index = 0usize;
     let mut cursor_line = 0usize;
     for b in &preview.plan.batches {
