@@ -58,6 +58,13 @@ pub async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
         let client = c.client().await.map_err(|e| Error::Setup(format!("demo region {}: {e}", c.name())))?;
         regions.push(Region { name: c.name().to_string(), context: c.name().to_string(), url: c.url(), client });
     }
+    // A run no console started: what an Argo Events Sensor submits when a request arrives.
+    if let Some(c) = sim.region("eu-west") {
+        let client = c.client().await.map_err(|e| Error::Setup(format!("demo region eu-west: {e}")))?;
+        demo::argo::submit_as_sensor(&client, "umbrella-prod", "lifecycle.upsert", "reason: nightly reconcile\n")
+            .await
+            .map_err(|e| Error::Setup(format!("cannot start the demo's Sensor run: {e}")))?;
+    }
     // The demo estate's conventions, whatever the user's file says about real clusters.
     config.cluster.contexts =
         DEMO_REGIONS.iter().map(|r| RegionContext { region: r.to_string(), context: r.to_string() }).collect();

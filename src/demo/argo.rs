@@ -56,6 +56,48 @@ pub fn equip(cluster: &embedded_cluster::EmbeddedCluster) -> Result<Equipped, em
     Ok(Equipped { objects, controller })
 }
 
+/// The Sensor the demo pretends sent a request (`deploy/argo/events/sensor.yaml`'s).
+pub const DEMO_SENSOR: &str = "tenant-lifecycle";
+
+/// Creates a Workflow the way the shipped Sensor's trigger does — nothing but `generateName`,
+/// `workflowTemplateRef` and the message's parameters, labelled by Argo Events with the Sensor and
+/// its trigger — through the API with `client`. Returns its name. The demo starts one, so a run no
+/// console started is in `:runs` when the console opens.
+pub async fn submit_as_sensor(
+    client: &kube::Client,
+    tenant: &str,
+    operation: &str,
+    changeset: &str,
+) -> Result<String, kube::Error> {
+    use kube::api::{Api, DynamicObject, PostParams};
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), "argo", &crate::lifecycle::engine::argo::resource("Workflow"));
+    let workflow: DynamicObject = serde_json::from_value(serde_json::json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {
+            "generateName": "tenant-lifecycle-",
+            "namespace": "argo",
+            "labels": {
+                "events.argoproj.io/sensor": DEMO_SENSOR,
+                "events.argoproj.io/trigger": "from-webhook",
+                "events.argoproj.io/action-timestamp": jiff::Timestamp::now().as_millisecond().to_string(),
+            },
+        },
+        "spec": {
+            "workflowTemplateRef": {"name": "tenant-lifecycle"},
+            "arguments": {"parameters": [
+                {"name": "tenant", "value": tenant},
+                {"name": "operation", "value": operation},
+                {"name": "changeset", "value": changeset},
+            ]},
+        },
+    }))
+    .map_err(kube::Error::SerdeError)?;
+    let created = api.create(&PostParams::default(), &workflow).await?;
+    Ok(created.metadata.name.unwrap_or_default())
+}
+
 /// The Argo Events example: not served by the embedded cluster, checked against the template.
 pub const SENSOR: &str = include_str!("../../deploy/argo/events/sensor.yaml");
 

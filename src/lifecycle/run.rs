@@ -344,6 +344,8 @@ pub struct WorkflowInfo {
     pub discovery: Option<argo::Unit>,
     /// Why its status could not be read (an offloaded Workflow: only the Argo server has it).
     pub problem: Option<String>,
+    /// The Argo Events Sensor that started it, when one did.
+    pub sensor: Option<String>,
 }
 
 impl WorkflowInfo {
@@ -526,6 +528,8 @@ pub struct WorkflowSeen {
     pub tenant_name: Option<String>,
     /// The migration it is half of (tlc's annotations).
     pub migration: Option<MigrationLink>,
+    /// The Argo Events Sensor that created it (`events.argoproj.io/sensor`), when one did.
+    pub sensor: Option<String>,
     /// Its status, or why it could not be read.
     pub run: Result<WorkflowRun, String>,
 }
@@ -549,6 +553,7 @@ impl WorkflowSeen {
             uid: meta.uid.clone().unwrap_or_default(),
             tenant_name: annotation(crate::contract::labels::TENANT_NAME),
             migration,
+            sensor: meta.labels.as_ref().and_then(|l| l.get("events.argoproj.io/sensor")).cloned(),
             run: WorkflowRun::from_dynamic(workflow).map_err(|e| e.to_string()),
         }
     }
@@ -634,6 +639,7 @@ fn apply_workflow(state: &mut RunState, seen: WorkflowSeen) {
                 stage: run.stage.clone(),
                 discovery: run.discovery.as_ref().map(|d| d.unit.clone()),
                 problem: None,
+                sensor: seen.sensor.clone(),
             });
             for b in &run.branches {
                 let Some(job) = &b.job else { continue };
@@ -674,6 +680,7 @@ fn apply_workflow(state: &mut RunState, seen: WorkflowSeen) {
                 stage: Stage::NotStarted,
                 discovery: None,
                 problem: None,
+                sensor: seen.sensor.clone(),
             });
             info.problem = Some(problem.clone());
         }
@@ -682,6 +689,9 @@ fn apply_workflow(state: &mut RunState, seen: WorkflowSeen) {
 
 fn branch_of<'a>(state: &'a mut RunState, identity: &BranchIdentity) -> &'a mut Branch {
     let batch = state.batches.entry(identity.batch_id.clone()).or_insert_with(|| Batch::new(identity));
+    if batch.tenant_id.is_empty() {
+        batch.tenant_id = identity.tenant_id.clone();
+    }
     if batch.tenant_name.is_empty() {
         batch.tenant_name = identity.tenant_name.clone();
     }

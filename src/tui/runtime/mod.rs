@@ -219,6 +219,9 @@ pub async fn run(console: Console) -> Result<u8, Error> {
             event = keys.next() => match event {
                 Some(Ok(TermEvent::Key(key))) if key.kind != KeyEventKind::Release => {
                     effects = update(&mut app, Msg::Key(key));
+                    // Opening a batch's logs asks for them now, not at the next cluster event
+                    // (a finished batch may never have another).
+                    want_logs(&app, &console, &mux, &mut requested);
                     dirty = true;
                 }
                 Some(Ok(TermEvent::Resize(w, h))) => {

@@ -43,7 +43,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &
     progress.push(Span::styled(format!("  batch {}", batch.id), theme.style(StyleKey::Muted)));
     if let Some(w) = &batch.workflow {
         // The Workflow's name and phase, and what the batch has to say when its branches do not.
-        let text = format!("  Workflow {} {}", w.name, w.phase.as_str());
+        let by = w.sensor.as_ref().map(|s| format!(" · started by Sensor {s}")).unwrap_or_default();
+        let text = format!("  Workflow {} {}{by}", w.name, w.phase.as_str());
         progress.push(Span::styled(text, theme.style(StyleKey::Muted)));
         if c.total() == 0 || w.problem.is_some() || matches!(w.stage, Stage::DiscoveryFailed) {
             let problem = w.problem.is_some() || batch.phase() == crate::lifecycle::run::Phase::Failed;
