@@ -18,6 +18,9 @@ pub struct DemoArgs {
     /// Simulated time per real second (1 = real time; 10 runs the demo jobs ten times faster).
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     pub speed: f64,
+    /// Open without the run an Argo Events Sensor starts as the demo opens (a quiet estate).
+    #[arg(long)]
+    pub no_sensor_run: bool,
 }
 
 fn refuse_without_terminal() -> Result<()> {
@@ -59,7 +62,7 @@ pub async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
         regions.push(Region { name: c.name().to_string(), context: c.name().to_string(), url: c.url(), client });
     }
     // A run no console started: what an Argo Events Sensor submits when a request arrives.
-    if let Some(c) = sim.region("eu-west") {
+    if let Some(c) = sim.region("eu-west").filter(|_| !args.no_sensor_run) {
         let client = c.client().await.map_err(|e| Error::Setup(format!("demo region eu-west: {e}")))?;
         demo::argo::submit_as_sensor(&client, "umbrella-prod", "lifecycle.upsert", "reason: nightly reconcile\n")
             .await

@@ -575,6 +575,15 @@ pub struct RunState {
     pub batches: BTreeMap<String, Batch>,
     /// The batch each Workflow (by UID) is, so a Workflow whose batch id becomes known moves.
     workflows: BTreeMap<String, String>,
+    /// Stand-in batch keys and the batch each became (what shows a stand-in follows it).
+    moved: BTreeMap<String, String>,
+}
+
+impl RunState {
+    /// The batch a key names now: itself, or the batch a stand-in became.
+    pub fn resolve<'a>(&'a self, id: &'a str) -> &'a str {
+        self.moved.get(id).map_or(id, String::as_str)
+    }
 }
 
 /// Applies a Workflow to its batch: the batch's Workflow, and its branches' nodes.
@@ -585,6 +594,7 @@ fn apply_workflow(state: &mut RunState, seen: WorkflowSeen) {
         && let Some(mut old) = state.batches.remove(&previous)
     {
         // The stand-in becomes the batch (its pods may already have made it: theirs is merged in).
+        state.moved.insert(previous.clone(), key.clone());
         old.id = key.clone();
         let batch = state.batches.entry(key.clone()).or_insert(old.clone());
         for (job, branch) in old.branches {

@@ -95,3 +95,34 @@ fn the_console_without_a_terminal_says_what_is_wrong() {
         "tlc: the console needs a terminal (stdin and stdout); for scripts use the commands: tlc --help\n"
     );
 }
+
+#[test]
+fn a_run_no_console_started_is_in_runs_with_its_workflow_and_an_argo_trigger_runs_from_the_preview() {
+    let mut c = Console::start(&["demo", "--speed", "10"]);
+    c.wait_for("Tenants (12)");
+    // The demo's Sensor started a Workflow before this console opened.
+    c.keys("3");
+    c.wait("the Sensor's run", |s| s.lines().any(|l| l.contains("umbrella-prod") && l.contains(" argo ")));
+    c.keys("\r");
+    let s = c.wait("its batch, named by its Workflow", |s| s.contains("started by Sensor tenant-lifecycle"));
+    assert!(s.contains("Workflow argo/tenant-lifecycle-"), "{s}");
+    // An upsert on the Argo engine, chosen in the preview.
+    c.keys("1");
+    c.wait_for("Tenants (12)");
+    c.keys("/stark\r");
+    c.wait("the filtered list", |s| s.contains("stark-prod") && !s.contains("acme-prod "));
+    c.keys("u");
+    c.wait_for("engine direct");
+    c.keys("a");
+    c.wait_for("engine argo");
+    c.keys("\r");
+    c.wait_for("y yes  n/Esc no");
+    c.keys("y");
+    let s = c.wait("the Workflow's batch to finish", |s| {
+        s.contains("stark-prod") && s.contains("· argo ·") && s.contains("8/8") && s.contains(" Succeeded")
+    });
+    assert!(s.contains("Workflow argo/tenant-lifecycle-"), "{s}");
+    c.keys("q");
+    assert!(c.wait_exit().success());
+    assert!(c.restored(), "the terminal was not restored");
+}

@@ -1234,6 +1234,7 @@ mod run_model {
         assert_eq!(w.summary(), "discovering the lifecycle Jobs", "a batch with something to say");
         run::update(&mut state, seen(&fanned_out()));
         assert_eq!(state.batches.keys().cloned().collect::<Vec<_>>(), vec![BATCH.to_string()], "moved, not doubled");
+        assert_eq!(state.resolve(&stand_in), BATCH, "what showed the stand-in follows it");
         assert_eq!(state.batches[BATCH].branches.len(), 3);
     }
 

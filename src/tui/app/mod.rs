@@ -764,6 +764,7 @@ fn on_data(app: &mut App, event: DataEvent) {
                 app.log_interest.insert(identity.batch_id.clone());
             }
             run_update(&mut app.runs, event);
+            follow_moved_batches(app);
         }
         DataEvent::Logs(MuxEvent::Lines { key, lines }) => {
             let last = lines.iter().rev().map(|(_, l)| l.plain()).find(|t| !t.trim().is_empty());
@@ -826,6 +827,28 @@ fn on_data(app: &mut App, event: DataEvent) {
         DataEvent::BatchFiles { batch_id, files } => {
             app.files.insert(batch_id, files);
         }
+    }
+}
+
+/// A batch first known by a stand-in key (a Workflow before discovery named its batch) is shown
+/// under its real id once it has one: views and interests follow it.
+fn follow_moved_batches(app: &mut App) {
+    let moved = |id: &mut String, runs: &crate::lifecycle::run::RunState| {
+        let to = runs.resolve(id);
+        if to != id.as_str() {
+            *id = to.to_string();
+        }
+    };
+    for view in std::iter::once(&mut app.view).chain(app.back.iter_mut()) {
+        if let View::Batch(id) | View::Logs(id) = view {
+            moved(id, &app.runs);
+        }
+    }
+    let stand_ins: Vec<String> =
+        app.log_interest.iter().filter(|id| app.runs.resolve(id) != id.as_str()).cloned().collect();
+    for id in stand_ins {
+        app.log_interest.remove(&id);
+        app.log_interest.insert(app.runs.resolve(&id).to_string());
     }
 }
 

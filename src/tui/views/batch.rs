@@ -20,7 +20,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &
         frame.render_widget(Paragraph::new(text).block(theme.block(" Batch ", true)), area);
         return;
     };
-    let [summary, table_area] = Layout::vertical([Constraint::Length(2), Constraint::Min(3)]).areas(area);
+    let header = if batch.workflow.is_some() { 3 } else { 2 };
+    let [summary, table_area] = Layout::vertical([Constraint::Length(header), Constraint::Min(3)]).areas(area);
     let c = batch.counts();
     let mut top = vec![
         Span::styled(format!(" {} ", batch.operation), theme.style(StyleKey::TitleFocused)),
@@ -41,18 +42,24 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &
     progress.push(Span::raw(format!(" {}/{}  ", c.done(), c.total())));
     progress.extend(count_spans(theme, &c));
     progress.push(Span::styled(format!("  batch {}", batch.id), theme.style(StyleKey::Muted)));
+    let mut lines = vec![Line::from(top), Line::from(progress)];
     if let Some(w) = &batch.workflow {
-        // The Workflow's name and phase, and what the batch has to say when its branches do not.
-        let by = w.sensor.as_ref().map(|s| format!(" · started by Sensor {s}")).unwrap_or_default();
-        let text = format!("  Workflow {} {}{by}", w.name, w.phase.as_str());
-        progress.push(Span::styled(text, theme.style(StyleKey::Muted)));
+        // Its Workflow: name, phase, who started it, and what the batch has to say when its
+        // branches do not (discovering, discovery failed, nothing to run, an unreadable status).
+        let mut spans =
+            vec![Span::styled(format!(" Workflow {}/{} ", w.namespace, w.name), theme.style(StyleKey::Muted))];
+        spans.push(Span::raw(w.phase.as_str().to_string()));
+        if let Some(sensor) = &w.sensor {
+            spans.push(Span::styled(format!(" · started by Sensor {sensor}"), theme.style(StyleKey::Muted)));
+        }
         if c.total() == 0 || w.problem.is_some() || matches!(w.stage, Stage::DiscoveryFailed) {
             let problem = w.problem.is_some() || batch.phase() == crate::lifecycle::run::Phase::Failed;
             let key = if problem { StyleKey::Problem } else { StyleKey::Muted };
-            progress.push(Span::styled(format!(" · {}", w.summary()), theme.style(key)));
+            spans.push(Span::styled(format!(" · {}", w.summary()), theme.style(key)));
         }
+        lines.push(Line::from(spans));
     }
-    frame.render_widget(Paragraph::new(vec![Line::from(top), Line::from(progress)]), summary);
+    frame.render_widget(Paragraph::new(lines), summary);
 
     let branches = app.visible_branches(batch);
     let height = table_area.height.saturating_sub(3) as usize;
