@@ -5,6 +5,7 @@
 
 mod common;
 
+mod argo_kit;
 mod argo_steps;
 mod cli;
 mod console;
