@@ -20,8 +20,15 @@ pub const WORKFLOW_TEMPLATE: &str = include_str!("../../deploy/argo/workflow-tem
 /// Applies the kit to `store`, with the `tlc` ConfigMap's `region` set to `region` (as an operator
 /// edits it for each cluster). Returns how many objects were created.
 pub fn install(store: &Store, region: &str) -> Result<usize, embedded_cluster::Error> {
+    install_files(store, region, KIT)
+}
+
+/// Applies kit files (`(origin, text)`, in order: the shipped [`KIT`] or a variant of it, such as a
+/// test's `rbac.yaml` with a rule removed) with the `tlc` ConfigMap's `region` set to `region`.
+/// Returns how many objects were created.
+pub fn install_files(store: &Store, region: &str, files: &[(&str, &str)]) -> Result<usize, embedded_cluster::Error> {
     let mut created = 0;
-    for (origin, text) in KIT {
+    for (origin, text) in files {
         created += manifests::apply(store, origin, text)?;
     }
     store
@@ -50,9 +57,19 @@ pub struct Equipped {
 /// installing Argo and `kubectl apply -f deploy/argo/`: Argo's controller running, `tlc` installed
 /// as an in-process binary (so the template's steps run the product's own code), the kit applied.
 pub fn equip(cluster: &embedded_cluster::EmbeddedCluster) -> Result<Equipped, embedded_cluster::Error> {
+    equip_with(cluster, KIT, embedded_argo::ControllerConfig::default())
+}
+
+/// [`equip`] with other kit files (see [`install_files`]) and controller settings (e.g. the
+/// controller's own time scale, so a finished Workflow outlives a cluster where no time passes).
+pub fn equip_with(
+    cluster: &embedded_cluster::EmbeddedCluster,
+    files: &[(&str, &str)],
+    config: embedded_argo::ControllerConfig,
+) -> Result<Equipped, embedded_cluster::Error> {
     cluster.install_binary(crate::steps::in_process::NAME, crate::steps::in_process::binary());
-    let objects = install(cluster.store(), cluster.name())?;
-    let controller = embedded_argo::Controller::start(cluster, embedded_argo::ControllerConfig::default());
+    let objects = install_files(cluster.store(), cluster.name(), files)?;
+    let controller = embedded_argo::Controller::start(cluster, config);
     Ok(Equipped { objects, controller })
 }
 

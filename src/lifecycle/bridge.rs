@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use kube::api::{Api, DeleteParams, PostParams};
 use std::collections::BTreeMap;
 
-use super::error::{Error, Result, kube_error};
+use super::error::{Error, Result, kube_error, watch_refusal};
 use crate::contract::context::{CHANGESET_FILE, ENVIRONMENT_FILE};
 use crate::contract::job::LIFECYCLE_VOLUME;
 use crate::contract::labels::{JOB_CONTROLLER_LABELS, MigrationLink};
@@ -295,13 +295,11 @@ pub async fn wait_for_outcome(client: &kube::Client, region: &str, namespace: &s
                 });
             }
             // The watcher retries transient errors with back-off; a 403 will not fix itself.
-            Err(
-                watcher::Error::WatchFailed(kube::Error::Api(s))
-                | watcher::Error::InitialListFailed(kube::Error::Api(s)),
-            ) if s.code == 403 => {
-                return Err(kube_error(region, "watch", "pods", Some(namespace))(kube::Error::Api(s.clone())));
+            Err(e) => {
+                if let Some(refused) = watch_refusal(&e, region, "pods", Some(namespace)) {
+                    return Err(refused);
+                }
             }
-            Err(_) => {}
         }
     }
     Err(Error::gave_up(region, "watch", "pods", Some(namespace), "the watch ended"))

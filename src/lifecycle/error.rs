@@ -187,6 +187,27 @@ pub fn kube_error<'a>(
     }
 }
 
+/// A watcher's refusal (403) — of its initial list, of starting its watch, or sent in its stream —
+/// as an [`Error`] naming the verb the server refused (`list` or `watch`); `None` for any other
+/// error, which the watcher's back-off retries. A refusal will not fix itself: whoever waits on the
+/// watcher must stop and say so.
+pub fn watch_refusal(
+    e: &kube::runtime::watcher::Error,
+    region: &str,
+    resource: &str,
+    namespace: Option<&str>,
+) -> Option<Error> {
+    use kube::runtime::watcher::Error as W;
+    let (verb, status) = match e {
+        W::InitialListFailed(kube::Error::Api(s)) => ("list", s),
+        W::WatchStartFailed(kube::Error::Api(s)) | W::WatchFailed(kube::Error::Api(s)) | W::WatchError(s) => {
+            ("watch", s)
+        }
+        _ => return None,
+    };
+    (status.code == 403).then(|| kube_error(region, verb, resource, namespace)(kube::Error::Api(status.clone())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +251,36 @@ mod tests {
             "eu-west: forbidden: cannot create configmaps in namespace billing (denied; pod billing/p is left behind)"
         );
         assert_eq!(Error::Input("bad".into()).with_note("more").to_string(), "bad; more");
+    }
+
+    #[test]
+    fn a_watchers_refusal_names_the_refused_verb_whichever_step_was_refused() {
+        use kube::runtime::watcher::Error as W;
+        let refused = |verb: &str| {
+            api(
+                403,
+                "Forbidden",
+                &format!(
+                    "pods is forbidden: User \"u\" cannot {verb} resource \"pods\" in API group \"\" in the namespace \"team\""
+                ),
+            )
+        };
+        let cases = [
+            (W::InitialListFailed(refused("list")), "list"),
+            (W::WatchStartFailed(refused("watch")), "watch"),
+            (W::WatchFailed(refused("watch")), "watch"),
+        ];
+        for (e, verb) in cases {
+            let mapped = watch_refusal(&e, "eu-west", "pods", Some("team")).expect("a refusal");
+            let Error::Forbidden { failure, .. } = &mapped else { panic!("forbidden: {mapped}") };
+            assert_eq!((failure.verb.as_str(), failure.namespace.as_deref()), (verb, Some("team")), "{e}");
+            assert!(failure.message.contains(&format!("cannot {verb} resource")), "{mapped}");
+        }
+        let in_stream =
+            W::WatchError(kube::core::Status::failure("pods is forbidden", "Forbidden").with_code(403).boxed());
+        assert!(matches!(watch_refusal(&in_stream, "eu-west", "pods", None), Some(Error::Forbidden { .. })));
+        for retried in [W::WatchStartFailed(api(500, "InternalError", "boom")), W::NoResourceVersion] {
+            assert!(watch_refusal(&retried, "eu-west", "pods", None).is_none(), "{retried} is retried");
+        }
     }
 }

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::resume::{Cursor, Verdict, split_timestamp};
-use crate::lifecycle::error::{Error, Result, kube_error};
+use crate::lifecycle::error::{Error, Result, kube_error, watch_refusal};
 
 /// Reconnects without progress after which following gives up.
 pub const STALL_LIMIT: u32 = 6;
@@ -199,6 +199,12 @@ pub async fn follow(
             match pods.get_opt(&source.pod).await {
                 Ok(None) => return Ok(End::PodGone),
                 Ok(Some(p)) if container_finished(&p, &source.container) => return Ok(End::Complete),
+                // Whether the container ended cannot be known: a refusal will not fix itself.
+                Err(kube::Error::Api(s)) if s.code == 403 => {
+                    return Err(kube_error(&source.region, "get", "pods", Some(&source.namespace))(kube::Error::Api(
+                        s,
+                    )));
+                }
                 _ => {}
             }
         }
@@ -234,15 +240,11 @@ async fn wait_until_started(pods: &Api<Pod>, source: &Source, stop: &Cancellatio
             Some(Ok(Event::InitDone)) if !listed => return Ok(false),
             Some(Ok(Event::Delete(_))) => return Ok(false),
             Some(Ok(Event::InitDone)) => {}
-            Some(Err(
-                watcher::Error::InitialListFailed(kube::Error::Api(s))
-                | watcher::Error::WatchFailed(kube::Error::Api(s)),
-            )) if s.code == 403 => {
-                return Err(kube_error(&source.region, "watch", "pods", Some(&source.namespace))(kube::Error::Api(
-                    s.clone(),
-                )));
+            Some(Err(e)) => {
+                if let Some(refused) = watch_refusal(&e, &source.region, "pods", Some(&source.namespace)) {
+                    return Err(refused);
+                }
             }
-            Some(Err(_)) => {}
         }
     }
 }

@@ -3,7 +3,12 @@
 //! stdout (the step's log in Argo), and exits with the container's exit code — or 125 with a
 //! message when the bridge itself fails, like `docker run`, so Argo shows the real outcome of the
 //! team's job. On SIGTERM (a stopped or terminated Workflow) it stops the branch pod, so a stopped
-//! Workflow really stops the lifecycle container, and exits 143.
+//! Workflow really stops the lifecycle container, and exits 143 — unless the SIGTERM came because
+//! its own pod is being deleted (an eviction, a drained node, `kubectl delete pod`: an
+//! infrastructure error Argo retries with `retryPolicy: OnError`): then the branch goes on, and the
+//! retried bridge attaches to it. A bridge whose branch log the cluster refuses to stream (403)
+//! still waits for the branch and reports its end, then fails (125): the step's log would not be
+//! the branch's log.
 //!
 //! The attempt: given with `--attempt`, or found from the branch's pods — the running attempt is
 //! attached to (an Argo retry of the bridge after an infrastructure error must never run the
@@ -69,14 +74,38 @@ async fn settle_attempt(client: &kube::Client, region: &str, job: &JobRef, batch
     })
 }
 
-/// Streams every container of the branch pod to `env`'s stdout until they end or `stop`.
+/// Where the step's own pod is, when SIGTERM arrives.
+enum OwnPod {
+    /// It is being deleted (`ns/name`): the SIGTERM is the kubelet's, not a stop of the Workflow.
+    Deleting(String),
+    /// It is not being deleted: the Workflow was stopped (or the pod's deadline passed).
+    Live,
+    /// Not in a pod of this cluster (`HOSTNAME` names none): run by hand.
+    NotAPod,
+}
+
+/// Reads the step's own pod (named by `HOSTNAME`, as Kubernetes sets it, in the namespace of the
+/// in-cluster client) to tell a Workflow's stop from the pod's own deletion.
+async fn own_pod(env: &dyn StepEnv, client: &kube::Client, region: &str) -> Result<OwnPod> {
+    let Some(name) = env.var("HOSTNAME").filter(|n| !n.is_empty()) else { return Ok(OwnPod::NotAPod) };
+    let namespace = client.default_namespace().to_string();
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace);
+    match pods.get_opt(&name).await.map_err(kube_error(region, "get", "pods", Some(&namespace)))? {
+        None => Ok(OwnPod::NotAPod),
+        Some(p) if p.metadata.deletion_timestamp.is_some() => Ok(OwnPod::Deleting(format!("{namespace}/{name}"))),
+        Some(_) => Ok(OwnPod::Live),
+    }
+}
+
+/// Streams every container of the branch pod to `env`'s stdout until they end or `stop`. Returns
+/// the cluster's refusal (403) to stream one, if any: the step's log is then not the branch's.
 async fn stream_logs(
     env: &dyn StepEnv,
     client: &kube::Client,
     source: Source,
     containers: &[String],
     stop: &CancellationToken,
-) {
+) -> Option<Error> {
     let streams = containers.iter().map(|container| {
         let source = Source { container: container.clone(), ..source.clone() };
         let prefix = (containers.len() > 1).then(|| format!("[{container}] "));
@@ -102,12 +131,16 @@ async fn stream_logs(
                 },
                 printer
             );
-            if let Err(e) = result {
-                env.stderr(&format!("tlc bridge: logs of {} incomplete: {e}\n", source.container));
+            match result {
+                Err(e) => {
+                    env.stderr(&format!("tlc bridge: logs of {} incomplete: {e}\n", source.container));
+                    matches!(e, Error::Forbidden { .. }).then_some(e)
+                }
+                Ok(_) => None,
             }
         }
     });
-    futures::future::join_all(streams).await;
+    futures::future::join_all(streams).await.into_iter().flatten().next()
 }
 
 /// Runs one branch in `session`'s region (or `--region`); the exit code is its container's.
@@ -203,12 +236,23 @@ pub async fn run(env: &dyn StepEnv, session: &Session, args: &BridgeArgs) -> Res
         container: String::new(),
     };
     let ended = async {
-        stream_logs(env, &region.client, source, &containers, &terminated).await;
-        bridge::wait_for_outcome(&region.client, &region.name, &job_ref.namespace, &pod).await
+        let refused = stream_logs(env, &region.client, source, &containers, &terminated).await;
+        (refused, bridge::wait_for_outcome(&region.client, &region.name, &job_ref.namespace, &pod).await)
     };
-    let outcome = tokio::select! {
-        outcome = ended => outcome?,
+    let (refused, outcome) = tokio::select! {
+        (refused, outcome) = ended => (refused, outcome?),
         () = terminated.cancelled() => {
+            match own_pod(env, &region.client, &region.name).await {
+                Ok(OwnPod::Deleting(me)) => {
+                    env.stderr(&format!(
+                        "tlc bridge: stopped (SIGTERM) because pod {me} is being deleted, not the Workflow: branch pod {}/{pod} goes on, and a retry attaches to it\n",
+                        job_ref.namespace
+                    ));
+                    return Ok(TERMINATED);
+                }
+                Ok(OwnPod::Live | OwnPod::NotAPod) => {}
+                Err(e) => env.stderr(&format!("tlc bridge: cannot tell a stop from this pod's deletion ({e}): stopping the branch\n")),
+            }
             let pods: Api<Pod> = Api::namespaced(region.client.clone(), &job_ref.namespace);
             return match pods.delete(&pod, &DeleteParams::default()).await {
                 Ok(_) => {
@@ -223,12 +267,16 @@ pub async fn run(env: &dyn StepEnv, session: &Session, args: &BridgeArgs) -> Res
     };
     match outcome.exit_code {
         Some(code) => {
-            env.stderr(&format!(
-                "tlc bridge: {job_ref} {} with exit code {code}{}\n",
+            let ended = format!(
+                "{job_ref} {} with exit code {code}{}",
                 outcome.phase.to_lowercase(),
                 outcome.reason.map(|r| format!(" ({r})")).unwrap_or_default()
-            ));
-            Ok(u8::try_from(code.rem_euclid(256)).unwrap_or(1))
+            );
+            env.stderr(&format!("tlc bridge: {ended}\n"));
+            match refused {
+                Some(e) => Err(e.with_note(format!("this step's log is not the branch's log ({ended})"))),
+                None => Ok(u8::try_from(code.rem_euclid(256)).unwrap_or(1)),
+            }
         }
         None => Err(Error::Input(format!(
             "branch pod {}/{pod} ended without an exit code: {}",

@@ -5,6 +5,7 @@
 //! product's own code, and nothing ever runs on the host. The cluster crate knows nothing of tlc:
 //! whoever starts a cluster installs [`binary`] under the name `tlc`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -29,6 +30,7 @@ struct PodEnv {
     stderr: Output,
     fs: PodFs,
     terminate: CancellationToken,
+    env: BTreeMap<String, String>,
 }
 
 impl StepEnv for PodEnv {
@@ -50,6 +52,10 @@ impl StepEnv for PodEnv {
 
     fn terminated(&self) -> CancellationToken {
         self.terminate.clone()
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        self.env.get(name).cloned()
     }
 }
 
@@ -85,6 +91,7 @@ async fn run(invocation: Invocation) -> i32 {
         stderr: invocation.stderr.clone(),
         fs: invocation.fs.clone(),
         terminate: invocation.terminate.clone(),
+        env: invocation.env.clone(),
     };
     // Only the pod's environment counts: nothing of this process's reaches a pod's program.
     let cli = match Cli::try_parse_from(&invocation.argv) {

@@ -22,8 +22,12 @@ pub trait StepEnv: Send + Sync {
     fn read_file(&self, path: &str) -> std::io::Result<String>;
     /// Writes a file of the container (an Argo output parameter), creating its directory.
     fn write_file(&self, path: &str, text: &str) -> std::io::Result<()>;
-    /// Cancelled when the container is asked to stop (SIGTERM: a stopped or terminated Workflow).
+    /// Cancelled when the container is asked to stop (SIGTERM: a stopped or terminated Workflow,
+    /// or the step's own pod being deleted).
     fn terminated(&self) -> CancellationToken;
+    /// A variable of the container's environment (`HOSTNAME`: the pod's name, as Kubernetes sets
+    /// it in every container).
+    fn var(&self, name: &str) -> Option<String>;
 }
 
 /// A step in this process: stdout, stderr, the filesystem, and SIGTERM.
@@ -79,6 +83,10 @@ impl StepEnv for ProcessEnv {
 
     fn terminated(&self) -> CancellationToken {
         self.terminated.clone()
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
     }
 }
 

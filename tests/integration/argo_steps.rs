@@ -5,10 +5,10 @@
 
 use embedded_cluster::{ClusterConfig, EmbeddedCluster};
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, ListParams, LogParams};
+use kube::api::{Api, DeleteParams, ListParams, LogParams, PostParams};
 use serde_json::{Value, json};
 
-use crate::common::{cluster_with, exit_code, run_pod};
+use crate::common::{cluster_with, exit_code, run_pod, wait_finished};
 
 /// A cluster like a `tlc demo` region: the demo estate, the kit, `tlc` installed, Argo's
 /// controller running (for as long as the second value lives).
@@ -97,4 +97,102 @@ async fn discovery_and_the_bridge_run_in_their_pods_with_the_shipped_kit() {
     assert_eq!(labels.get("tlc.dev/engine").map(String::as_str), Some("argo"));
     let annotations = branch.metadata.annotations.clone().unwrap_or_default();
     assert_eq!(annotations.get("tlc.dev/region").map(String::as_str), Some("eu-west"), "TLC_REGION from the kit");
+}
+
+/// Waits (on a watch) until a pod matching `selector` in `namespace` has its containers running.
+async fn running_branch(client: &kube::Client, namespace: &str, selector: &str) -> Pod {
+    use futures::StreamExt;
+    use kube::runtime::watcher::{self, Event};
+    let stream = watcher::watcher(
+        Api::<Pod>::namespaced(client.clone(), namespace),
+        watcher::Config::default().labels(selector),
+    );
+    let found = async {
+        futures::pin_mut!(stream);
+        while let Some(event) = stream.next().await {
+            if let Ok(Event::Apply(p) | Event::InitApply(p)) = event {
+                let statuses = p.status.as_ref().and_then(|s| s.container_statuses.clone()).unwrap_or_default();
+                if !statuses.is_empty()
+                    && statuses.iter().all(|c| c.state.as_ref().is_some_and(|s| s.running.is_some()))
+                {
+                    return p;
+                }
+            }
+        }
+        panic!("the watch ended");
+    };
+    tokio::time::timeout(crate::common::DEADLINE, found).await.expect("the branch runs")
+}
+
+#[tokio::test]
+async fn on_sigterm_the_bridge_stops_its_branch_unless_its_own_pod_is_being_deleted() {
+    // A fifth of real time: workflows-drain runs for about six seconds.
+    let (c, _argo) = region_with_kit("eu-west", 0.2).await;
+    let client = c.client().await.expect("client");
+    let steps: Api<Pod> = Api::namespaced(client.clone(), "argo");
+    let branches: Api<Pod> = Api::namespaced(client.clone(), "workflows");
+    let bridge = |name: &str, batch: &str| {
+        step_pod(
+            name,
+            "bridge",
+            &[
+                ("job", "workflows/workflows-drain"),
+                ("tenant", "acme-prod"),
+                ("operation", "lifecycle.migrate-out"),
+                ("batch", batch),
+                ("changeset", ""),
+                ("migration", ""),
+                ("migration-target", ""),
+            ],
+        )
+    };
+    let stopped = "01000000-0000-7000-8000-00000000057a";
+    let evicted = "01000000-0000-7000-8000-0000000000e7";
+    steps.create(&PostParams::default(), &bridge("stopped", stopped)).await.expect("bridge");
+    steps.create(&PostParams::default(), &bridge("evicted", evicted)).await.expect("bridge");
+    let stopped_branch = running_branch(&client, "workflows", &format!("tlc.dev/batch-id={stopped}")).await;
+    let evicted_branch = running_branch(&client, "workflows", &format!("tlc.dev/batch-id={evicted}")).await;
+
+    // A stop (the controller signals `main`): the branch is stopped with it.
+    c.signal_container("argo", "stopped", "main").expect("signalled");
+    let ended = wait_finished(&steps, "stopped").await;
+    assert_eq!(exit_code(&ended), 143);
+    let name = stopped_branch.metadata.name.clone().expect("named");
+    let uid = stopped_branch.metadata.uid.clone().expect("uid");
+    let gone =
+        kube::runtime::wait::await_condition(branches.clone(), &name, kube::runtime::conditions::is_deleted(&uid));
+    tokio::time::timeout(crate::common::DEADLINE, gone).await.expect("the branch pod goes").expect("watch");
+    assert!(
+        log_of(&steps, "stopped")
+            .await
+            .contains(&format!("stopped (SIGTERM): branch pod workflows/{name} is being deleted"))
+    );
+
+    // The bridge's own pod deleted (an eviction, a drained node): the branch goes on for the retry.
+    let log = {
+        let lp = LogParams { follow: true, ..LogParams::default() };
+        let stream = steps.log_stream("evicted", &lp);
+        let pod = steps.get("evicted").await.expect("the pod");
+        steps.delete("evicted", &DeleteParams::default()).await.expect("deleted");
+        let mut text = String::new();
+        let mut lines = futures::AsyncBufReadExt::lines(stream.await.expect("a log stream"));
+        while let Some(line) = futures::StreamExt::next(&mut lines).await {
+            text.push_str(&line.expect("a line"));
+            text.push('\n');
+        }
+        let uid = pod.metadata.uid.expect("uid");
+        let gone =
+            kube::runtime::wait::await_condition(steps.clone(), "evicted", kube::runtime::conditions::is_deleted(&uid));
+        tokio::time::timeout(crate::common::DEADLINE, gone).await.expect("the bridge pod goes").expect("watch");
+        text
+    };
+    let name = evicted_branch.metadata.name.clone().expect("named");
+    assert!(
+        log.contains(&format!(
+            "tlc bridge: stopped (SIGTERM) because pod argo/evicted is being deleted, not the Workflow: branch pod workflows/{name} goes on"
+        )),
+        "{log}"
+    );
+    let branch = branches.get(&name).await.expect("the branch pod is still there");
+    assert!(branch.metadata.deletion_timestamp.is_none(), "nobody stopped it");
 }

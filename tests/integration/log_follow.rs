@@ -93,3 +93,43 @@ async fn following_a_pod_that_is_not_running_yet_waits_for_it() {
     let (end, lines) = collect(&client, "nope", true).await;
     assert_eq!((end, lines.len()), (End::PodGone, 0));
 }
+
+#[tokio::test]
+async fn a_follower_that_may_read_logs_but_not_the_pod_reports_the_refusal_instead_of_following_forever() {
+    use embedded_cluster::auth::{Rule, User};
+    let c = cluster_with(ClusterConfig::new("test").with_time_scale(0.0)).await;
+    let admin = c.client().await.expect("client");
+    let pods: Api<Pod> = Api::namespaced(admin, "default");
+    pods.create(&PostParams::default(), &script_pod("done", "echo only line")).await.expect("create");
+    wait_finished(&pods, "done").await;
+    let rule = Rule {
+        verbs: vec!["get".into()],
+        api_groups: vec![String::new()],
+        resources: vec!["pods/log".into()],
+        namespaces: None,
+    };
+    c.add_user(User { name: "log-reader".into(), token: "log-reader-token".into(), rules: vec![rule] });
+    let client = c.client_as("log-reader-token").await.expect("client");
+    let source =
+        Source { region: "test".into(), namespace: "default".into(), pod: "done".into(), container: "main".into() };
+    let (tx, mut rx) = mpsc::channel::<Vec<RawLine>>(64);
+    let mut cursor = Cursor::default();
+    let result =
+        tokio::time::timeout(DEADLINE, follow(&client, &source, true, &mut cursor, &tx, &CancellationToken::new()))
+            .await
+            .expect("ends in time");
+    drop(tx);
+    let err = result.expect_err("whether the container ended cannot be known");
+    assert!(matches!(err, tlc::lifecycle::error::Error::Forbidden { .. }), "{err}");
+    assert!(
+        err.to_string().contains(
+            "pods \"done\" is forbidden: User \"log-reader\" cannot get resource \"pods\" in API group \"\" in the namespace \"default\""
+        ),
+        "{err}"
+    );
+    let mut lines = Vec::new();
+    while let Some(batch) = rx.recv().await {
+        lines.extend(batch.into_iter().map(|l| String::from_utf8(l.text).expect("utf8")));
+    }
+    assert_eq!(lines, ["only line"], "the log itself arrived");
+}

@@ -6,6 +6,7 @@
 mod common;
 
 mod argo_engine;
+mod argo_kit;
 mod argo_steps;
 mod cli;
 mod console;
