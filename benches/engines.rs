@@ -371,9 +371,10 @@ fn main() {
             returned.push(Some(f.returned));
         }
         println!("{}:", setup.label);
-        println!("  submit -> {BRANCHES}th branch pod exists      {}", spread(&created));
-        println!("  submit -> every branch pod finished       {}", spread(&finished));
-        println!("  submit -> submit returned                 {}", spread(&returned));
+        let label = |what: &str| format!("  submit -> {what}");
+        println!("{:<44}{}", label(&format!("{BRANCHES}th branch pod exists")), spread(&created));
+        println!("{:<44}{}", label("every branch pod finished"), spread(&finished));
+        println!("{:<44}{}", label("submit returned"), spread(&returned));
         println!("  every branch succeeded in {all_ok} of {runs} run(s)");
     }
     println!("  load average at the end: {}", load_average());
