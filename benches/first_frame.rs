@@ -21,14 +21,13 @@
 
 #[path = "../tests/integration/common/pty.rs"]
 mod pty;
+#[path = "common/sim.rs"]
+mod sim;
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use pty::Console;
+use sim::{Sim, cpu_time};
 
 /// Terminal size: rows, columns.
 const SIZE: (u16, u16) = (50, 200);
@@ -47,84 +46,6 @@ const PODS_PER_REGION: usize = 5000;
 const BRANCHES: usize = 100;
 const LINES_PER_SECOND: usize = 200;
 
-/// A `tlc sim` child process, stopped with SIGTERM when dropped.
-struct Sim {
-    child: Child,
-    _dir: tempfile::TempDir,
-    /// The kubeconfig it wrote.
-    kubeconfig: PathBuf,
-    /// The tlc configuration it wrote.
-    config: PathBuf,
-    /// From spawn to its "Serving" banner (seeding included).
-    ready_after: Duration,
-}
-
-impl Sim {
-    fn start(args: &[&str]) -> Sim {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let kubeconfig = dir.path().join("kubeconfig");
-        let start = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tlc"))
-            .arg("sim")
-            .args(args)
-            .arg("--kubeconfig")
-            .arg(&kubeconfig)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("tlc sim starts");
-        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines() {
-                let Ok(line) = line else { return };
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let mut banner = String::new();
-        let mut config = None;
-        while !banner.contains("Serving until interrupted") {
-            let left = pty::DEADLINE.checked_sub(start.elapsed()).unwrap_or_default();
-            let line = match rx.recv_timeout(left) {
-                Ok(line) => line,
-                Err(e) => panic!("tlc sim {args:?} did not report readiness ({e}); it printed:\n{banner}"),
-            };
-            if let Some(path) = line.trim().strip_prefix("export TLC_CONFIG=") {
-                config = Some(PathBuf::from(path));
-            }
-            banner.push_str(&line);
-            banner.push('\n');
-        }
-        let ready_after = start.elapsed();
-        let config = config.unwrap_or_else(|| panic!("tlc sim printed no TLC_CONFIG:\n{banner}"));
-        // Keep draining its stdout so it can never block on a full pipe.
-        std::thread::spawn(move || while rx.recv().is_ok() {});
-        Sim { child, _dir: dir, kubeconfig, config, ready_after }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let start = Instant::now();
-        while start.elapsed() < pty::DEADLINE {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        eprintln!("tlc sim did not stop on SIGTERM; killing it");
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Starts the console on `kubeconfig` with the tlc configuration `config`.
 fn console(kubeconfig: &std::path::Path, config: &std::path::Path) -> Console {
     let kubeconfig = kubeconfig.to_str().expect("utf-8 path");
@@ -138,17 +59,6 @@ fn peak_rss_mib(pid: u32) -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
-}
-
-/// CPU time (user + system) a process has used so far.
-fn cpu_time(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    // Clock ticks are 100 per second on Linux (USER_HZ).
-    Some(Duration::from_millis(ticks * 10))
 }
 
 fn ms(d: Duration) -> f64 {

@@ -1221,6 +1221,37 @@ mod run_model {
     }
 
     #[test]
+    fn each_status_replaces_the_nodes_and_keeps_what_the_pods_said() {
+        let [billing, crm, search] = jobs();
+        let mut state = RunState::default();
+        run::update(&mut state, seen(&fanned_out()));
+        run::update(&mut state, branch_pod(&crm, "Failed", 7));
+        // The next status: the running branch ended, the Workflow with it.
+        let mut s = Status::new("Failed");
+        let disc0 = s.discovery("Succeeded", "0", Some(JOBS), None);
+        let sg = s.add(&format!("{WF}[1]"), "[1]", "StepGroup", "Failed", "lifecycle", Some(&disc0), json!({}));
+        s.bridge(&sg, 0, &billing, "Succeeded", &[("Succeeded", Some("0"), None)]);
+        s.bridge(&sg, 1, &crm, "Failed", &[("Failed", Some("3"), Some("main: Error (exit code 3)"))]);
+        s.bridge(&sg, 2, &search, "Succeeded", &[("Error", None, Some("pod deleted")), ("Succeeded", Some("0"), None)]);
+        run::update(&mut state, seen(&s.workflow("Failed")));
+        assert_eq!(state.batches.len(), 1);
+        let batch = &state.batches[BATCH];
+        assert_eq!(batch.workflow.as_ref().map(|w| w.phase), Some(WorkflowPhase::Failed));
+        assert_eq!(batch.branches.len(), 3);
+        let search_node = batch.branches[&search].node.as_ref().expect("its node");
+        assert_eq!(
+            (search_node.state, search_node.exit_code, search_node.attempts.len()),
+            (State::Succeeded, Some(0), 2)
+        );
+        assert_eq!(search_node.attempts[1].state, State::Succeeded, "the attempts are the new status's");
+        let crm_branch = &batch.branches[&crm];
+        assert_eq!((crm_branch.phase(), crm_branch.exit_code()), (Phase::Failed, Some(7)), "its pod still wins");
+        assert_eq!(crm_branch.attempts.len(), 1, "the pod's attempt is kept");
+        assert_eq!(batch.phase(), Phase::Failed);
+        assert!(batch.is_finished());
+    }
+
+    #[test]
     fn a_workflow_without_a_batch_id_yet_is_a_stand_in_that_becomes_the_batch() {
         let mut s = Status::new("Running");
         let retry = s.add(&format!("{WF}[0]"), "[0]", "StepGroup", "Running", "lifecycle", Some(WF), json!({}));
