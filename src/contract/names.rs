@@ -14,6 +14,12 @@ pub fn short_id(id: &str) -> &str {
     id.get(id.len().saturating_sub(8)..).unwrap_or(id)
 }
 
+/// The part of a tenant id shown in tables and headers: its first 8 characters, as the tenants
+/// view's ID column shows them, so a tenant reads the same wherever it appears.
+pub fn short_tenant_id(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
 /// FNV-1a, 64 bits: stable across platforms and releases (unlike `std`'s hasher).
 fn fnv1a(parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

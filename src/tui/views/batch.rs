@@ -1,7 +1,7 @@
 //! A batch's branch table: namespace/job, phase (colour and symbol), exit code, duration, attempt,
 //! last log line.
 
-use crate::contract::names::short_id;
+use crate::contract::names::{short_id, short_tenant_id};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &
         Span::raw(format!(
             "for {} ({}) in {} · {} · ",
             batch.tenant_name,
-            short_id(&batch.tenant_id),
+            short_tenant_id(&batch.tenant_id),
             batch.region,
             batch.engine_name()
         )),

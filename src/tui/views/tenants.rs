@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use super::text::{ago, fit, highlight, phase_span};
+use crate::contract::names::short_tenant_id;
 use crate::tui::app::App;
 use crate::tui::theme::{StyleKey, Theme};
 
@@ -50,7 +51,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Row::new(vec![
                 Cell::from(if marked { "▣" } else { " " }),
                 Cell::from(Line::from(highlight(&t.name, &app.tenants_cursor.filter, name_style, hit))),
-                Cell::from(t.id.get(..8).unwrap_or(&t.id).to_string()),
+                Cell::from(short_tenant_id(&t.id).to_string()),
                 Cell::from(t.region.clone()),
                 Cell::from(t.plan.clone().unwrap_or_default()),
                 Cell::from(last),

@@ -80,6 +80,19 @@ fn batch_view() {
 }
 
 #[test]
+fn a_tenant_id_reads_the_same_in_the_tenants_view_and_in_its_batch_header() {
+    let mut app = fixtures::app(200, 50);
+    let tenant_id = app.runs.batches.get(BATCH).expect("fixture batch").tenant_id.clone();
+    let short = crate::contract::names::short_tenant_id(&tenant_id).to_string();
+    let tenants = screen(&app);
+    let row = tenants.lines().find(|l| l.contains("acme-prod ")).expect("acme-prod's row");
+    assert!(row.contains(&short), "tenants row {row:?} lacks {short}");
+    app.view = View::Batch(BATCH.into());
+    let batch = screen(&app);
+    assert!(batch.contains(&format!("for acme-prod ({short})")), "batch header lacks ({short}):\n{batch}");
+}
+
+#[test]
 fn logs_merged_view() {
     at_both_sizes("logs_merged", |app| {
         app.open_logs(BATCH);
