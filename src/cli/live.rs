@@ -9,9 +9,10 @@ use tokio::sync::mpsc;
 
 use super::printer::{Printer, human};
 use crate::contract::JobRef;
+use crate::contract::labels::BATCH_ID;
 use crate::lifecycle::regions::Regions;
-use crate::lifecycle::run::{Phase, PodSnapshot, RunEvent, RunState, update};
-use crate::lifecycle::watch::{forward_branches, forward_workflows};
+use crate::lifecycle::run::{Phase, PodSnapshot, RunEvent, RunState, is_stand_in, update};
+use crate::lifecycle::watch::{WorkflowsWanted, forward_branches, forward_workflows};
 use crate::logs::follow::Source;
 use crate::logs::mux::{Mux, MuxEvent, Priority, StreamKey, Want};
 
@@ -65,6 +66,15 @@ struct Follower<'a> {
     stream_errors: Vec<String>,
 }
 
+/// A pod whose containers' logs to follow: a branch pod in its team's namespace, or a bridge pod
+/// in the Workflow's.
+#[derive(Clone, Copy)]
+struct Pod<'a> {
+    namespace: &'a str,
+    name: &'a str,
+    containers: &'a [String],
+}
+
 impl Follower<'_> {
     fn selected(&self, job: &JobRef) -> bool {
         self.options.branches.is_empty() || self.options.branches.contains(job)
@@ -73,27 +83,64 @@ impl Follower<'_> {
     fn on_pod(&mut self, state: &RunState, snap: &PodSnapshot) {
         let id = &snap.identity;
         let job = JobRef::new(&id.job_namespace, &id.job_name);
-        self.want_logs(&id.region, &id.batch_id, &job, id.attempt, &snap.pod_name, &snap.containers, snap.phase);
+        let pod = Pod { namespace: &job.namespace, name: &snap.pod_name, containers: &snap.containers };
+        self.want_logs(&id.region, &id.batch_id, &job, id.attempt, pod, snap.phase);
         self.status(state, &id.batch_id, &job, id.attempt);
+    }
+
+    /// A branch of an Argo batch that ended without a branch pod (its bridge failed before making
+    /// one) has only its node: its outcome and its bridge pod's `main` log stand in for the
+    /// branch's, as attempt 0 (the console does the same). A branch with a pod is left to it.
+    fn on_workflow(&mut self, state: &RunState, batch_id: &str) {
+        let Some(batch) = state.batches.get(batch_id) else { return };
+        let Some(workflow) = &batch.workflow else { return };
+        for (job, branch) in &batch.branches {
+            let Some(node) = &branch.node else { continue };
+            if !self.selected(job) || !node.state.is_final() || branch.attempts.values().any(|a| !a.pod_name.is_empty())
+            {
+                continue;
+            }
+            let key = (batch_id.to_string(), job.clone(), 0);
+            if self.last_phase.insert(key, node.phase()) == Some(node.phase()) {
+                continue;
+            }
+            if let Some(bridge) = node.bridge_pod() {
+                let containers = ["main".to_string()];
+                let pod = Pod { namespace: &workflow.namespace, name: bridge, containers: &containers };
+                self.want_logs(&batch.region, batch_id, job, 0, pod, node.phase());
+            }
+            self.printer.fit(&Printer::prefix(&batch.tenant_name, job, self.options.with_tenant));
+            let bridge = node.bridge_pod().map(|p| format!("; its bridge was {}/{p}", workflow.namespace));
+            // Argo's `main: Error (exit code N)` says no more than the exit code does.
+            let said = node
+                .message
+                .as_deref()
+                .filter(|m| !m.ends_with(&format!("(exit code {})", node.exit_code.unwrap_or(-1))))
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            let text = match node.phase() {
+                Phase::Failed => match node.exit_code {
+                    Some(code) => {
+                        format!("failed before its branch pod, exit code {code}{said}{}", bridge.unwrap_or_default())
+                    }
+                    None => format!("failed before its branch pod{said}{}", bridge.unwrap_or_default()),
+                },
+                Phase::Cancelled => format!("cancelled before its branch pod{said}"),
+                Phase::Succeeded => format!("succeeded without a branch pod{said}"),
+                Phase::Pending | Phase::Running => continue,
+            };
+            self.emit(batch_id, job, 0, &batch.tenant_name, true, text);
+        }
     }
 
     /// Asks the multiplexer for the logs of one attempt's containers (once each).
     #[allow(clippy::too_many_arguments)]
-    fn want_logs(
-        &mut self,
-        region: &str,
-        batch_id: &str,
-        job: &JobRef,
-        attempt: u32,
-        pod: &str,
-        containers: &[String],
-        phase: Phase,
-    ) {
-        if !self.options.lines || !self.selected(job) || pod.is_empty() {
+    fn want_logs(&mut self, region: &str, batch_id: &str, job: &JobRef, attempt: u32, pod: Pod<'_>, phase: Phase) {
+        if !self.options.lines || !self.selected(job) || pod.name.is_empty() {
             return;
         }
         let Some(region) = self.regions.get(region).or_else(|| self.regions.iter().next()) else { return };
-        for container in containers {
+        for container in pod.containers {
             let key =
                 StreamKey { batch_id: batch_id.to_string(), job: job.clone(), attempt, container: container.clone() };
             if self.wanted.insert(key.clone()) {
@@ -102,8 +149,8 @@ impl Follower<'_> {
                     key,
                     source: Source {
                         region: region.name.clone(),
-                        namespace: job.namespace.clone(),
-                        pod: pod.to_string(),
+                        namespace: pod.namespace.to_string(),
+                        pod: pod.name.to_string(),
                         container: container.clone(),
                     },
                     client: region.client.clone(),
@@ -144,14 +191,21 @@ impl Follower<'_> {
             },
             Phase::Cancelled => format!("cancelled{took}{retry}"),
         };
+        let tenant = batch.tenant_name.clone();
+        self.emit(batch_id, job, attempt, &tenant, a.phase.is_final(), text);
+    }
+
+    /// Prints a status line, or keeps a final one until its attempt's log streams have ended (so
+    /// it comes after the branch's last line).
+    fn emit(&mut self, batch_id: &str, job: &JobRef, attempt: u32, tenant: &str, last: bool, text: String) {
         let streaming = self
             .wanted
             .iter()
             .any(|k| k.batch_id == batch_id && &k.job == job && k.attempt == attempt && !self.ended.contains(k));
-        if a.phase.is_final() && streaming {
-            self.deferred.insert((batch_id.to_string(), job.clone(), attempt), (batch.tenant_name.clone(), text));
+        if last && streaming {
+            self.deferred.insert((batch_id.to_string(), job.clone(), attempt), (tenant.to_string(), text));
         } else {
-            self.printer.status(&batch.tenant_name, job, &text);
+            self.printer.status(tenant, job, &text);
         }
     }
 
@@ -209,25 +263,22 @@ pub async fn follow_batches(
         deferred: HashMap::new(),
         stream_errors: Vec::new(),
     };
-    let ids: Vec<String> = batch_ids.iter().map(|(_, id)| id.clone()).collect();
+    let mut ids: Vec<String> = batch_ids.iter().map(|(_, id)| id.clone()).collect();
     // Start from what is already known (re-attach), streaming the latest attempt of each branch.
     let state = initial;
     for batch in state.batches.values() {
         for branch in batch.branches.values() {
             if let Some(a) = branch.current().filter(|_| follower.selected(&branch.job)) {
-                follower.want_logs(
-                    &batch.region,
-                    &batch.id,
-                    &branch.job,
-                    a.number,
-                    &a.pod_name,
-                    &a.containers,
-                    a.phase,
-                );
+                let pod = Pod { namespace: &branch.job.namespace, name: &a.pod_name, containers: &a.containers };
+                follower.want_logs(&batch.region, &batch.id, &branch.job, a.number, pod, a.phase);
                 follower.last_phase.insert((batch.id.clone(), branch.job.clone(), a.number), a.phase);
                 follower.printer.fit(&Printer::prefix(&batch.tenant_name, &branch.job, options.with_tenant));
             }
         }
+    }
+    let keys: Vec<String> = state.batches.keys().cloned().collect();
+    for key in &keys {
+        follower.on_workflow(&state, key);
     }
     let mut state = state;
     let (tx, mut watched) = mpsc::unbounded_channel();
@@ -236,28 +287,45 @@ pub async fn follow_batches(
         by_region.entry(region.clone()).or_default().push(id.clone());
     }
     let mut watchers = Vec::new();
-    for (region, ids) in &by_region {
-        if let Some(r) = regions.get(region) {
-            let selector = format!("tlc.dev/batch-id in ({})", ids.join(","));
-            watchers.push(tokio::spawn(forward_branches(
+    let watch_branches = |region: &str, ids: &[String], watchers: &mut Vec<tokio::task::JoinHandle<()>>| {
+        if let Some(r) = regions.get(region)
+            && !ids.is_empty()
+        {
+            let selector = format!("{BATCH_ID} in ({})", ids.join(","));
+            watchers.push(tokio::spawn(forward_branches(r.client.clone(), Some(selector), r.url.clone(), tx.clone())));
+        }
+    };
+    for (region, keys) in &by_region {
+        let Some(r) = regions.get(region) else { continue };
+        // A batch still in its Workflow's discovery has a stand-in key, not yet an id to select
+        // its branch pods by: their watch starts when discovery names it (below).
+        let labelled: Vec<String> = keys.iter().filter(|k| !is_stand_in(k)).cloned().collect();
+        watch_branches(region, &labelled, &mut watchers);
+        let Some(namespace) = &options.argo_namespace else { continue };
+        // A known Workflow is followed by name (one a Sensor made has no batch label); the others
+        // by the label tlc's engine gives the Workflows it submits.
+        let mut wanted: Vec<WorkflowsWanted> = keys
+            .iter()
+            .filter_map(|k| state.batches.get(k)?.workflow.as_ref())
+            .map(|w| WorkflowsWanted::Named(w.name.clone()))
+            .collect();
+        let unnamed: Vec<&String> =
+            labelled.iter().filter(|k| state.batches.get(*k).is_none_or(|b| b.workflow.is_none())).collect();
+        if !unnamed.is_empty() {
+            let joined: Vec<&str> = unnamed.iter().map(|k| k.as_str()).collect();
+            wanted.push(WorkflowsWanted::Labelled(format!("{BATCH_ID} in ({})", joined.join(","))));
+        }
+        for which in wanted {
+            watchers.push(tokio::spawn(forward_workflows(
                 r.client.clone(),
-                Some(selector.clone()),
+                r.name.clone(),
+                namespace.clone(),
+                which,
                 r.url.clone(),
                 tx.clone(),
             )));
-            if let Some(namespace) = &options.argo_namespace {
-                watchers.push(tokio::spawn(forward_workflows(
-                    r.client.clone(),
-                    r.name.clone(),
-                    namespace.clone(),
-                    Some(selector),
-                    r.url.clone(),
-                    tx.clone(),
-                )));
-            }
         }
     }
-    drop(tx);
     let mut engine_done = engine.is_none();
     let mut interrupts = 0;
     let mut detached = false;
@@ -291,6 +359,19 @@ pub async fn follow_batches(
                     update(&mut state, RunEvent::PodGone(snap.clone()));
                     let id = &snap.identity;
                     follower.status(&state, &id.batch_id, &JobRef::new(&id.job_namespace, &id.job_name), id.attempt);
+                }
+                Some(RunEvent::Workflow(seen)) => {
+                    let uid = seen.uid.clone();
+                    update(&mut state, RunEvent::Workflow(seen));
+                    if let Some(key) = state.batch_of_workflow(&uid).map(str::to_string) {
+                        // Discovery named a batch followed by its stand-in key: follow it by its id.
+                        for id in ids.iter_mut().filter(|id| is_stand_in(id) && state.resolve(id) == key) {
+                            id.clone_from(&key);
+                            let region = state.batches.get(&key).map(|b| b.region.clone()).unwrap_or_default();
+                            watch_branches(&region, std::slice::from_ref(&key), &mut watchers);
+                        }
+                        follower.on_workflow(&state, &key);
+                    }
                 }
                 Some(other) => update(&mut state, other),
                 None => {

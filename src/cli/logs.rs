@@ -7,16 +7,15 @@ use clap::Args;
 use super::live::{LiveOptions, follow_batches};
 use super::output::colour;
 use super::printer::summary;
-use super::runs::batches;
-use super::session::{GlobalArgs, Session, report};
+use super::runs::find_batch;
+use super::session::{GlobalArgs, Session};
 use crate::contract::JobRef;
-use crate::contract::labels::batch_selector;
 use crate::lifecycle::error::{Error, Result};
 
 /// Options of `tlc logs`.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// The batch id.
+    /// The batch id, or its Workflow's name.
     pub batch: String,
     /// Only these branches, `NAMESPACE/NAME` of their Job (repeatable).
     #[arg(long = "branch", value_name = "NS/NAME")]
@@ -54,16 +53,9 @@ pub async fn run(global: &GlobalArgs, args: LogsArgs) -> Result<u8> {
         .collect::<Result<Vec<_>>>()?;
     let session = Session::open(global).await?;
     let regions = session.region_names(&args.region)?;
-    let (state, errors) = batches(&session, &regions, Some(&batch_selector(&args.batch))).await;
-    report(&errors);
-    let Some(batch) = state.batches.get(&args.batch).cloned() else {
-        return Err(Error::NotFound(format!(
-            "no batch {} in {} (no branch pod and no Workflow carries its label)",
-            args.batch,
-            regions.join(", ")
-        )));
-    };
-    for b in &branches {
+    let (state, batch) = find_batch(&session, &regions, &args.batch).await?;
+    // A Workflow still in discovery does not know its branches yet.
+    for b in branches.iter().filter(|_| !crate::lifecycle::run::is_stand_in(&batch.id)) {
         if !batch.branches.contains_key(b) {
             return Err(Error::Input(format!("batch {} has no branch {b}", batch.id)));
         }
@@ -89,11 +81,13 @@ pub async fn run(global: &GlobalArgs, args: LogsArgs) -> Result<u8> {
         return Ok(super::run::DETACHED);
     }
     let now = jiff::Timestamp::now();
-    if let Some(b) = live.state.batches.get(&batch.id) {
+    // A batch first known by its Workflow (discovery had not named it) goes by its id now.
+    let id = live.state.resolve(&batch.id);
+    if let Some(b) = live.state.batches.get(id) {
         eprintln!();
         eprint!("{}", summary(b, now));
     }
-    let failed = live.state.batches.get(&batch.id).is_some_and(|b| b.counts().failed + b.counts().cancelled > 0);
+    let failed = live.state.batches.get(id).is_some_and(|b| b.counts().failed + b.counts().cancelled > 0);
     Ok(if !live.stream_errors.is_empty() {
         1
     } else if failed {

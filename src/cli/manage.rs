@@ -10,9 +10,8 @@ use super::live::{LiveOptions, follow_batches};
 use super::output::colour;
 use super::printer::summary;
 use super::run::warn_all;
-use super::runs::batches;
+use super::runs::find_batch;
 use super::session::{GlobalArgs, Session};
-use crate::contract::labels::batch_selector;
 use crate::lifecycle::engine::Runner;
 use crate::lifecycle::engine::direct::describe;
 use crate::lifecycle::engine::runner::CancelMode;
@@ -22,7 +21,7 @@ use crate::lifecycle::run::{Batch, Phase};
 /// Options of `tlc cancel` and `tlc retry`.
 #[derive(Debug, Args)]
 pub struct ManageArgs {
-    /// The batch id.
+    /// The batch id, or its Workflow's name.
     pub batch: String,
     /// Do not ask for confirmation.
     #[arg(long, short)]
@@ -38,17 +37,7 @@ pub struct ManageArgs {
 
 async fn find(session: &Session, args: &ManageArgs) -> Result<Batch> {
     let regions = session.region_names(&args.region)?;
-    let (state, errors) = batches(session, &regions, Some(&batch_selector(&args.batch))).await;
-    if let (None, Some(e)) = (state.batches.get(&args.batch), errors.into_iter().next()) {
-        return Err(e);
-    }
-    state.batches.get(&args.batch).cloned().ok_or_else(|| {
-        Error::NotFound(format!(
-            "no batch {} in {} (no branch pod and no Workflow carries its label)",
-            args.batch,
-            regions.join(", ")
-        ))
-    })
+    Ok(find_batch(session, &regions, &args.batch).await?.1)
 }
 
 /// Runs `tlc cancel`.

@@ -161,8 +161,13 @@ pub fn summary(batch: &Batch, now: Timestamp) -> String {
     let brief = batch.branches.len() > SUMMARY_ALL_UP_TO;
     for b in batch.branches.values().filter(|b| !brief || b.phase() != Phase::Succeeded) {
         let a = b.current();
-        let exit = a.and_then(|a| a.exit_code).map(|c| c.to_string()).unwrap_or_else(|| "-".into());
-        let duration = a.and_then(|a| a.duration(now)).map(human).unwrap_or_else(|| "-".into());
+        let exit = b.exit_code().map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+        // A branch that ended without a pod (its Argo bridge failed first): its node's times.
+        let node_took = || {
+            let n = b.node.as_ref()?;
+            Some(n.finished.unwrap_or(now).duration_since(n.started?))
+        };
+        let duration = a.and_then(|a| a.duration(now)).or_else(node_took).map(human).unwrap_or_else(|| "-".into());
         let phase = b.phase();
         let detail = match (phase, a.and_then(|a| a.reason.clone())) {
             (Phase::Failed | Phase::Cancelled, Some(r)) if b.last_line.is_none() => r,

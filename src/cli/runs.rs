@@ -49,6 +49,68 @@ pub async fn batches(
     (state, errors)
 }
 
+/// One batch, found by what an operator has at hand: its batch id, or the name of its Workflow (as
+/// Argo's UI, `argo list` or an alert shows it). Its label finds a batch tlc's engine started; a
+/// Workflow an Argo Events Sensor made carries no batch label (its batch id is its discovery's
+/// output, known only once it ran), so when the label finds no Workflow, tlc's Workflows are read
+/// and matched by batch id or name, and the branch pods of the batch found are read by its id.
+/// Returns everything read (to follow from) and the batch.
+pub async fn find_batch(session: &Session, regions: &[String], wanted: &str) -> Result<(RunState, Batch)> {
+    let by_label = kube_grammar::selector::validate_label_value(wanted).is_ok();
+    let (mut state, mut errors) = if by_label {
+        batches(session, regions, Some(&crate::contract::labels::batch_selector(wanted))).await
+    } else {
+        (RunState::default(), Vec::new())
+    };
+    let found_with_workflow = |state: &RunState| {
+        state
+            .batches
+            .values()
+            .find(|b| b.workflow.as_ref().is_some_and(|w| b.id == wanted || w.name == wanted))
+            .map(|b| b.id.clone())
+    };
+    let found = match state.batches.get(wanted) {
+        Some(b) if b.workflow.is_some() || b.engine != Some(crate::contract::Engine::Argo) => Some(b.id.clone()),
+        _ => {
+            let namespace = &session.config.run.argo_namespace;
+            for r in regions.iter().filter_map(|r| session.regions.get(r)) {
+                match list_workflows(&r.client, &r.name, namespace, None).await {
+                    Ok(events) => events.into_iter().for_each(|e| update(&mut state, e)),
+                    Err(e) => errors.push(e),
+                }
+            }
+            match found_with_workflow(&state) {
+                Some(key) => {
+                    let batch = &state.batches[&key];
+                    // Its branch pods, when the label query did not read them (found by name).
+                    if key != wanted
+                        && !crate::lifecycle::run::is_stand_in(&key)
+                        && let Some(r) = session.regions.get(&batch.region)
+                    {
+                        let selector = crate::contract::labels::batch_selector(&key);
+                        match list_branch_pods(&r.client, &r.name, Some(&selector)).await {
+                            Ok(events) => events.into_iter().for_each(|e| update(&mut state, e)),
+                            Err(e) => errors.push(e),
+                        }
+                    }
+                    Some(key)
+                }
+                None => state.batches.contains_key(wanted).then(|| wanted.to_string()),
+            }
+        }
+    };
+    match (found.and_then(|key| state.batches.get(&key).cloned()), errors.into_iter().next()) {
+        (Some(batch), _) => Ok((state, batch)),
+        (None, Some(e)) => Err(e),
+        (None, None) => Err(crate::lifecycle::error::Error::NotFound(format!(
+            "no batch {wanted} in {}: no branch pod carries it as its batch id, and no Workflow of tlc's in \"{}\" \
+             has it as its batch or its name",
+            regions.join(", "),
+            session.config.run.argo_namespace
+        ))),
+    }
+}
+
 /// One batch as a table row.
 pub fn row(b: &Batch, now: Timestamp) -> Vec<String> {
     let c = b.counts();

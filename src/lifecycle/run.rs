@@ -245,8 +245,12 @@ impl Branch {
 
     /// The latest attempt's phase; a branch seen only through its Workflow node has the node's.
     /// The branch pod, when there is one, says what the team's container did: it wins.
+    /// An attempt only planned (no pod seen yet: the Argo engine announces its branches before
+    /// their bridges run) does not hide the node — a bridge that failed before making the pod
+    /// leaves only the node to say so.
     pub fn phase(&self) -> Phase {
         match (self.current(), &self.node) {
+            (Some(a), Some(node)) if a.pod_name.is_empty() && a.phase == Phase::Pending => node.phase(),
             (Some(a), _) => a.phase,
             (None, Some(node)) => node.phase(),
             (None, None) => Phase::Pending,
@@ -563,9 +567,18 @@ impl WorkflowSeen {
     fn batch_key(&self) -> String {
         match self.run.as_ref().ok().and_then(|r| r.batch_id.as_ref()) {
             Some(b) => b.id.clone(),
-            None => format!("workflow:{}/{}", self.namespace, self.name),
+            None => format!("{STAND_IN_PREFIX}{}/{}", self.namespace, self.name),
         }
     }
+}
+
+/// How the key of a batch known only through its Workflow begins (`workflow:NAMESPACE/NAME`), until
+/// its discovery names the batch.
+const STAND_IN_PREFIX: &str = "workflow:";
+
+/// Whether a batch key is a stand-in (a Workflow whose discovery has not named its batch yet).
+pub fn is_stand_in(key: &str) -> bool {
+    key.starts_with(STAND_IN_PREFIX)
 }
 
 /// Every batch the console knows about.
@@ -583,6 +596,11 @@ impl RunState {
     /// The batch a key names now: itself, or the batch a stand-in became.
     pub fn resolve<'a>(&'a self, id: &'a str) -> &'a str {
         self.moved.get(id).map_or(id, String::as_str)
+    }
+
+    /// The batch a Workflow (by UID) is, once seen.
+    pub fn batch_of_workflow(&self, uid: &str) -> Option<&str> {
+        self.workflows.get(uid).map(String::as_str)
     }
 }
 

@@ -63,15 +63,32 @@ pub async fn forward_workflows(
     client: kube::Client,
     region: String,
     namespace: String,
-    selector: Option<String>,
+    which: WorkflowsWanted,
     url: String,
     tx: tokio::sync::mpsc::UnboundedSender<RunEvent>,
 ) {
-    watch_workflows(client, &region, &namespace, selector.as_deref(), &url, |report| match report {
+    let forward = |report| match report {
         Report::Data(e) => tx.send(e).is_ok(),
         Report::Connection(_) => !tx.is_closed(),
-    })
-    .await;
+    };
+    let config = match &which {
+        WorkflowsWanted::Labelled(selector) => kube::runtime::watcher::Config::default().labels(selector),
+        WorkflowsWanted::Named(name) => {
+            kube::runtime::watcher::Config::default().fields(&format!("metadata.name={name}"))
+        }
+    };
+    watch_workflows_with(client, &region, &namespace, config, &url, forward).await;
+}
+
+/// Which Workflows [`forward_workflows`] follows: those a label selector matches (tlc's own carry
+/// their batch's label from the start), or one by name (one an Argo Events Sensor made carries no
+/// batch label: its batch id is its discovery's output).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WorkflowsWanted {
+    /// A label selector.
+    Labelled(String),
+    /// One Workflow's name.
+    Named(String),
 }
 
 /// [`watch_branches`] into a channel, until the receiver goes away: the form `tlc run`/`tlc logs`
@@ -123,12 +140,23 @@ pub async fn watch_workflows(
     namespace: &str,
     selector: Option<&str>,
     url: &str,
+    on: impl FnMut(Report<RunEvent>) -> bool,
+) {
+    let selector = selector.map_or_else(all_workflows_selector, str::to_string);
+    let config = kube::runtime::watcher::Config::default().labels(&selector);
+    watch_workflows_with(client, region, namespace, config, url, on).await;
+}
+
+async fn watch_workflows_with(
+    client: kube::Client,
+    region: &str,
+    namespace: &str,
+    config: kube::runtime::watcher::Config,
+    url: &str,
     mut on: impl FnMut(Report<RunEvent>) -> bool,
 ) {
     let api: Api<DynamicObject> =
         Api::namespaced_with(client, namespace, &crate::lifecycle::engine::argo::resource("Workflow"));
-    let selector = selector.map_or_else(all_workflows_selector, str::to_string);
-    let config = kube::runtime::watcher::Config::default().labels(&selector);
     let seen = |w: &DynamicObject| RunEvent::Workflow(Box::new(WorkflowSeen::read(region, w)));
     let gone = |w: &DynamicObject| RunEvent::WorkflowGone { uid: w.metadata.uid.clone().unwrap_or_default() };
     watch::watch(

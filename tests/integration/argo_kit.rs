@@ -61,7 +61,7 @@ const DRAIN: &str = "workflows/workflows-drain";
 /// A region like a `tlc demo` region: the demo estate, the kit (with `rbac` instead of the shipped
 /// `rbac.yaml` when given), `tlc` installed, Argo's controller running.
 struct Region {
-    _cluster: EmbeddedCluster,
+    cluster: EmbeddedCluster,
     _argo: tlc::demo::argo::Equipped,
     client: kube::Client,
 }
@@ -83,7 +83,7 @@ async fn region_with(config: ClusterConfig, controller_scale: f64, rbac: Option<
     let config = ControllerConfig::default().with_time_scale(controller_scale);
     let argo = tlc::demo::argo::equip_with(&cluster, &files, config).expect("the kit applies");
     let client = cluster.client().await.expect("client");
-    Region { _cluster: cluster, _argo: argo, client }
+    Region { cluster, _argo: argo, client }
 }
 
 /// Scripts take no time; the controller's pod GC and TTL are real (the results stay to be read).
@@ -1109,4 +1109,96 @@ async fn a_client_side_retry_reruns_only_the_failed_branch_as_attempt_two() {
     assert_eq!(d0.unit.attempts, d1.unit.attempts, "discovery did not run again");
     let retried = after.branch(&lineage).expect("lineage");
     assert_eq!((retried.state(), retried.exit_code()), (State::Failed, Some(2)));
+}
+
+// ----- a branch whose bridge failed before making its pod, as the CLI shows it -----
+
+#[tokio::test]
+async fn tlc_logs_shows_a_branch_that_never_got_a_pod_through_its_bridge() {
+    // Without `create pods` for the steps, every bridge fails before its branch pod exists: the
+    // Workflow's nodes and the bridges' logs are all there is to say what happened.
+    let create_pods =
+        grants().into_iter().find(|g| g.resource == "pods" && g.verb == "create").expect("the kit grants create pods");
+    let region = instant_region(Some(&rbac_without(&create_pods))).await;
+    let name = region.submit_as_sensor(json!({"tenant": ACME, "operation": UPSERT})).await;
+    let workflow = region.wait_finished(&name).await;
+    assert_eq!(workflow["status"]["phase"], "Failed");
+    let batch = batch_of(&run_of(&workflow));
+
+    let dir = tempfile::tempdir().expect("dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let entries = region.cluster.kubeconfig_entries();
+    embedded_cluster::kubeconfig::write(&kubeconfig, &entries, REGION, "# test").expect("kubeconfig");
+    let tlc = |args: &[&str]| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tlc"));
+        cmd.arg("--kubeconfig").arg(&kubeconfig).args(["--context", REGION]).args(args);
+        cmd.env_remove("TLC_CONFIG").env("NO_COLOR", "1").env("TLC_DATA_DIR", dir.path().join("data"));
+        cmd.stdin(std::process::Stdio::null()).kill_on_drop(true);
+        async move { tokio::time::timeout(DEADLINE, cmd.output()).await.expect("in time").expect("runs") }
+    };
+    // By the batch id discovery gave it, or by the Workflow's name (as Argo's UI shows it).
+    let out = tlc(&["logs", &batch]).await;
+    let by_name = tlc(&["logs", &name]).await;
+    let sorted = |bytes: &[u8]| {
+        let mut lines: Vec<String> = String::from_utf8_lossy(bytes).lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(sorted(&out.stdout), sorted(&by_name.stdout), "the same batch by its Workflow's name");
+    assert_eq!(out.status.code(), Some(3), "failed branches: {}", String::from_utf8_lossy(&out.stderr));
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let summary = stderr.lines().find(|l| l.starts_with("lineage/lineage-graph")).expect("lineage in the summary");
+    assert!(summary.split_whitespace().nth(2) == Some("125"), "the bridge's exit code: {summary}");
+    for j in UPSERT_JOBS {
+        let job = job(j);
+        let ours: Vec<&str> = stdout.lines().filter(|l| l.contains(&job.name)).collect();
+        let refused =
+            format!("cannot create resource \"pods\" in API group \"\" in the namespace \"{}\"", job.namespace);
+        assert!(ours.iter().any(|l| l.contains(&refused)), "{j}: its bridge's 403 from its log:\n{stdout}\n{stderr}");
+        let status = ours.iter().position(|l| l.contains("── failed before its branch pod, exit code 125"));
+        let status = status.unwrap_or_else(|| panic!("{j}: a status line saying so:\n{stdout}\n{stderr}"));
+        assert!(ours[status].contains("its bridge was argo/"), "{j}: names its bridge pod: {}", ours[status]);
+        assert_eq!(status, ours.len() - 1, "{j}: the status comes after the bridge's lines:\n{stdout}");
+    }
+    // Cancelling it is Argo's Stop of its Workflow (refused: it has finished), not a direct
+    // engine's deletion of branch pods it never had.
+    let cancel = tlc(&["cancel", &name, "--yes"]).await;
+    let said = String::from_utf8_lossy(&cancel.stderr);
+    assert!(said.contains("cannot shutdown a completed workflow"), "{said}");
+    assert_ne!(cancel.status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn tlc_logs_follows_a_sensor_run_named_by_its_workflow_from_before_discovery_names_its_batch() {
+    // Pods take two seconds to start: the Workflow is still in discovery, with no batch id, when
+    // `tlc logs -f` is given its name.
+    let mut config = ClusterConfig::new(REGION).with_time_scale(1.0);
+    config.kubelet.startup_delay = std::time::Duration::from_secs(2);
+    let region = region_with(config, 1.0, None).await;
+    let name = region.submit_as_sensor(json!({"tenant": ACME, "operation": UPSERT})).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let entries = region.cluster.kubeconfig_entries();
+    embedded_cluster::kubeconfig::write(&kubeconfig, &entries, REGION, "# test").expect("kubeconfig");
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tlc"));
+    cmd.arg("--kubeconfig").arg(&kubeconfig).args(["--context", REGION, "logs", "-f", &name]);
+    cmd.env_remove("TLC_CONFIG").env("NO_COLOR", "1").env("TLC_DATA_DIR", dir.path().join("data"));
+    cmd.stdin(std::process::Stdio::null()).kill_on_drop(true);
+    let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("runs");
+    let seen = serde_json::to_value(region.workflows().get(&name).await.expect("workflow")).expect("json");
+    let named = WorkflowRun::from_value(&seen).ok().and_then(|r| r.discovery.and_then(|d| d.batch));
+    assert_eq!(named, None, "the test's premise: discovery has not named the batch yet");
+    let out = tokio::time::timeout(DEADLINE, child.wait_with_output()).await.expect("in time").expect("output");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let finished = region.wait_finished(&name).await;
+    let batch = batch_of(&run_of(&finished));
+    assert!(stderr.contains(&format!("batch {batch}")), "the summary names the batch discovery made:\n{stderr}");
+    for j in UPSERT_JOBS {
+        let job = job(j);
+        let ours: Vec<&str> = stdout.lines().filter(|l| l.starts_with(&job.to_string())).collect();
+        assert!(ours.len() > 1, "{j}: its branch's log lines:\n{stdout}");
+        let last = ours.last().copied().unwrap_or_default();
+        assert!(last.contains("── succeeded"), "{j}: ends with its status: {last}");
+    }
 }

@@ -1160,8 +1160,8 @@ mod run_model {
         RunEvent::Workflow(Box::new(WorkflowSeen::read("eu-west", &object)))
     }
 
-    fn branch_pod(job: &JobRef, phase: &str, exit: i32) -> RunEvent {
-        let id = crate::contract::BranchIdentity {
+    fn identity(job: &JobRef) -> crate::contract::BranchIdentity {
+        crate::contract::BranchIdentity {
             batch_id: BATCH.into(),
             tenant_id: "740faf5f-42fd-4e28-9f5a-65f900eda1c0".into(),
             tenant_name: "globex-prod".into(),
@@ -1172,7 +1172,11 @@ mod run_model {
             engine: Some(crate::contract::Engine::Argo),
             region: "eu-west".into(),
             migration: None,
-        };
+        }
+    }
+
+    fn branch_pod(job: &JobRef, phase: &str, exit: i32) -> RunEvent {
+        let id = identity(job);
         let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({
             "metadata": {"name": format!("{}-1", job.name), "namespace": job.namespace, "labels": id.labels(),
                 "annotations": id.annotations(), "creationTimestamp": "2026-11-21T10:00:11Z"},
@@ -1218,6 +1222,29 @@ mod run_model {
         let batch = &state.batches[BATCH];
         assert!(batch.workflow.is_none());
         assert_eq!(batch.branches.keys().cloned().collect::<Vec<_>>(), vec![crm.clone()]);
+    }
+
+    #[test]
+    fn a_planned_branch_without_a_pod_ends_as_its_node_says() {
+        // The Argo engine announces each planned branch (an attempt with no pod yet); a bridge
+        // that fails before making the branch pod leaves only its node to say how it ended.
+        let [billing, crm, search] = jobs();
+        let mut state = RunState::default();
+        for job in [&billing, &crm, &search] {
+            run::update(&mut state, RunEvent::Planned(identity(job)));
+        }
+        assert_eq!(state.batches[BATCH].branches[&crm].phase(), Phase::Pending, "planned, nothing seen yet");
+        run::update(&mut state, seen(&fanned_out()));
+        let phases: Vec<(Phase, Option<i32>)> =
+            state.batches[BATCH].branches.values().map(|b| (b.phase(), b.exit_code())).collect();
+        assert_eq!(
+            phases,
+            vec![(Phase::Succeeded, Some(0)), (Phase::Failed, Some(3)), (Phase::Running, None)],
+            "the nodes decide while no branch pod is known"
+        );
+        // Once its pod is seen, the pod decides.
+        run::update(&mut state, branch_pod(&crm, "Failed", 7));
+        assert_eq!(state.batches[BATCH].branches[&crm].exit_code(), Some(7));
     }
 
     #[test]
