@@ -6,6 +6,7 @@ pub mod config;
 pub mod contract;
 pub mod demo;
 pub mod diagnostics;
+pub mod doctor;
 pub mod lifecycle;
 pub mod logs;
 pub mod steps;

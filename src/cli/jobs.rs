@@ -73,8 +73,24 @@ pub async fn run(global: &GlobalArgs, args: JobsArgs) -> Result<u8> {
         .filter(|(_, j)| args.operation.as_deref().is_none_or(|op| j.handles(op) || j.operations.is_empty()))
         .map(|(region, j)| JobView::new(region, j))
         .collect();
+    let searched = (views.is_empty() && errors.len() < regions.len()).then(|| {
+        let read: Vec<&str> = jobs.keys().map(String::as_str).collect();
+        let handling = args.operation.as_deref().map(|op| format!(" that handles {op}")).unwrap_or_default();
+        format!(
+            "No lifecycle Job{handling} carries the annotation {} {} of {}; `tlc doctor` shows which annotation keys the suspended Jobs carry.",
+            session.config.lifecycle.annotation,
+            session.config.job_scope(),
+            read.join(", ")
+        )
+    });
     match args.output {
-        Format::Json => print_json(&views),
+        Format::Json => {
+            print_json(&views);
+            if let Some(said) = &searched {
+                eprintln!("tlc: {said}");
+            }
+        }
+        Format::Table | Format::Wide if searched.is_some() => println!("{}", searched.unwrap_or_default()),
         Format::Table | Format::Wide => {
             let wide = args.output == Format::Wide;
             let mut header = vec!["REGION", "JOB", "OPERATIONS", "IMAGE", "STATUS"];

@@ -6,6 +6,7 @@ pub mod config_cmd;
 pub mod confirm;
 pub mod console;
 pub mod discover;
+pub mod doctor;
 pub mod jobs;
 pub mod live;
 pub mod logs;
@@ -62,6 +63,8 @@ pub enum Command {
     Retry(manage::ManageArgs),
     /// Serve the embedded Kubernetes cluster(s) until interrupted, and write a kubeconfig for kubectl.
     Sim(sim::SimArgs),
+    /// Pre-flight check per region: reachable, lifecycle Jobs, tenants, Argo template, permissions.
+    Doctor(doctor::DoctorArgs),
     /// Show the configuration in force (or, with --defaults, the shipped defaults).
     Config(config_cmd::ConfigArgs),
 }
@@ -114,6 +117,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Cancel(a) => manage::cancel(g, a).await,
         Command::Retry(a) => manage::retry(g, a).await,
         Command::Sim(a) => sim::run(a).await.map(|()| 0),
+        Command::Doctor(a) => doctor::run(g, a).await,
         Command::Config(a) => config_cmd::run(g, a),
     };
     result.map_err(Failure::from)

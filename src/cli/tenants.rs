@@ -22,8 +22,21 @@ pub async fn run(global: &GlobalArgs, args: TenantsArgs) -> Result<u8> {
     let session = Session::open(global).await?;
     let regions = session.region_names(&args.region)?;
     let (tenants, errors) = session.tenants(&regions).await;
+    let searched = (tenants.is_empty() && errors.len() < regions.len()).then(|| {
+        format!(
+            "No tenants in {} of {}; `tlc doctor` checks the tenant source.",
+            session.config.tenant_place(),
+            regions.join(", ")
+        )
+    });
     match args.output {
-        Format::Json => print_json(&tenants),
+        Format::Json => {
+            print_json(&tenants);
+            if let Some(said) = &searched {
+                eprintln!("tlc: {said}");
+            }
+        }
+        Format::Table | Format::Wide if searched.is_some() => println!("{}", searched.unwrap_or_default()),
         Format::Table | Format::Wide => {
             let wide = args.output == Format::Wide;
             let mut header = vec!["NAME", "ID", "REGION", "PLAN", "STATUS"];

@@ -201,6 +201,25 @@ impl Config {
         let base = PathBase { dir: origin.parent().map(Path::to_path_buf) };
         validate(&settings, user_text, origin, &base)
     }
+
+    /// Where lifecycle Jobs are looked for, in words: `in every namespace`, `in namespace billing`.
+    pub fn job_scope(&self) -> String {
+        match self.lifecycle.namespaces.as_slice() {
+            [] => "in every namespace".into(),
+            [one] => format!("in namespace {one}"),
+            many => format!("in namespaces {}", many.join(", ")),
+        }
+    }
+
+    /// Where tenants are looked for, in words (for empty results and the doctor).
+    pub fn tenant_place(&self) -> String {
+        match &self.tenants.source {
+            TenantSource::ConfigMaps { namespace, selector, .. } => {
+                format!("ConfigMaps labelled {selector} in namespace {namespace}")
+            }
+            TenantSource::Directory { path } => format!("the files of {}", path.display()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -172,19 +172,21 @@ pub fn kube_error<'a>(
             if s.code == 403 { Error::Forbidden { failure, source } } else { Error::Api { failure, source } }
         }
         other => {
-            // What an operator can act on is the bottom of the chain: "Connection refused", a TLS error.
-            let mut deepest: &dyn std::error::Error = other;
-            while let Some(next) = deepest.source() {
-                deepest = next;
-            }
-            let said = if deepest.to_string() == other.to_string() {
-                other.to_string()
-            } else {
-                format!("{other}: {deepest}")
-            };
+            let deepest = deepest_cause(other);
+            let said = if deepest == other.to_string() { deepest } else { format!("{other}: {deepest}") };
             Error::Unreachable { failure: failure(region, verb, resource, namespace, said), source: Some(source) }
         }
     }
+}
+
+/// The bottom of an error's source chain: what an operator can act on ("Connection refused", a
+/// TLS error), where the outer layers say only "client error (Connect)".
+pub fn deepest_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut deepest = e;
+    while let Some(next) = deepest.source() {
+        deepest = next;
+    }
+    deepest.to_string()
 }
 
 /// A watcher's refusal (403) — of its initial list, of starting its watch, or sent in its stream —

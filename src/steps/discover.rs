@@ -98,7 +98,7 @@ pub async fn run(env: &dyn StepEnv, session: &Session, args: &DiscoverArgs) -> R
     }
     if runnable.is_empty() {
         env.stderr(&format!(
-            "tlc discover: no runnable lifecycle Job handles {operation} in {} (searched {} for the annotation {}; {} lifecycle Job(s) found)\n",
+            "tlc discover: no runnable lifecycle Job handles {operation} in {} (searched {} for the annotation {}; {} lifecycle Job(s) found); `tlc doctor` shows which annotation keys the suspended Jobs carry\n",
             region.name,
             if scope.namespaces.is_empty() { "every namespace".to_string() } else { scope.namespaces.join(", ") },
             scope.annotation,

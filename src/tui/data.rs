@@ -101,6 +101,8 @@ pub enum DataEvent {
         /// The migrate-in batch id.
         batch_id: String,
     },
+    /// The doctor's report, as lines of text.
+    Doctor(Vec<String>),
     /// The audit history, read from disk.
     History {
         /// Newest first.

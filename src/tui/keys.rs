@@ -60,6 +60,8 @@ pub enum ViewKind {
     Runs,
     /// The audit history.
     History,
+    /// The pre-flight check of every region.
+    Doctor,
 }
 
 /// The dialogs, each with a binding table of its own.
@@ -292,6 +294,8 @@ pub enum Scope {
     Logs,
     /// The audit history.
     History,
+    /// The doctor's report.
+    Doctor,
     /// Typing a `:` command (keys it does not bind are text).
     Command,
     /// Typing a `/` filter (keys it does not bind are text).
@@ -304,7 +308,7 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 16] = [
+    pub const ALL: [Scope; 17] = [
         Scope::Global,
         Scope::Tenants,
         Scope::Jobs,
@@ -312,6 +316,7 @@ impl Scope {
         Scope::Batch,
         Scope::Logs,
         Scope::History,
+        Scope::Doctor,
         Scope::Command,
         Scope::Filter,
         Scope::Help,
@@ -326,7 +331,10 @@ impl Scope {
     /// Whether the global bindings apply after the scope's own: in views, yes; a line input, the
     /// help or a dialog has only its own.
     pub fn with_global(self) -> bool {
-        matches!(self, Scope::Tenants | Scope::Jobs | Scope::Runs | Scope::Batch | Scope::Logs | Scope::History)
+        matches!(
+            self,
+            Scope::Tenants | Scope::Jobs | Scope::Runs | Scope::Batch | Scope::Logs | Scope::History | Scope::Doctor
+        )
     }
 }
 
@@ -362,7 +370,12 @@ pub fn bindings(scope: Scope) -> Vec<Binding> {
             b(&[code(KeyCode::PageUp), ctrl('u')], A::PageUp, "", "page up"),
             b(&[enter], A::Enter, "", "drill in"),
             b(&[esc], A::Back, "", "back / clear filter / close"),
-            b(&[k(':')], A::Command, "cmd", "command mode (:tenants :jobs :runs :logs :history :ctx :theme :quit …)"),
+            b(
+                &[k(':')],
+                A::Command,
+                "cmd",
+                "command mode (:tenants :jobs :runs :logs :history :doctor :ctx :theme :quit …)",
+            ),
             b(&[k('/')], A::Filter, "filter", "filter the list (logs: a regex, matches highlighted)"),
             b(&[k('?')], A::Help, "help", "this help"),
             b(&[k('1')], A::Show(ViewKind::Tenants), "", "tenants"),
@@ -392,6 +405,7 @@ pub fn bindings(scope: Scope) -> Vec<Binding> {
             b(&[enter], A::Enter, "runs", "the tenant's runs"),
         ],
         Scope::Jobs | Scope::History => vec![],
+        Scope::Doctor => vec![b(&[k('r')], A::Show(ViewKind::Doctor), "again", "examine every region again")],
         Scope::Runs => vec![
             b(&[enter], A::Enter, "branches", "the batch's branches"),
             b(&[k('l')], A::Logs, "logs", "the batch's logs"),

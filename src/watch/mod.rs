@@ -67,13 +67,7 @@ impl Failure {
         match api {
             Some((403, message)) => Failure::Forbidden(message),
             Some((code, message)) => Failure::Api(code, message),
-            None => {
-                let mut deepest: &dyn std::error::Error = e;
-                while let Some(next) = deepest.source() {
-                    deepest = next;
-                }
-                Failure::Unreachable { url: url.to_string(), cause: deepest.to_string() }
-            }
+            None => Failure::Unreachable { url: url.to_string(), cause: crate::lifecycle::error::deepest_cause(e) },
         }
     }
 }

@@ -540,7 +540,19 @@ async fn the_argo_steps_settle_the_batch_check_the_tenant_and_attempt_again_afte
     assert_eq!((nothing.status.code(), stdout(&nothing).trim()), (Some(0), "[]"));
     assert_eq!(
         stderr(&nothing).trim(),
-        "tlc discover: no runnable lifecycle Job handles lifecycle.restore in eu-west (searched every namespace for the annotation collibra.com/tenant.lifecycle; 16 lifecycle Job(s) found)"
+        "tlc discover: no runnable lifecycle Job handles lifecycle.restore in eu-west (searched every namespace for the annotation collibra.com/tenant.lifecycle; 16 lifecycle Job(s) found); `tlc doctor` shows which annotation keys the suspended Jobs carry"
+    );
+    let no_jobs = f.tlc(&["jobs", "--annotation", "example.com/nothing"]).await;
+    assert_eq!(no_jobs.status.code(), Some(0));
+    assert_eq!(
+        stdout(&no_jobs),
+        "No lifecycle Job carries the annotation example.com/nothing in every namespace of eu-west, us-east; `tlc doctor` shows which annotation keys the suspended Jobs carry.\n"
+    );
+    let no_tenants = f.tlc(&["tenants", "--tenant-namespace", "nowhere", "-o", "json"]).await;
+    assert_eq!((no_tenants.status.code(), stdout(&no_tenants).trim()), (Some(0), "[]"));
+    assert_eq!(
+        stderr(&no_tenants),
+        "tlc: No tenants in ConfigMaps labelled tlc.dev/tenant=true in namespace nowhere of eu-west, us-east; `tlc doctor` checks the tenant source.\n"
     );
 
     // A bridge run again for a failed branch (a retried Workflow) runs the next attempt.

@@ -763,3 +763,22 @@ fn a_batch_started_in_one_console_is_reattached_and_cancelled_from_another() {
         ]
     );
 }
+
+#[test]
+fn doctor_in_the_console_examines_every_region_and_names_the_one_that_is_down() {
+    let sim = SimProcess::start("1");
+    let config = with_unreachable_region(&sim);
+    let mut c = sim.console_with(&config, &[]);
+    c.wait_for("Tenants (12)");
+    c.keys(":doctor\r");
+    let s = c.wait("the doctor's report", |s| s.contains("Doctor: NOT ready to trigger"));
+    assert!(s.contains("eu-west (context eu-west): ready to trigger"), "{s}");
+    assert!(s.contains("ok    cluster         answers: Kubernetes v1.33.0-tlc.embedded"), "{s}");
+    // The down region is at the end of the report: go there.
+    c.keys("G");
+    let s =
+        c.wait("the end of the report", |s| s.contains("not ready to trigger in ap-south: fix what says FAIL above"));
+    assert!(s.contains("ap-south (context ap-south): NOT ready to trigger"), "{s}");
+    assert!(s.contains("FAIL  cluster  cannot reach https://127.0.0.1:"), "{s}");
+    quit(&mut c);
+}

@@ -12,6 +12,7 @@ mod cli;
 mod console;
 mod console_cluster;
 mod console_terminal;
+mod doctor;
 mod estate;
 mod lifecycle;
 mod log_follow;

@@ -116,6 +116,10 @@ pub fn workflow_for(settings: &ArgoSettings, operation: &str, changeset: &str, b
     })
 }
 
+/// What to do where the template is missing (the engine's error and the doctor say it alike).
+pub const INSTALL_HINT: &str =
+    "install tlc's Argo kit (kubectl apply -f deploy/argo/; see docs/argo.md), or run with --engine direct";
+
 /// The Argo engine over some regions.
 #[derive(Clone, Debug)]
 pub struct ArgoEngine {
@@ -139,7 +143,7 @@ impl ArgoEngine {
         match templates.get_opt(&self.settings.template).await {
             Ok(Some(_)) => Ok(()),
             Ok(None) => Err(Error::Input(format!(
-                "{region} has no WorkflowTemplate {}/{}: install tlc's Argo kit there (kubectl apply -f deploy/argo/; see docs/argo.md), or run with --engine direct",
+                "{region} has no WorkflowTemplate {}/{}: {INSTALL_HINT}",
                 self.settings.namespace, self.settings.template
             ))),
             Err(e) => Err(kube_error(region, "get", "workflowtemplates", Some(&self.settings.namespace))(e)),

@@ -10,6 +10,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("runs", "batches, live and finished"),
     ("logs", "logs of the selected batch"),
     ("history", "the audit history"),
+    ("doctor", "pre-flight check of every region: Jobs, tenants, Argo, permissions"),
     ("ctx", "`:ctx REGION` shows one region, `:ctx` all of them"),
     ("theme", "`:theme NAME` switches theme"),
     ("upsert", "upsert the selected tenants"),
@@ -36,6 +37,7 @@ pub fn parse(line: &str) -> Result<Action, String> {
         "runs" | "run" | "batches" | "r" => no_arg(Action::Show(ViewKind::Runs)),
         "logs" | "log" | "l" => no_arg(Action::Logs),
         "history" | "audit" => no_arg(Action::Show(ViewKind::History)),
+        "doctor" => no_arg(Action::Show(ViewKind::Doctor)),
         "ctx" | "context" | "region" => {
             Ok(Action::Context((!arg.is_empty() && arg != "all" && arg != "*").then(|| arg.clone())))
         }

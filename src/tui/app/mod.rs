@@ -48,6 +48,8 @@ pub enum View {
     Logs(String),
     /// The audit history.
     History,
+    /// The doctor's report.
+    Doctor,
 }
 
 impl View {
@@ -60,6 +62,7 @@ impl View {
             View::Batch(_) => Scope::Batch,
             View::Logs(_) => Scope::Logs,
             View::History => Scope::History,
+            View::Doctor => Scope::Doctor,
         }
     }
 }
@@ -162,6 +165,8 @@ pub enum Effect {
     },
     /// Read the audit history.
     LoadHistory,
+    /// Examine every region (the doctor).
+    RunDoctor,
     /// Switch theme.
     LoadTheme(String),
 }
@@ -224,6 +229,15 @@ pub struct App {
     pub branches_cursor: Cursor,
     /// History cursor.
     pub history_cursor: Cursor,
+    /// The doctor's report as lines (`None` while it is being made).
+    pub doctor: Option<Vec<String>>,
+    /// Doctor cursor.
+    pub doctor_cursor: Cursor,
+    /// What the Jobs view searched, in words, for its empty state (`carry tlc.dev/lifecycle in
+    /// every namespace`).
+    pub jobs_searched: String,
+    /// What the tenants view searched, in words, for its empty state.
+    pub tenants_searched: String,
     /// The log view.
     pub log_view: LogView,
     /// The audit history (newest first).
@@ -277,6 +291,10 @@ impl App {
             runs_cursor: Cursor::default(),
             branches_cursor: Cursor::default(),
             history_cursor: Cursor::default(),
+            doctor: None,
+            doctor_cursor: Cursor::default(),
+            jobs_searched: "carry tlc.dev/lifecycle in every namespace".into(),
+            tenants_searched: "ConfigMaps labelled tlc.dev/tenant=true in namespace tenants".into(),
             log_view: LogView::default(),
             history: Vec::new(),
             status: None,
@@ -426,6 +444,7 @@ impl App {
             View::Runs => self.visible_batches().len(),
             View::Batch(id) => self.runs.batches.get(id).map_or(0, |b| self.visible_branches(b).len()),
             View::History => self.history.len(),
+            View::Doctor => self.doctor.as_ref().map_or(0, Vec::len),
             View::Logs(_) => return None,
         };
         let cursor = match &self.view {
@@ -434,6 +453,7 @@ impl App {
             View::Runs => &mut self.runs_cursor,
             View::Batch(_) => &mut self.branches_cursor,
             View::History => &mut self.history_cursor,
+            View::Doctor => &mut self.doctor_cursor,
             View::Logs(_) => return None,
         };
         Some((cursor, len))
@@ -633,10 +653,17 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                 ViewKind::Jobs => View::Jobs,
                 ViewKind::Runs => View::Runs,
                 ViewKind::History => View::History,
+                ViewKind::Doctor => View::Doctor,
             };
             app.go(view);
-            if kind == ViewKind::History {
-                return vec![Effect::LoadHistory];
+            match kind {
+                ViewKind::History => return vec![Effect::LoadHistory],
+                ViewKind::Doctor => {
+                    app.doctor = None;
+                    app.doctor_cursor = Cursor::default();
+                    return vec![Effect::RunDoctor];
+                }
+                _ => {}
             }
         }
         Action::Enter => match app.view.clone() {
@@ -815,6 +842,9 @@ fn on_data(app: &mut App, event: DataEvent) {
                 app.log_interest.insert(batch_id);
                 app.notice(text, false);
             }
+        }
+        DataEvent::Doctor(lines) => {
+            app.doctor = Some(lines);
         }
         DataEvent::History { records, problems } => {
             app.history = records;

@@ -548,3 +548,25 @@ fn help_opened_over_a_dialog_closes_back_to_it() {
     code(&mut app, KeyCode::Esc);
     assert!(matches!(app.mode, Mode::Normal), "Esc closes the help, then the preview");
 }
+
+#[test]
+fn doctor_examines_the_regions_shows_the_report_and_examines_again_on_r() {
+    let mut app = fixtures::app(120, 40);
+    key(&mut app, ':');
+    typed(&mut app, "doctor");
+    let effects = code(&mut app, KeyCode::Enter);
+    assert!(matches!(effects.as_slice(), [Effect::RunDoctor]), "{effects:?}");
+    assert_eq!(app.view, View::Doctor);
+    assert_eq!(app.doctor, None, "running: no report yet");
+    let report: Vec<String> = (0..60).map(|i| format!("line {i}")).collect();
+    update(&mut app, Msg::Data(crate::tui::data::DataEvent::Doctor(report.clone())));
+    assert_eq!(app.doctor.as_ref(), Some(&report));
+    key(&mut app, 'G');
+    assert_eq!(app.doctor_cursor.selected, 59, "the report scrolls like a list");
+    let effects = key(&mut app, 'r');
+    assert!(matches!(effects.as_slice(), [Effect::RunDoctor]), "r examines again: {effects:?}");
+    assert_eq!(app.doctor, None);
+    assert_eq!(app.doctor_cursor.selected, 0);
+    code(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, View::Tenants, "one Esc leaves the doctor however often it ran");
+}

@@ -31,6 +31,8 @@ pub struct Executor {
     tx: UnboundedSender<DataEvent>,
     mount_dir: String,
     bundle_dir: PathBuf,
+    /// The configuration in force (the doctor examines the regions under it).
+    config: std::sync::Arc<crate::config::Config>,
     /// The console's tasks; its stop token is cancelled when the console quits (engines stop
     /// launching branches).
     background: Background,
@@ -49,6 +51,7 @@ impl Executor {
             tx,
             mount_dir: console.config.lifecycle.mount_dir.clone(),
             bundle_dir: console.config.ui.bundle_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
+            config: std::sync::Arc::new(console.config.clone()),
             background,
         }
     }
@@ -92,6 +95,16 @@ impl Executor {
                         None => (Vec::new(), vec!["no data directory on this system".into()]),
                     };
                     let _ = tx.send(DataEvent::History { records, problems });
+                });
+            }
+            Effect::RunDoctor => {
+                let names: Vec<String> = match &app.only_region {
+                    Some(r) => vec![r.clone()],
+                    None => self.regions.names(),
+                };
+                self.background.spawn(async move {
+                    let report = crate::doctor::examine(&this.config, &this.regions, &names).await;
+                    let _ = this.tx.send(DataEvent::Doctor(crate::doctor::render::lines(&report)));
                 });
             }
             Effect::Quit | Effect::Suspend | Effect::Redraw | Effect::LoadTheme(_) => {}

@@ -109,6 +109,8 @@ pub fn initial_app(console: &Console, theme: &Theme) -> App {
     let mut app = App::new(&regions, engine, console.config.run.read_only, &console.config.lifecycle.mount_dir);
     app.scrollback = console.config.ui.scrollback;
     app.argo_template = format!("{}/{}", console.config.run.argo_namespace, console.config.run.workflow_template);
+    app.jobs_searched = format!("carry {} {}", console.config.lifecycle.annotation, console.config.job_scope());
+    app.tenants_searched = console.config.tenant_place();
     app.theme = theme.name().to_string();
     app.themes = Theme::available(console.theme_dir.as_deref());
     app.now = jiff::Timestamp::now();

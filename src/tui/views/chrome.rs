@@ -19,6 +19,7 @@ fn view_title(app: &App) -> String {
         View::Batch(id) => format!("Batch {}", short_id(id)),
         View::Logs(id) => format!("Logs {}", short_id(id)),
         View::History => "History".into(),
+        View::Doctor => "Doctor".into(),
     }
 }
 

@@ -57,6 +57,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     )
     .block(theme.block(&title, true));
     frame.render_widget(table, list);
+    if jobs.is_empty() && !app.jobs.is_empty() {
+        let said = if app.jobs_cursor.filter.is_empty() {
+            let regions: Vec<&str> = app.jobs.keys().map(String::as_str).collect();
+            format!(
+                "no lifecycle Jobs {} of {}: :doctor shows which annotation keys the suspended Jobs carry",
+                app.jobs_searched,
+                regions.join(", ")
+            )
+        } else {
+            format!("no Job matches /{}", app.jobs_cursor.filter)
+        };
+        super::text::empty_state(frame, list, &said, theme);
+    }
 
     let text: Vec<Line> = match jobs.get(app.jobs_cursor.selected) {
         None => vec![Line::styled("no job selected", theme.style(StyleKey::Muted))],

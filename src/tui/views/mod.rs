@@ -6,6 +6,7 @@
 mod batch;
 mod chrome;
 mod dialogs;
+mod doctor;
 mod help;
 mod history;
 mod jobs;
@@ -45,6 +46,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         View::Batch(id) => batch::draw(frame, body, app, theme, id),
         View::Logs(id) => logs::draw(frame, body, app, theme, id),
         View::History => history::draw(frame, body, app, theme),
+        View::Doctor => doctor::draw(frame, body, app, theme),
     }
     chrome::draw_status_line(frame, status, status_line, cursor);
     chrome::footer(frame, footer, app, theme);

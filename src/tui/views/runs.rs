@@ -85,13 +85,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .block(theme.block(&title, true));
     frame.render_widget(table, area);
     if batches.is_empty() {
-        let inner = Rect { x: area.x + 2, y: area.y + 2, width: area.width.saturating_sub(4), height: 1 };
-        frame.render_widget(
-            Line::styled(
-                "no batches yet: select a tenant in :tenants and trigger an operation (u, o, i, m, t)",
-                theme.style(StyleKey::Muted),
-            ),
-            inner,
+        super::text::empty_state(
+            frame,
+            area,
+            "no batches yet: select a tenant in :tenants and trigger an operation (u, o, i, m, t)",
+            theme,
         );
     }
 }

@@ -87,6 +87,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     .header(header)
     .block(theme.block(&title, true));
     frame.render_widget(table, list);
+    if tenants.is_empty() && !loading {
+        let said = if app.tenants_cursor.filter.is_empty() {
+            let regions: Vec<&str> = app.tenants.keys().map(String::as_str).collect();
+            format!(
+                "no tenants in {} of {}: :doctor checks the tenant source",
+                app.tenants_searched,
+                regions.join(", ")
+            )
+        } else {
+            format!("no tenant matches /{}", app.tenants_cursor.filter)
+        };
+        super::text::empty_state(frame, list, &said, theme);
+    }
 
     let text: Vec<Line> = match app.selected_tenant() {
         None => vec![Line::styled("no tenant selected", theme.style(StyleKey::Muted))],

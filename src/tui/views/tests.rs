@@ -258,3 +258,45 @@ fn help_over_a_dialog_lists_the_dialogs_keys() {
     assert!(!s.contains("Everywhere") && !s.contains("Commands"), "only the dialog's keys apply:\n{s}");
     assert!(s.contains("┌ Preview — "), "the dialog stays drawn under the help:\n{s}");
 }
+
+#[test]
+fn empty_lists_say_what_was_searched_and_point_at_the_doctor() {
+    let mut app = fixtures::app(300, 30);
+    app.jobs_searched = "carry tlc.dev/lifecycle in every namespace".into();
+    for jobs in app.jobs.values_mut() {
+        jobs.clear();
+    }
+    update(&mut app, Msg::Action(Action::Show(ViewKind::Jobs)));
+    let text = screen(&app).replace('\n', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    let regions = app.jobs.keys().cloned().collect::<Vec<_>>().join(", ");
+    assert!(
+        text.contains(&format!("no lifecycle Jobs carry tlc.dev/lifecycle in every namespace of {regions}: :doctor shows which annotation keys the suspended Jobs carry")),
+        "{text}"
+    );
+    for tenants in app.tenants.values_mut() {
+        tenants.clear();
+    }
+    update(&mut app, Msg::Action(Action::Show(ViewKind::Tenants)));
+    let text = screen(&app).replace('\n', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("no tenants in ConfigMaps labelled tlc.dev/tenant=true in namespace tenants of"), "{text}");
+    assert!(text.contains(":doctor checks the tenant source"), "{text}");
+}
+
+#[test]
+fn the_doctor_view_says_it_is_running_then_shows_the_report() {
+    let mut app = fixtures::app(100, 24);
+    update(&mut app, Msg::Action(Action::Show(ViewKind::Doctor)));
+    assert!(screen(&app).contains("Doctor (running…)"), "{}", screen(&app));
+    let lines = vec![
+        "tlc doctor: engine direct, lifecycle annotation tlc.dev/lifecycle".to_string(),
+        String::new(),
+        "eu-west (context eu-west): NOT ready to trigger".to_string(),
+        "  FAIL  lifecycle Jobs  no Job carries tlc.dev/lifecycle in every namespace".to_string(),
+        String::new(),
+        "not ready to trigger in eu-west: fix what says FAIL above".to_string(),
+    ];
+    update(&mut app, Msg::Data(crate::tui::data::DataEvent::Doctor(lines)));
+    let text = screen(&app);
+    assert!(text.contains("Doctor: NOT ready to trigger (r: again)"), "{text}");
+    assert!(text.contains("  FAIL  lifecycle Jobs  no Job carries tlc.dev/lifecycle in every namespace"), "{text}");
+}

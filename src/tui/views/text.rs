@@ -150,6 +150,21 @@ pub fn highlight(text: &str, filter: &str, base: Style, hit: Style) -> Vec<Span<
     spans
 }
 
+/// Says, inside an empty list's frame, why it is empty (what was searched, what to do): a list
+/// never shows nothing without a word.
+pub fn empty_state(frame: &mut ratatui::Frame, area: ratatui::layout::Rect, text: &str, theme: &Theme) {
+    let inner = ratatui::layout::Rect {
+        x: area.x + 2,
+        y: area.y + 2,
+        width: area.width.saturating_sub(4),
+        height: area.height.saturating_sub(3).min(3),
+    };
+    let paragraph =
+        ratatui::widgets::Paragraph::new(ratatui::text::Line::styled(text.to_string(), theme.style(StyleKey::Muted)))
+            .wrap(ratatui::widgets::Wrap { trim: true });
+    frame.render_widget(paragraph, inner);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
