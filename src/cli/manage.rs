@@ -80,7 +80,12 @@ pub async fn cancel(global: &GlobalArgs, args: ManageArgs) -> Result<u8> {
             stopped.join(", "),
             batch.id
         ),
-        None => println!("cancelled {} branch pods of batch {}: {}", stopped.len(), batch.id, stopped.join(", ")),
+        None => println!(
+            "cancelled {} branch pods of batch {}, stopped and kept with their logs: {}",
+            stopped.len(),
+            batch.id,
+            stopped.join(", ")
+        ),
     }
     Ok(0)
 }

@@ -34,6 +34,11 @@ pub const MIGRATION: &str = "tlc.dev/migration";
 /// Annotation: the region a migration moves the tenant to.
 pub const MIGRATION_TARGET: &str = "tlc.dev/migration-target";
 
+/// Annotation: who cancelled the branch (`alice via eu-west`); its pod is stopped, not deleted.
+pub const CANCELLED_BY: &str = "tlc.dev/cancelled-by";
+/// Annotation: when the branch was cancelled (RFC 3339).
+pub const CANCELLED_AT: &str = "tlc.dev/cancelled-at";
+
 /// Labels of Job templates that would let the Job controller adopt (and, for a suspended Job,
 /// delete) our branch pods; the bridge never copies them.
 pub const JOB_CONTROLLER_LABELS: [&str; 4] =

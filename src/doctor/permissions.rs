@@ -73,7 +73,7 @@ fn needs(config: &Config) -> Vec<Need> {
         need("list", "", "pods", None, &vec![None], "runs and their branches", false),
         need("watch", "", "pods", None, &vec![None], "following branches live", false),
         need("get", "", "pods", Some("log"), &teams, "branch logs", false),
-        need("delete", "", "pods", None, &teams, "cancelling a batch (direct engine)", false),
+        need("patch", "", "pods", None, &teams, "cancelling a batch (stops its pods, keeps them)", false),
         need("create", "", "events", None, &teams, "the audit trail (Events)", true),
         need("get", "argoproj.io", "workflowtemplates", None, &argo, "checking the Argo template", !direct),
         need("create", "argoproj.io", "workflows", None, &argo, "submitting Workflows (argo engine)", !direct),

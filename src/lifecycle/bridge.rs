@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use super::error::{Error, Result, kube_error, watch_refusal};
 use crate::contract::context::{CHANGESET_FILE, ENVIRONMENT_FILE};
 use crate::contract::job::LIFECYCLE_VOLUME;
-use crate::contract::labels::{JOB_CONTROLLER_LABELS, MigrationLink};
+use crate::contract::labels::{CANCELLED_BY, JOB_CONTROLLER_LABELS, MigrationLink};
 use crate::contract::{BatchFiles, BranchIdentity, Engine, LifecycleJob, TenantContext, branch_pod_name};
 
 /// Everything one branch runs with.
@@ -209,10 +209,18 @@ pub async fn launch(client: &kube::Client, spec: &BranchSpec) -> Result<Launched
         Err(kube::Error::Api(s)) if s.code == 409 => {}
         Err(e) => {
             let error = kube_error(&spec.region, "create", "configmaps", Some(ns))(e);
-            // The pod would wait forever for its files: take it back, so nothing is left half-done.
+            // The pod would wait forever for its files: take it back, so nothing is left half-done
+            // (deleted; or, where only stopping is allowed, as the Argo kit's service account,
+            // stopped, so it ends instead of waiting).
             if created && let Err(undo) = pods.delete(&name, &DeleteParams::default().grace_period(0)).await {
                 let undo = kube_error(&spec.region, "delete", "pods", Some(ns))(undo);
-                return Err(error.with_note(format!("pod {ns}/{name} is left behind: {undo}")));
+                let refused = matches!(undo, Error::Forbidden { .. });
+                let why = "tlc: its ConfigMap could not be created";
+                if !(refused
+                    && crate::lifecycle::stop::lower_deadline(client, &spec.region, ns, &name, why).await.is_ok())
+                {
+                    return Err(error.with_note(format!("pod {ns}/{name} is left behind: {undo}")));
+                }
             }
             return Err(error);
         }
@@ -223,7 +231,8 @@ pub async fn launch(client: &kube::Client, spec: &BranchSpec) -> Result<Launched
 /// How a branch pod ended (or where it is).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
-    /// `Pending`, `Running`, `Succeeded`, `Failed`, or `Deleted` when the pod is gone.
+    /// `Pending`, `Running`, `Succeeded`, `Failed`, `Cancelled` (failed because a cancel stopped it:
+    /// see [`crate::lifecycle::stop`]), or `Deleted` when the pod is gone.
     pub phase: String,
     /// The exit code that decides the branch: the first failed container's, else 0 when succeeded.
     pub exit_code: Option<i32>,
@@ -234,7 +243,7 @@ pub struct Outcome {
 impl Outcome {
     /// Whether the branch is over.
     pub fn is_final(&self) -> bool {
-        matches!(self.phase.as_str(), "Succeeded" | "Failed" | "Deleted")
+        matches!(self.phase.as_str(), "Succeeded" | "Failed" | "Cancelled" | "Deleted")
     }
 
     /// Whether it succeeded.
@@ -260,7 +269,13 @@ pub fn outcome(pod: &Pod) -> Outcome {
         _ => None,
     };
     let reason = status.reason.clone().or_else(|| failed.and_then(|t| t.reason.clone()));
-    Outcome { phase, exit_code, reason }
+    let cancelled_by = pod.metadata.annotations.as_ref().and_then(|a| a.get(CANCELLED_BY));
+    match cancelled_by {
+        Some(who) if phase == "Failed" => {
+            Outcome { phase: "Cancelled".into(), exit_code, reason: Some(format!("cancelled by {who}")) }
+        }
+        _ => Outcome { phase, exit_code, reason },
+    }
 }
 
 /// Waits (on a watch of the one pod) until it has ended or is gone.

@@ -10,4 +10,5 @@ pub mod engine;
 pub mod error;
 pub mod regions;
 pub mod run;
+pub mod stop;
 pub mod watch;

@@ -90,6 +90,8 @@ impl PodSnapshot {
         let phase = match o.phase.as_str() {
             "Succeeded" => Phase::Succeeded,
             "Failed" => Phase::Failed,
+            // Stopped by a cancel (see `lifecycle::stop`): kept, with its exit status.
+            "Cancelled" => Phase::Cancelled,
             "Running" => Phase::Running,
             _ => Phase::Pending,
         };

@@ -17,7 +17,7 @@
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams, ListParams};
+use kube::api::{Api, ListParams};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -29,6 +29,7 @@ use crate::contract::{BranchIdentity, JobRef, LifecycleJob, Operation};
 use crate::lifecycle::bridge::{self, BranchSpec, outcome};
 use crate::lifecycle::discovery::list_all;
 use crate::lifecycle::error::{Error, Result, kube_error};
+use crate::lifecycle::stop;
 use crate::logs::follow::{RawLine, Source, follow};
 use crate::logs::resume::Cursor;
 
@@ -41,6 +42,9 @@ pub fn check_changeset(text: &str, origin: &str) -> Result<String> {
         .map_err(|e| Error::Input(format!("changeset {origin}: not valid YAML: {e}")))?;
     Ok(text.to_string())
 }
+
+/// Who a branch stopped by the bridge was cancelled by (the pod's `tlc.dev/cancelled-by`).
+const STOPPED_BY: &str = "its Argo Workflow (stopped or terminated)";
 
 /// Which attempt of a branch this bridge runs, from the branch's pods so far.
 async fn settle_attempt(client: &kube::Client, region: &str, job: &JobRef, batch: &str) -> Result<u32> {
@@ -253,15 +257,12 @@ pub async fn run(env: &dyn StepEnv, session: &Session, args: &BridgeArgs) -> Res
                 Ok(OwnPod::Live | OwnPod::NotAPod) => {}
                 Err(e) => env.stderr(&format!("tlc bridge: cannot tell a stop from this pod's deletion ({e}): stopping the branch\n")),
             }
-            let pods: Api<Pod> = Api::namespaced(region.client.clone(), &job_ref.namespace);
-            return match pods.delete(&pod, &DeleteParams::default()).await {
+            return match stop::stop_pod_named(&region.client, &region.name, &job_ref.namespace, &pod, STOPPED_BY).await {
                 Ok(_) => {
-                    env.stderr(&format!("tlc bridge: stopped (SIGTERM): branch pod {}/{pod} is being deleted\n", job_ref.namespace));
+                    env.stderr(&format!("tlc bridge: stopped (SIGTERM): branch pod {}/{pod} is being stopped (kept, with its logs)\n", job_ref.namespace));
                     Ok(TERMINATED)
                 }
-                Err(kube::Error::Api(s)) if s.code == 404 => Ok(TERMINATED),
-                Err(e) => Err(kube_error(&region.name, "delete", "pods", Some(&job_ref.namespace))(e)
-                    .with_note(format!("stopped (SIGTERM), but branch pod {}/{pod} goes on", job_ref.namespace))),
+                Err(e) => Err(e.with_note(format!("stopped (SIGTERM), but branch pod {}/{pod} goes on", job_ref.namespace))),
             };
         }
     };

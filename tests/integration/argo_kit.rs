@@ -445,7 +445,7 @@ enum Needed {
     /// … in the namespace of every branch.
     EveryBranch,
     /// Only stopping a running branch needs it: a plain run succeeds (see
-    /// `without_pod_delete_a_stop_leaves_the_branch_running_and_the_bridge_says_why`).
+    /// `without_pod_patch_a_stop_leaves_the_branch_running_and_the_bridge_says_why`).
     ToStop,
 }
 
@@ -472,7 +472,7 @@ fn needed(grant: &Grant) -> Option<(Needed, Pace)> {
         // Waiting for a container to start, and for a pod that has not ended when it is first
         // listed, is watching: a branch that has ended before the bridge looks needs no watch.
         ("tlc-lifecycle-branches", "watch", "pods") => (EveryBranch, SlowStart),
-        ("tlc-lifecycle-branches", "delete", "pods") => (ToStop, Instant),
+        ("tlc-lifecycle-branches", "patch", "pods") => (ToStop, Instant),
         ("tlc-lifecycle-branches", "get", "pods/log") => (EveryBranch, Instant),
         ("tlc-lifecycle-branches", "create", "configmaps") => (EveryBranch, Instant),
         _ => return None,
@@ -934,8 +934,17 @@ async fn a_deleted_bridge_pod_is_retried_and_the_retry_attaches_to_the_running_b
     }
 }
 
+/// A branch pod a stop ended (its lowered deadline) and kept, marked with who cancelled it.
+fn stopped_and_kept(p: Option<&Pod>) -> bool {
+    p.is_some_and(|p| {
+        let reason = p.status.as_ref().and_then(|s| s.reason.as_deref());
+        let by = p.metadata.annotations.as_ref().and_then(|a| a.get("tlc.dev/cancelled-by"));
+        reason == Some("DeadlineExceeded") && by.is_some()
+    })
+}
+
 /// Stop or Terminate (tlc's pure patches) while the drain runs: the bridge's SIGTERM handling
-/// deletes the running branch pod, the Workflow fails with Argo's messages, and a second request on
+/// stops the running branch pod (kept, cancelled), the Workflow fails with Argo's messages, and a second request on
 /// the finished Workflow is refused with Argo's words.
 async fn shutdown_while_the_drain_runs(strategy: &str) {
     let region = region(RUNNING_SCALE, RUNNING_SCALE, None).await;
@@ -969,17 +978,22 @@ async fn shutdown_while_the_drain_runs(strategy: &str) {
     let retry = node(&workflow, &retry_name);
     assert_eq!((text(retry, "phase"), text(retry, "message")), ("Failed", stopped.as_str()), "no retry after a stop");
 
-    // The branch pod goes: the bridge deleted it on SIGTERM, and said so.
-    let uid = branch.metadata.uid.clone().expect("uid");
+    // The branch pod is stopped and kept: the bridge lowered its deadline on SIGTERM, and said so.
     let branch_name = branch.metadata.name.clone().expect("named");
-    region.wait_pod(&drain.namespace, &branch_name, "its deletion", kube::runtime::conditions::is_deleted(&uid)).await;
+    let kept = region.wait_pod(&drain.namespace, &branch_name, "its stop", stopped_and_kept).await.expect("kept");
+    assert_eq!(
+        tlc::lifecycle::run::PodSnapshot::from_pod(&kept).map(|s| s.phase),
+        Some(tlc::lifecycle::run::Phase::Cancelled)
+    );
     let bridge_pod = region
         .wait_pod("argo", &bridge, "the bridge to end", |p: Option<&Pod>| p.and_then(main_exit_code).is_some())
         .await
         .expect("the failed bridge pod stays");
     assert_eq!(main_exit_code(&bridge_pod), Some(143), "128 + SIGTERM");
     let log = region.log("argo", &bridge, "main").await;
-    let said = format!("tlc bridge: stopped (SIGTERM): branch pod workflows/{branch_name} is being deleted");
+    let said = format!(
+        "tlc bridge: stopped (SIGTERM): branch pod workflows/{branch_name} is being stopped (kept, with its logs)"
+    );
     assert!(log.contains(&said), "{log}");
 
     // Every branch either ended before the stop or was stopped with its branch pod.
@@ -1000,10 +1014,8 @@ async fn shutdown_while_the_drain_runs(strategy: &str) {
                 }
                 assert_eq!(a.exit_code, Some(143), "{j}: its bridge was stopped");
                 for pod in pods.values() {
-                    let (n, uid) = (pod.metadata.name.clone().expect("named"), pod.metadata.uid.clone().expect("uid"));
-                    region
-                        .wait_pod(&j.namespace, &n, "its deletion", kube::runtime::conditions::is_deleted(&uid))
-                        .await;
+                    let n = pod.metadata.name.clone().expect("named");
+                    region.wait_pod(&j.namespace, &n, "its stop", stopped_and_kept).await;
                 }
             }
         }
@@ -1028,8 +1040,8 @@ async fn terminate_ends_the_running_branch_and_fails_the_workflow_with_argos_mes
 }
 
 #[tokio::test]
-async fn without_pod_delete_a_stop_leaves_the_branch_running_and_the_bridge_says_why() {
-    let grant = grants().into_iter().find(|g| g.verb == "delete" && g.resource == "pods").expect("pods: delete");
+async fn without_pod_patch_a_stop_leaves_the_branch_running_and_the_bridge_says_why() {
+    let grant = grants().into_iter().find(|g| g.verb == "patch" && g.resource == "pods").expect("pods: patch");
     let region = region(RUNNING_SCALE, RUNNING_SCALE, Some(&rbac_without(&grant))).await;
     let (name, branch, bridge) = drain_running(&region).await;
     let current = serde_json::to_value(region.workflows().get(&name).await.expect("workflow")).expect("json");
@@ -1047,7 +1059,7 @@ async fn without_pod_delete_a_stop_leaves_the_branch_running_and_the_bridge_says
     let found: BTreeSet<Denial> = denials(&log).into_iter().collect();
     let expected = Denial {
         user: SERVICE_ACCOUNT.into(),
-        verb: "delete".into(),
+        verb: "patch".into(),
         resource: "pods".into(),
         group: String::new(),
         namespace: Some("workflows".into()),
@@ -1057,6 +1069,10 @@ async fn without_pod_delete_a_stop_leaves_the_branch_running_and_the_bridge_says
     // The team's container was not stopped.
     let now = region.pods("workflows").get(&branch_name).await.expect("the branch pod is still there");
     assert!(now.metadata.deletion_timestamp.is_none(), "nobody deleted it");
+    assert!(
+        now.metadata.annotations.as_ref().is_none_or(|a| !a.contains_key("tlc.dev/cancelled-by")),
+        "nobody stopped it"
+    );
     let phase = now.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
     assert!(phase == "Running" || (phase == "Succeeded" && exit_code(&now) == 0), "it drains on: {phase}");
 }

@@ -158,14 +158,25 @@ async fn on_sigterm_the_bridge_stops_its_branch_unless_its_own_pod_is_being_dele
     let ended = wait_finished(&steps, "stopped").await;
     assert_eq!(exit_code(&ended), 143);
     let name = stopped_branch.metadata.name.clone().expect("named");
-    let uid = stopped_branch.metadata.uid.clone().expect("uid");
-    let gone =
-        kube::runtime::wait::await_condition(branches.clone(), &name, kube::runtime::conditions::is_deleted(&uid));
-    tokio::time::timeout(crate::common::DEADLINE, gone).await.expect("the branch pod goes").expect("watch");
+    // Stopped, not deleted: it ends by its lowered deadline, marked, with its log kept.
+    let ended = kube::runtime::wait::await_condition(branches.clone(), &name, |p: Option<&Pod>| {
+        p.and_then(|p| p.status.as_ref()).and_then(|s| s.phase.as_deref()) == Some("Failed")
+    });
+    let ended = tokio::time::timeout(crate::common::DEADLINE, ended)
+        .await
+        .expect("the branch pod ends")
+        .expect("watch")
+        .expect("the branch pod is kept");
+    assert_eq!(ended.status.as_ref().and_then(|s| s.reason.as_deref()), Some("DeadlineExceeded"));
+    let by = ended.metadata.annotations.as_ref().and_then(|a| a.get("tlc.dev/cancelled-by")).cloned();
+    assert_eq!(by.as_deref(), Some("its Argo Workflow (stopped or terminated)"));
+    assert!(!log_of(&branches, &name).await.is_empty(), "its log is still readable");
+    let snapshot = tlc::lifecycle::run::PodSnapshot::from_pod(&ended).expect("a branch pod");
+    assert_eq!(snapshot.phase, tlc::lifecycle::run::Phase::Cancelled);
     assert!(
-        log_of(&steps, "stopped")
-            .await
-            .contains(&format!("stopped (SIGTERM): branch pod workflows/{name} is being deleted"))
+        log_of(&steps, "stopped").await.contains(&format!(
+            "stopped (SIGTERM): branch pod workflows/{name} is being stopped (kept, with its logs)"
+        ))
     );
 
     // The bridge's own pod deleted (an eviction, a drained node): the branch goes on for the retry.

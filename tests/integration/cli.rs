@@ -621,9 +621,73 @@ async fn a_terminated_bridge_stops_its_branch_pod() {
     let status = tokio::time::timeout(DEADLINE, child.wait()).await.expect("exits in time").expect("exits");
     assert_eq!(status.code(), Some(143), "{rest:?}");
     assert!(rest.iter().any(|l| l.starts_with("tlc bridge: stopped (SIGTERM): branch pod workflows/")), "{rest:?}");
-    crate::common::eventually("the branch pod to be gone", || {
+    // Stopped, not deleted: the pod ends by its lowered deadline and stays, marked.
+    let kept = crate::common::eventually("the branch pod to be stopped", || {
         let (pods, pod) = (pods.clone(), pod.clone());
-        async move { matches!(pods.get_opt(&pod).await, Ok(None)).then_some(()) }
+        async move {
+            let p = pods.get_opt(&pod).await.ok()??;
+            (p.status.as_ref()?.reason.as_deref() == Some("DeadlineExceeded")).then_some(p)
+        }
     })
     .await;
+    let by = kept.metadata.annotations.as_ref().and_then(|a| a.get("tlc.dev/cancelled-by")).cloned();
+    assert_eq!(by.as_deref(), Some("its Argo Workflow (stopped or terminated)"));
+}
+
+#[tokio::test]
+async fn a_cancelled_batch_keeps_its_pods_and_logs_and_reads_as_cancelled_in_a_later_command() {
+    // A fifth of real time: workflows-drain runs for about six seconds, the others far less.
+    let f = fixture(0.2).await;
+    let mut run = tokio::process::Command::new(env!("CARGO_BIN_EXE_tlc"))
+        .arg("--kubeconfig")
+        .arg(&f.kubeconfig)
+        .args(["--annotation", "collibra.com/tenant.lifecycle", "--context", "eu-west"])
+        .args(["run", "--tenant", "acme-prod", "--operation", "lifecycle.migrate-out", "--yes"])
+        .env_remove("TLC_CONFIG")
+        .env("TLC_DATA_DIR", f.dir.path().join("data"))
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("tlc run starts");
+    /// The drain's first attempt in a batch of `tlc runs -o json`.
+    fn drain_attempt(batch: &serde_json::Value) -> Option<&serde_json::Value> {
+        let drain = batch["branches"].as_array()?.iter().find(|b| b["job"]["name"] == "workflows-drain")?;
+        drain["attempts"].as_array()?.iter().find(|a| a["number"] == 1)
+    }
+    let drain_running = |runs: &serde_json::Value| -> Option<String> {
+        let batch = runs.as_array()?.iter().find(|b| b["tenant_name"] == "acme-prod")?;
+        (drain_attempt(batch)?["phase"] == "running").then(|| batch["id"].as_str().unwrap_or_default().to_string())
+    };
+    let batch = crate::common::eventually("the drain running", || async {
+        let out = f.tlc(&["runs", "-o", "json"]).await;
+        drain_running(&serde_json::from_slice(&out.stdout).ok()?)
+    })
+    .await;
+    let cancel = f.tlc(&["cancel", &batch, "--yes"]).await;
+    assert_eq!(cancel.status.code(), Some(0), "{}", stderr(&cancel));
+    let said = stdout(&cancel);
+    let (head, pods) = said.trim_end().split_once(": ").expect("what was stopped");
+    let pods: Vec<&str> = pods.split(", ").collect();
+    assert_eq!(
+        head,
+        format!("cancelled {} branch pods of batch {batch}, stopped and kept with their logs", pods.len())
+    );
+    assert!(pods.iter().any(|p| p.starts_with("workflows/workflows-drain-")), "{said}");
+    let ran = tokio::time::timeout(DEADLINE, run.wait_with_output()).await.expect("tlc run ends").expect("output");
+    assert_eq!(ran.status.code(), Some(3), "a cancelled branch: {}", stdout(&ran));
+
+    // A later command, from the cluster alone: the batch is there, cancelled, and its log readable.
+    let runs = f.tlc(&["runs", "-o", "json"]).await;
+    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).expect("json");
+    let b = runs.as_array().and_then(|bs| bs.iter().find(|b| b["id"] == batch.as_str())).expect("the batch");
+    let drain = drain_attempt(b).expect("the drain's attempt");
+    assert_eq!(drain["phase"], "cancelled", "{b:#}");
+    assert_eq!(drain["reason"], format!("cancelled by {}", tlc::audit::actor("eu-west")), "{b:#}");
+    assert!(drain["exit_code"].is_i64(), "its exit status is kept: {b:#}");
+    let logs = f.tlc(&["logs", &batch, "--branch", "workflows/workflows-drain"]).await;
+    assert!(!stdout(&logs).is_empty(), "the cancelled branch's log is still readable: {}", stderr(&logs));
+    assert_eq!(logs.status.code(), Some(3), "a cancelled branch");
 }

@@ -100,7 +100,7 @@ async fn a_viewer_learns_which_permissions_they_lack_before_they_need_them() {
         [
             "create pods",
             "create configmaps",
-            "delete pods",
+            "patch pods",
             "create events",
             "create workflows.argoproj.io",
             "patch workflows.argoproj.io",
@@ -174,7 +174,7 @@ const ALL_ALLOWED: &str = r#"  ALLOWED  VERB    RESOURCE                       N
   yes      list    pods                           (all)               runs and their branches
   yes      watch   pods                           (all)               following branches live
   yes      get     pods/log                       (all)               branch logs
-  yes      delete  pods                           (all)               cancelling a batch (direct engine)
+  yes      patch   pods                           (all)               cancelling a batch (stops its pods, keeps them)
   yes      create  events                         (all)      needed   the audit trail (Events)
   yes      get     workflowtemplates.argoproj.io  argo                checking the Argo template
   yes      create  workflows.argoproj.io          argo                submitting Workflows (argo engine)
@@ -265,7 +265,7 @@ eu-west (context eu-west-viewer): NOT ready to trigger
   yes      list    pods                           (all)               runs and their branches
   yes      watch   pods                           (all)               following branches live
   yes      get     pods/log                       (all)               branch logs
-  DENIED   delete  pods                           (all)               cancelling a batch (direct engine)
+  DENIED   patch   pods                           (all)               cancelling a batch (stops its pods, keeps them)
   DENIED   create  events                         (all)      needed   the audit trail (Events)
   yes      get     workflowtemplates.argoproj.io  argo                checking the Argo template
   DENIED   create  workflows.argoproj.io          argo                submitting Workflows (argo engine)
@@ -298,7 +298,7 @@ eu-west (context eu-west-team): NOT ready to trigger
   DENIED   list    pods                           (all)               runs and their branches
   DENIED   watch   pods                           (all)               following branches live
   DENIED   get     pods/log                       (all)               branch logs
-  DENIED   delete  pods                           (all)               cancelling a batch (direct engine)
+  DENIED   patch   pods                           (all)               cancelling a batch (stops its pods, keeps them)
   DENIED   create  events                         (all)      needed   the audit trail (Events)
   DENIED   get     workflowtemplates.argoproj.io  argo                checking the Argo template
   DENIED   create  workflows.argoproj.io          argo                submitting Workflows (argo engine)
@@ -332,7 +332,7 @@ eu-west (context eu-west-team): NOT ready to trigger
   DENIED   list    pods                           (all)               runs and their branches
   DENIED   watch   pods                           (all)               following branches live
   yes      get     pods/log                       billing             branch logs
-  yes      delete  pods                           billing             cancelling a batch (direct engine)
+  yes      patch   pods                           billing             cancelling a batch (stops its pods, keeps them)
   yes      create  events                         billing    needed   the audit trail (Events)
   DENIED   get     workflowtemplates.argoproj.io  argo                checking the Argo template
   DENIED   create  workflows.argoproj.io          argo                submitting Workflows (argo engine)

@@ -273,9 +273,9 @@ async fn cancel_a_slow_branch_then_retry_it() {
         })
     };
     tokio::time::timeout(DEADLINE, model.wait_for(others_done)).await.expect("in time").expect("model");
-    let deleted = engine.cancel("eu-west", &batch_id).await.expect("cancel");
-    assert_eq!(deleted.len(), 1, "only the unfinished branch: {deleted:?}");
-    assert!(deleted[0].starts_with("workflows/workflows-drain-"), "{deleted:?}");
+    let stopped = engine.cancel("eu-west", &batch_id, "alice via eu-west").await.expect("cancel");
+    assert_eq!(stopped.len(), 1, "only the unfinished branch: {stopped:?}");
+    assert!(stopped[0].starts_with("workflows/workflows-drain-"), "{stopped:?}");
     let results = tokio::time::timeout(DEADLINE, run).await.expect("ends after cancel").expect("joins").expect("runs");
     let outcome = results
         .iter()
@@ -283,7 +283,21 @@ async fn cancel_a_slow_branch_then_retry_it() {
         .and_then(|r| r.outcome.as_ref())
         .and_then(|o| o.as_ref().ok())
         .cloned();
-    assert_eq!(outcome.map(|o| o.phase), Some("Deleted".into()));
+    assert_eq!(
+        outcome.map(|o| (o.phase, o.reason)),
+        Some(("Cancelled".into(), Some("cancelled by alice via eu-west".into())))
+    );
+    // The evidence stays: the pod (ended by its lowered deadline), its log and its ConfigMap.
+    let (ns, name) = stopped[0].split_once('/').expect("ns/name");
+    let pods: Api<Pod> = Api::namespaced(e.client.clone(), ns);
+    let kept = pods.get(name).await.expect("the cancelled pod is kept");
+    let annotations = kept.metadata.annotations.clone().unwrap_or_default();
+    assert_eq!(annotations.get("tlc.dev/cancelled-by").map(String::as_str), Some("alice via eu-west"));
+    assert_eq!(kept.status.as_ref().and_then(|s| s.reason.as_deref()), Some("DeadlineExceeded"));
+    let log = pods.logs(name, &LogParams::default()).await.expect("its log is readable");
+    assert!(!log.is_empty(), "the drain had logged before it was stopped");
+    let cms: Api<ConfigMap> = Api::namespaced(e.client.clone(), ns);
+    assert!(cms.get_opt(name).await.expect("get").is_some(), "its ConfigMap is kept");
     let cancelled = |s: &RunState| {
         s.batches
             .get(&batch_id)
@@ -294,7 +308,7 @@ async fn cancel_a_slow_branch_then_retry_it() {
     let batch = &state.batches[&batch_id];
     assert_eq!(batch.phase(), Phase::Cancelled);
     assert_eq!(batch.failed_jobs(), vec![drain.clone()]);
-    // The cancelled pod's ConfigMap went with it, but the finished branches still hold the files.
+    // The files for the retry are read back from the batch's ConfigMaps.
     let discovered = discovery::discover(&e.client, "eu-west", &scope()).await.expect("discovery");
     let retry = engine.retry_plan(batch, &discovered, MOUNT, None).await.expect("retry plan");
     assert_eq!(retry.branches.len(), 1);

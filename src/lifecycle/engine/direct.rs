@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
-use kube::api::{Api, DeleteParams, ListParams, PropagationPolicy};
+use kube::api::{Api, ListParams};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -21,6 +21,7 @@ use crate::lifecycle::discovery::list_all;
 use crate::lifecycle::error::{Error, Result, kube_error};
 use crate::lifecycle::regions::Regions;
 use crate::lifecycle::run::{Batch, RunEvent};
+use crate::lifecycle::stop::{self, Stopped};
 
 /// How one branch ended, as the engine saw it.
 #[derive(Debug)]
@@ -116,14 +117,15 @@ impl DirectEngine {
             .await
     }
 
-    /// Deletes every unfinished pod of a batch (their ConfigMaps go with them). Returns their names.
-    pub async fn cancel(&self, region: &str, batch_id: &str) -> Result<Vec<String>> {
+    /// Stops every unfinished pod of a batch, as `who`, keeping the pods, their ConfigMaps and
+    /// their logs (see [`crate::lifecycle::stop`]). Returns their names.
+    pub async fn cancel(&self, region: &str, batch_id: &str, who: &str) -> Result<Vec<String>> {
         let client = &self.regions.require(region)?.client;
         let pods: Api<Pod> = Api::all(client.clone());
         let list = list_all(&pods, &ListParams::default().labels(&batch_selector(batch_id)))
             .await
             .map_err(kube_error(region, "list", "pods", None))?;
-        let mut deleted = Vec::new();
+        let mut stopped = Vec::new();
         for pod in list {
             let done =
                 pod.status.as_ref().and_then(|s| s.phase.as_deref()).is_some_and(|p| p == "Succeeded" || p == "Failed");
@@ -132,15 +134,12 @@ impl DirectEngine {
             }
             let ns = pod.metadata.namespace.clone().unwrap_or_default();
             let name = pod.metadata.name.clone().unwrap_or_default();
-            let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
-            let params = DeleteParams { propagation_policy: Some(PropagationPolicy::Background), ..Default::default() };
-            match api.delete(&name, &params).await {
-                Ok(_) => deleted.push(format!("{ns}/{name}")),
-                Err(kube::Error::Api(s)) if s.code == 404 => {}
-                Err(e) => return Err(kube_error(region, "delete", "pods", Some(&ns))(e)),
+            match stop::stop_pod(client, region, &pod, who).await? {
+                Stopped::Stopping | Stopped::Deleted => stopped.push(format!("{ns}/{name}")),
+                Stopped::AlreadyEnded | Stopped::Gone => {}
             }
         }
-        Ok(deleted)
+        Ok(stopped)
     }
 
     /// The branches that `retry` would rerun: failed or cancelled ones whose Job is still runnable

@@ -131,14 +131,18 @@ impl Runner {
         (result, self.auditor.record_batch_action(AuditAction::Retry, batch, &outcome).await)
     }
 
-    /// Cancels a batch: with the direct engine its unfinished branch pods are deleted; with the
+    /// Cancels a batch: with the direct engine its unfinished branch pods are stopped and kept; with the
     /// Argo engine its Workflow is stopped (or terminated), and the bridges stop their branch
     /// pods. What was stopped, and what could not be written to the audit trail.
     pub async fn cancel(&self, batch: &Batch, mode: CancelMode) -> (Result<Vec<String>>, Vec<String>) {
         let result = match (&batch.workflow, mode) {
             (Some(_), CancelMode::Stop) => self.argo.shutdown(batch, Shutdown::Stop).await.map(|w| vec![w]),
             (Some(_), CancelMode::Terminate) => self.argo.shutdown(batch, Shutdown::Terminate).await.map(|w| vec![w]),
-            (None, _) => self.engine.cancel(&batch.region, &batch.id).await,
+            (None, _) => {
+                let context =
+                    self.engine.regions.get(&batch.region).map_or(batch.region.as_str(), |r| r.context.as_str());
+                self.engine.cancel(&batch.region, &batch.id, &crate::audit::actor(context)).await
+            }
         };
         match &result {
             Ok(stopped) => tracing::info!(batch = %batch.id, stopped = stopped.len(), "cancel"),

@@ -31,25 +31,37 @@ fn uid_of(pod: &Value) -> String {
     pod.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default().to_string()
 }
 
+/// What the dispatcher tells a pod's worker: deletion, and the pod's current deadline.
+struct WorkerHandle {
+    signal: watch::Sender<Signal>,
+    deadline_secs: watch::Sender<Option<i64>>,
+}
+
+fn deadline_of(pod: &Value) -> Option<i64> {
+    pod.pointer("/spec/activeDeadlineSeconds").and_then(Value::as_i64)
+}
+
 struct Dispatcher {
     node: Arc<Node>,
-    workers: HashMap<String, watch::Sender<Signal>>,
+    workers: HashMap<String, WorkerHandle>,
 }
 
 impl Dispatcher {
     fn observe(&mut self, kind: ChangeKind, pod: &Arc<Value>) {
         let uid = uid_of(pod);
         if kind == ChangeKind::Deleted {
-            if let Some(tx) = self.workers.remove(&uid) {
-                tx.send_replace(Signal::Gone);
+            if let Some(w) = self.workers.remove(&uid) {
+                w.signal.send_replace(Signal::Gone);
             }
             self.node.logs.forget_pod(&uid);
             return;
         }
-        if let Some(tx) = self.workers.get(&uid) {
-            if is_deleting(pod) && *tx.borrow() == Signal::Live {
-                tx.send_replace(Signal::Delete);
+        if let Some(w) = self.workers.get(&uid) {
+            if is_deleting(pod) && *w.signal.borrow() == Signal::Live {
+                w.signal.send_replace(Signal::Delete);
             }
+            let secs = deadline_of(pod);
+            w.deadline_secs.send_if_modified(|current| std::mem::replace(current, secs) != secs);
             return;
         }
         let node_name = pod.pointer("/spec/nodeName").and_then(Value::as_str);
@@ -57,9 +69,10 @@ impl Dispatcher {
         if !ours || is_terminal(pod) || is_deleting(pod) {
             return;
         }
-        let (tx, rx) = watch::channel(Signal::Live);
-        self.workers.insert(uid, tx);
-        tokio::spawn(pod::run_pod(self.node.clone(), pod.clone(), rx));
+        let (signal, rx) = watch::channel(Signal::Live);
+        let (deadline_secs, deadline_rx) = watch::channel(deadline_of(pod));
+        self.workers.insert(uid, WorkerHandle { signal, deadline_secs });
+        tokio::spawn(pod::run_pod(self.node.clone(), pod.clone(), rx, deadline_rx));
     }
 
     /// Reconciles with a full list (at start, and after falling behind the store's history).
@@ -70,8 +83,8 @@ impl Dispatcher {
         let present: std::collections::HashSet<String> = page.items.iter().map(|p| uid_of(p)).collect();
         let gone: Vec<String> = self.workers.keys().filter(|u| !present.contains(*u)).cloned().collect();
         for uid in gone {
-            if let Some(tx) = self.workers.remove(&uid) {
-                tx.send_replace(Signal::Gone);
+            if let Some(w) = self.workers.remove(&uid) {
+                w.signal.send_replace(Signal::Gone);
             }
             self.node.logs.forget_pod(&uid);
         }
@@ -107,7 +120,7 @@ pub async fn run(node: Arc<Node>, shutdown: CancellationToken) {
             changed = revisions.changed() => if changed.is_err() { break },
         }
     }
-    for tx in dispatcher.workers.values() {
-        tx.send_replace(Signal::Gone);
+    for w in dispatcher.workers.values() {
+        w.signal.send_replace(Signal::Gone);
     }
 }

@@ -316,8 +316,47 @@ struct Worker {
     fs: PodFs,
     api: Option<ApiAccess>,
     instances: u64,
-    deadline: Option<Instant>,
+    /// When the kubelet took the pod on (`status.startTime`): `activeDeadlineSeconds` counts from it.
+    started: Instant,
+    /// The pod's `spec.activeDeadlineSeconds` as it is now: an update (a cancel lowers it to stop
+    /// the pod and keep it) takes effect at once, as on a real node.
+    deadline_secs: watch::Receiver<Option<i64>>,
     restart_policy: String,
+}
+
+/// Resolves once the pod has been active longer than its `activeDeadlineSeconds` — the value it
+/// has now or any later one (an update re-arms the wait). Counted on the node's clock; at time
+/// scale 0, where simulated time does not pass, in real seconds (so a deadline lowered to stop a
+/// running pod still fires).
+async fn deadline_passed(secs: &mut watch::Receiver<Option<i64>>, started: Instant, node: &Node) {
+    loop {
+        let current = *secs.borrow_and_update();
+        let at = current.map(|s| {
+            let d = if node.config.time_scale > 0.0 {
+                node.scaled(s as f64).unwrap_or(Duration::MAX)
+            } else {
+                Duration::from_secs(s.max(0) as u64)
+            };
+            started.checked_add(d)
+        });
+        tokio::select! {
+            () = async {
+                match at {
+                    Some(Some(at)) => tokio::time::sleep_until(at).await,
+                    _ => std::future::pending().await,
+                }
+            } => return,
+            changed = secs.changed() => {
+                if changed.is_err() {
+                    // The dispatcher is gone with the pod: only the current value counts now.
+                    match at {
+                        Some(Some(at)) => return tokio::time::sleep_until(at).await,
+                        _ => return std::future::pending().await,
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn container_specs(pod: &Value, list: &str) -> Vec<Value> {
@@ -329,7 +368,12 @@ fn container_id() -> String {
 }
 
 /// Runs one pod to its end. Returns when the pod is terminal, deleted or gone.
-pub async fn run_pod(node: Arc<Node>, pod: Arc<Value>, signal: watch::Receiver<Signal>) {
+pub async fn run_pod(
+    node: Arc<Node>,
+    pod: Arc<Value>,
+    signal: watch::Receiver<Signal>,
+    deadline_secs: watch::Receiver<Option<i64>>,
+) {
     let s = |p: &str| pod.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
     let now = now_rfc3339();
     let init: Vec<ContainerStatus> = container_specs(&pod, "initContainers")
@@ -365,14 +409,6 @@ pub async fn run_pod(node: Arc<Node>, pod: Arc<Value>, signal: watch::Receiver<S
         init,
         containers,
     };
-    // At time scale 0 sleeps take no time at all, so a deadline measured the same way would fire
-    // at once: deadlines only apply when simulated time actually passes.
-    let deadline = pod
-        .pointer("/spec/activeDeadlineSeconds")
-        .and_then(Value::as_i64)
-        .filter(|_| node.config.time_scale > 0.0)
-        .and_then(|secs| node.scaled(secs as f64))
-        .map(|d| Instant::now() + d);
     let string_map = |p: &str| -> BTreeMap<String, String> {
         pod.pointer(p)
             .and_then(Value::as_object)
@@ -409,7 +445,8 @@ pub async fn run_pod(node: Arc<Node>, pod: Arc<Value>, signal: watch::Receiver<S
         fs: PodFs::new(),
         api: None,
         instances: 0,
-        deadline,
+        started: Instant::now(),
+        deadline_secs,
     };
     let end = worker.live().await;
     worker.node.controls().remove(&worker.uid);
@@ -478,12 +515,7 @@ impl Worker {
                 None => std::future::pending().await,
             }
         };
-        let deadline = async {
-            match self.deadline {
-                Some(d) => tokio::time::sleep_until(d).await,
-                None => std::future::pending().await,
-            }
-        };
+        let deadline = deadline_passed(&mut self.deadline_secs, self.started, &self.node);
         tokio::select! {
             _ = self.signal.changed() => self.signalled().or(Some(Interrupt::Gone)),
             _ = deadline => Some(Interrupt::Deadline),
@@ -799,7 +831,6 @@ impl Worker {
                 .iter()
                 .filter_map(|(i, s)| s.task.as_ref().and_then(|t| t.kill_at).map(|at| (*i, at)))
                 .min_by_key(|(_, at)| *at);
-            let deadline = self.deadline;
             let event = tokio::select! {
                 ev = rx.recv() => ev,
                 _ = self.signal.changed() => {
@@ -807,7 +838,7 @@ impl Worker {
                     self.stop_all(&mut slots, &mut rx, init, i).await;
                     return Err(i);
                 }
-                _ = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => {
+                () = deadline_passed(&mut self.deadline_secs, self.started, &self.node) => {
                     self.stop_all(&mut slots, &mut rx, init, Interrupt::Deadline).await;
                     return Err(Interrupt::Deadline);
                 }

@@ -65,6 +65,49 @@ async fn active_deadline_fails_the_pod_with_deadline_exceeded() {
 }
 
 #[tokio::test]
+async fn lowering_a_running_pods_deadline_stops_it_and_keeps_it_and_raising_or_removing_it_is_refused() {
+    // 600,000 simulated seconds are 100 real minutes at this scale, far beyond the wait below: only
+    // the lowered deadline can end it in time.
+    let c = cluster_with(ClusterConfig::new("test").with_time_scale(0.01)).await;
+    let pods: Api<Pod> = Api::namespaced(c.client().await.expect("client"), "default");
+    let p = pod(
+        json!({"metadata": {"name": "long"}, "spec": {"restartPolicy": "Never", "activeDeadlineSeconds": 600000,
+        "containers": [{"name": "main", "image": "busybox", "command": ["sh", "-c", "echo start; sleep 3600000; echo never"]}]}}),
+    );
+    pods.create(&PostParams::default(), &p).await.expect("create");
+    eventually("the pod running", || {
+        let pods = pods.clone();
+        async move {
+            let p = pods.get("long").await.ok()?;
+            (p.status?.phase.as_deref() == Some("Running")).then_some(())
+        }
+    })
+    .await;
+    let patch = |v: serde_json::Value| kube::api::Patch::Merge(v);
+    let params = kube::api::PatchParams::default();
+    let raised = pods.patch("long", &params, &patch(json!({"spec": {"activeDeadlineSeconds": 700000}}))).await;
+    let message = |r: Result<Pod, kube::Error>| match r {
+        Err(kube::Error::Api(s)) => (s.code, s.message),
+        other => panic!("refused expected: {other:?}"),
+    };
+    assert_eq!(
+        message(raised),
+        (422, "Pod \"long\" is invalid: spec.activeDeadlineSeconds: Invalid value: 700000: must be less than or equal to previous value".into())
+    );
+    let removed = pods.patch("long", &params, &patch(json!({"spec": {"activeDeadlineSeconds": null}}))).await;
+    assert_eq!(
+        message(removed),
+        (422, "Pod \"long\" is invalid: spec.activeDeadlineSeconds: Invalid value: null: must not update from a positive integer to nil value".into())
+    );
+    pods.patch("long", &params, &patch(json!({"spec": {"activeDeadlineSeconds": 1}}))).await.expect("lowered");
+    let done = wait_finished(&pods, "long").await;
+    let status = done.status.clone().expect("status");
+    assert_eq!((status.phase.as_deref(), status.reason.as_deref()), (Some("Failed"), Some("DeadlineExceeded")));
+    assert_eq!(pods.logs("long", &LogParams::default()).await.expect("the log is still there"), "start\n");
+    assert!(pods.get_opt("long").await.expect("get").is_some(), "the pod is kept");
+}
+
+#[tokio::test]
 async fn on_failure_restarts_and_keeps_the_previous_log() {
     let c = cluster_with(ClusterConfig::new("test").with_time_scale(0.001)).await;
     let pods: Api<Pod> = Api::namespaced(c.client().await.expect("client"), "default");
