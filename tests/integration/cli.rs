@@ -638,7 +638,7 @@ async fn a_terminated_bridge_stops_its_branch_pod() {
 async fn a_cancelled_batch_keeps_its_pods_and_logs_and_reads_as_cancelled_in_a_later_command() {
     // A fifth of real time: workflows-drain runs for about six seconds, the others far less.
     let f = fixture(0.2).await;
-    let mut run = tokio::process::Command::new(env!("CARGO_BIN_EXE_tlc"))
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_tlc"))
         .arg("--kubeconfig")
         .arg(&f.kubeconfig)
         .args(["--annotation", "collibra.com/tenant.lifecycle", "--context", "eu-west"])
