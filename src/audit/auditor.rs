@@ -1,11 +1,12 @@
-//! Writing audit records — the Event in the batch's region and the line in the local history —
-//! for the console and the headless commands alike, so every trigger, cancel and retry is recorded
-//! whoever makes it and from wherever.
+//! Writing audit records — the batch's record in its region (see [`super::record`]), the Event,
+//! and the line in the local history — for the console and the headless commands alike, so every
+//! trigger, cancel and retry is recorded whoever makes it and from wherever.
 
 use std::path::PathBuf;
 
 use super::event::{EventTarget, post};
-use super::{AuditAction, AuditRecord, actor, changeset_digest, history};
+use super::{AuditAction, AuditRecord, actor, changeset_digest, history, record};
+use crate::contract::Engine;
 use crate::lifecycle::engine::direct::BranchResult;
 use crate::lifecycle::engine::plan::PlannedBatch;
 use crate::lifecycle::regions::Regions;
@@ -16,12 +17,38 @@ use crate::lifecycle::run::Batch;
 pub struct Auditor {
     regions: Regions,
     history: Option<PathBuf>,
+    records_namespace: String,
 }
+
+/// Where batch records live unless configured otherwise (`run.records_namespace`).
+pub const DEFAULT_RECORDS_NAMESPACE: &str = crate::demo::RECORDS_NAMESPACE;
 
 impl Auditor {
     /// An auditor writing Events into `regions` and lines into the user's history file.
     pub fn new(regions: Regions) -> Self {
-        Auditor { regions, history: history::history_path() }
+        Auditor { regions, history: history::history_path(), records_namespace: DEFAULT_RECORDS_NAMESPACE.into() }
+    }
+
+    /// The same auditor writing batch records into `namespace`.
+    pub fn with_records_namespace(mut self, namespace: &str) -> Self {
+        self.records_namespace = namespace.to_string();
+        self
+    }
+
+    /// Where batch records live.
+    pub fn records_namespace(&self) -> &str {
+        &self.records_namespace
+    }
+
+    /// Writes an ended batch's outcome into its record, as the one who saw it end. Returns what
+    /// could not be written (nothing when the batch has no record: it was not started by a tlc
+    /// that writes them).
+    pub async fn record_outcome(&self, batch: &Batch) -> Vec<String> {
+        let Some(region) = self.regions.get(&batch.region) else { return Vec::new() };
+        match record::write_outcome(&region.client, &self.records_namespace, batch, &actor(&region.context)).await {
+            Ok(_) => Vec::new(),
+            Err(e) => vec![format!("outcome of batch {} not recorded: {e}", batch.id)],
+        }
     }
 
     /// The history file, when the system has a data directory.
@@ -35,7 +62,7 @@ impl Auditor {
         let mut problems = Vec::new();
         for b in batches {
             let (record, target) = self.record(action, b, changeset, "ok");
-            problems.extend(self.write(&record, target.as_ref()).await);
+            problems.extend(self.write(&record, target.as_ref(), engine_of(b)).await);
         }
         problems
     }
@@ -50,7 +77,7 @@ impl Auditor {
     /// it went. Returns what could not be written.
     pub async fn record_batch_action(&self, action: AuditAction, batch: &Batch, outcome: &str) -> Vec<String> {
         let (record, target) = self.record_batch(action, batch, outcome);
-        self.write(&record, target.as_ref()).await
+        self.write(&record, target.as_ref(), batch.engine).await
     }
 
     /// The record of `action` on a planned batch (a trigger, or a retry of some of its branches),
@@ -105,10 +132,16 @@ impl Auditor {
         (record, target)
     }
 
-    /// Writes a record: the Event (when there is a pod to attach it to) and the history line.
+    /// Writes a record: into the batch's record, the Event (when there is a pod to attach it to)
+    /// and the history line (which also stands in for what could not be written in the cluster).
     /// Returns what could not be written.
-    async fn write(&self, record: &AuditRecord, target: Option<&EventTarget>) -> Vec<String> {
+    async fn write(&self, record: &AuditRecord, target: Option<&EventTarget>, engine: Option<Engine>) -> Vec<String> {
         let mut problems = Vec::new();
+        if let Some(region) = self.regions.get(&record.region)
+            && let Err(e) = record::append(&region.client, &self.records_namespace, record, engine).await
+        {
+            problems.push(format!("batch record not written (the local history keeps it): {e}"));
+        }
         if let (Some(region), Some(target)) = (self.regions.get(&record.region), target)
             && let Err(e) = post(&region.client, &record.region, record, target).await
         {
@@ -147,10 +180,15 @@ impl Auditor {
                 }
             };
             let (record, target) = self.record(action, b, changeset, &outcome);
-            problems.extend(self.write(&record, target.as_ref()).await);
+            problems.extend(self.write(&record, target.as_ref(), engine_of(b)).await);
         }
         problems
     }
+}
+
+/// The engine a planned batch runs on.
+fn engine_of(batch: &PlannedBatch) -> Option<Engine> {
+    batch.branches.first().map(|b| b.engine)
 }
 
 /// What went wrong with each branch that could not start (`namespace/job: error`).

@@ -6,6 +6,7 @@
 pub mod auditor;
 pub mod event;
 pub mod history;
+pub mod record;
 
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};

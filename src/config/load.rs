@@ -291,6 +291,13 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
     if workflow_template.trim().is_empty() {
         return Err(fail("run.workflow_template", "must not be empty".into()));
     }
+    let records_namespace = settings.str("run.records_namespace");
+    if !is_dns_label(&records_namespace) {
+        return Err(fail(
+            "run.records_namespace",
+            format!("\"{}\" is not a namespace name", records_namespace.escape_debug()),
+        ));
+    }
     let theme = settings.str("ui.theme");
     if theme.trim().is_empty() {
         return Err(fail("ui.theme", "must not be empty".into()));
@@ -319,6 +326,7 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
             read_only: settings.bool("run.read_only"),
             argo_namespace,
             workflow_template,
+            records_namespace,
         },
     })
 }

@@ -115,6 +115,8 @@ pub struct RunConfig {
     pub argo_namespace: String,
     /// Argo: the WorkflowTemplate's name.
     pub workflow_template: String,
+    /// Where batch records live (see `audit::record`).
+    pub records_namespace: String,
 }
 
 /// What the command line overrides.

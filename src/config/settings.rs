@@ -52,6 +52,7 @@ pub const SCHEMA: &[(&str, &[(&str, Kind)])] = &[
             ("read_only", Kind::Bool),
             ("argo_namespace", Kind::Str),
             ("workflow_template", Kind::Str),
+            ("records_namespace", Kind::Str),
         ],
     ),
     ("ui", &[("theme", Kind::Str), ("scrollback", Kind::Int), ("log_streams", Kind::Int), ("bundle_dir", Kind::Str)]),

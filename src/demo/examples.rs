@@ -18,6 +18,9 @@ pub const TEAMS: &[(&str, &str)] = &[
     ("teams/billing.yaml", include_str!("../../deploy/examples/teams/billing.yaml")),
 ];
 
+/// The namespace of batch records (every region).
+pub const RECORDS: (&str, &str) = ("records.yaml", include_str!("../../deploy/examples/records.yaml"));
+
 /// The tenant manifests, by region.
 pub const TENANTS: &[(&str, &str, &str)] = &[
     ("eu-west", "tenants/eu-west.yaml", include_str!("../../deploy/examples/tenants/eu-west.yaml")),
@@ -28,7 +31,7 @@ pub const TENANTS: &[(&str, &str, &str)] = &[
 /// the demo's). Returns how many objects were created.
 pub fn seed(store: &Store, region: &str) -> Result<usize> {
     let mut created = 0;
-    for (origin, text) in TEAMS {
+    for (origin, text) in TEAMS.iter().chain(std::iter::once(&RECORDS)) {
         created += manifests::apply(store, &format!("deploy/examples/{origin}"), text)?;
     }
     for (tenant_region, origin, text) in TENANTS {

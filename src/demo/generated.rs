@@ -6,7 +6,7 @@
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::{TENANT_ID_LABEL, TENANT_LABEL, TENANT_NAMESPACE, TENANT_REGION_LABEL};
+use super::{RECORDS_NAMESPACE, TENANT_ID_LABEL, TENANT_LABEL, TENANT_NAMESPACE, TENANT_REGION_LABEL};
 use crate::contract::Engine;
 use crate::contract::context::{CHANGESET_FILE, ENVIRONMENT_FILE, TenantContext};
 use crate::contract::job::LIFECYCLE_VOLUME;
@@ -157,6 +157,7 @@ impl GeneratedEstate {
     pub fn objects(&self, region: &str) -> Vec<Value> {
         let mut out = Vec::with_capacity(1 + self.tenants + self.namespaces * (1 + self.jobs_per_namespace));
         out.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": TENANT_NAMESPACE}}));
+        out.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": RECORDS_NAMESPACE}}));
         for n in 0..self.namespaces {
             out.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": Self::namespace(n)}}));
         }
@@ -363,7 +364,7 @@ mod tests {
         let estate =
             GeneratedEstate { tenants: 7, namespaces: 3, jobs_per_namespace: 2, log_lines: 5, ..Default::default() };
         let a = estate.objects("eu-west");
-        assert_eq!(a.len(), 1 + 3 + 7 + 3 * 2);
+        assert_eq!(a.len(), 2 + 3 + 7 + 3 * 2, "the tenant and record namespaces, 3 team namespaces, tenants, Jobs");
         assert_eq!(a, estate.objects("eu-west"), "deterministic");
         assert_ne!(stable_uuid(1, 0), stable_uuid(1, 1));
         assert!(uuid::Uuid::parse_str(&stable_uuid(1, 42)).is_ok());

@@ -11,6 +11,8 @@ pub use generated::GeneratedEstate;
 
 /// Namespace holding the tenant ConfigMaps.
 pub const TENANT_NAMESPACE: &str = "tenants";
+/// Namespace of batch records (the configuration's default `run.records_namespace`).
+pub const RECORDS_NAMESPACE: &str = "tlc-records";
 /// Label marking a ConfigMap as a tenant.
 pub const TENANT_LABEL: &str = "tlc.dev/tenant";
 /// Label carrying the tenant environment id.

@@ -15,7 +15,7 @@ use crate::contract::labels::MigrationLink;
 use crate::contract::{BranchIdentity, Engine, JobRef};
 
 /// Where a branch (attempt) is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     /// Planned or created, not running yet.
@@ -26,7 +26,7 @@ pub enum Phase {
     Succeeded,
     /// Exited non-zero, hit its deadline, or could not be launched.
     Failed,
-    /// Its pod was deleted before it finished (cancel).
+    /// Stopped by a cancel (its pod stopped and kept, or deleted before it finished).
     Cancelled,
 }
 
@@ -240,6 +240,11 @@ impl Branch {
         Branch { job, attempts: BTreeMap::new(), last_line: None, node: None }
     }
 
+    /// A branch as a batch record keeps it: the attempt that decided it.
+    pub fn from_record(job: JobRef, attempt: Attempt) -> Self {
+        Branch { job, attempts: BTreeMap::from([(attempt.number, attempt)]), last_line: None, node: None }
+    }
+
     /// The latest attempt (there is always one once the branch exists).
     pub fn current(&self) -> Option<&Attempt> {
         self.attempts.values().next_back()
@@ -321,6 +326,9 @@ pub struct Batch {
     /// Its Workflow, when the Argo engine runs it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow: Option<WorkflowInfo>,
+    /// Known from its record only: its pods are gone (see `audit::record`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub from_record: bool,
 }
 
 /// A batch's Workflow as the run model keeps it.
@@ -398,6 +406,24 @@ impl Batch {
             migration: identity.migration.clone(),
             branches: BTreeMap::new(),
             workflow: None,
+            from_record: false,
+        }
+    }
+
+    /// A batch as its record tells it, with the branches of its outcome.
+    pub fn from_record(record: &crate::audit::record::BatchRecord, branches: BTreeMap<JobRef, Branch>) -> Self {
+        Batch {
+            id: record.batch_id.clone(),
+            region: record.region.clone(),
+            tenant_id: record.tenant_id.clone(),
+            tenant_name: record.tenant_name.clone(),
+            operation: record.operation.clone(),
+            engine: record.engine,
+            started: record.triggered(),
+            migration: None,
+            branches,
+            workflow: None,
+            from_record: true,
         }
     }
 
@@ -639,6 +665,7 @@ fn apply_workflow(state: &mut RunState, seen: WorkflowSeen) {
         migration: seen.migration.clone(),
         branches: BTreeMap::new(),
         workflow: None,
+        from_record: false,
     });
     if batch.tenant_name.is_empty() {
         batch.tenant_name =

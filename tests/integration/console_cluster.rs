@@ -158,7 +158,8 @@ fn branch_pods(rt: &tokio::runtime::Runtime, client: &kube::Client) -> Vec<Pod> 
 /// Every branch ConfigMap (any batch) in a region.
 fn branch_configmaps(rt: &tokio::runtime::Runtime, client: &kube::Client) -> Vec<ConfigMap> {
     let cms: Api<ConfigMap> = Api::all(client.clone());
-    rt.block_on(cms.list(&ListParams::default().labels(BATCH_LABEL))).expect("list branch configmaps").items
+    let branches = format!("{BATCH_LABEL},!tlc.dev/record");
+    rt.block_on(cms.list(&ListParams::default().labels(&branches))).expect("list branch configmaps").items
 }
 
 /// Every Event labelled with a batch id in a region.
@@ -568,6 +569,13 @@ fn a_403_on_pod_creation_itself_is_reported_leaves_nothing_behind_and_the_consol
         .collect();
     assert_eq!(outcomes.len(), 2, "{text}");
     assert!(outcomes[1].starts_with("8 of 8 branch(es) could not start — "), "{text}");
+    // The batch's record in the cluster says the same, for every console opened later.
+    let records = region.rt.block_on(tlc::audit::record::list(&admin, "eu-west", "tlc-records")).expect("records");
+    assert_eq!(records.len(), 1, "{records:?}");
+    let said: Vec<&str> = records[0].actions.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert_eq!(said[0], "ok");
+    assert!(said[1].starts_with("8 of 8 branch(es) could not start — "), "{said:?}");
 
     // The cluster accepts pods again: the same console runs the upsert.
     c.keys(":tenants\r");

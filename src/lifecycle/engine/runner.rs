@@ -56,7 +56,9 @@ pub struct Runner {
 impl Runner {
     /// The runner a configuration describes, over `regions`.
     pub fn from_config(regions: Regions, config: &crate::config::Config) -> Self {
-        Runner::new(regions, config.run.concurrency, ArgoSettings::from_config(config))
+        let mut runner = Runner::new(regions, config.run.concurrency, ArgoSettings::from_config(config));
+        runner.auditor = runner.auditor.with_records_namespace(&config.run.records_namespace);
+        runner
     }
 
     /// A runner over `regions`, launching up to `concurrency` branches per batch at once with the

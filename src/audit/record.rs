@@ -1,0 +1,291 @@
+//! Batch records: one ConfigMap per batch in its region's records namespace (`run.records_namespace`),
+//! labelled with the contract's labels, holding every audited action on the batch (the trigger,
+//! then each cancel and retry: who, when, how it went) and, once the batch has ended, its outcome
+//! (each branch's phase, exit code, start, finish, attempt and last line). A batch outlives its
+//! pods (cancelled, cleaned up, deleted by hand) and the audit outlives Events (an API server
+//! drops them after `--event-ttl`, an hour by default): `tlc runs`, `tlc history` and the console
+//! read the records of every region, so the whole team sees one history.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, ListParams, ObjectMeta, PostParams};
+
+use super::AuditRecord;
+use crate::contract::labels::{BATCH_ID, ENGINE, MANAGED_BY, MANAGER, OPERATION, REGION, TENANT_ID, TENANT_NAME};
+use crate::contract::{Engine, JobRef};
+use crate::lifecycle::discovery::list_all;
+use crate::lifecycle::error::{Error, Result, kube_error};
+use crate::lifecycle::run::{Attempt, Batch, Branch, Phase};
+
+/// The label that marks a batch record (value `batch`).
+pub const RECORD: &str = "tlc.dev/record";
+/// The data key of the audited actions, one JSON record per line, oldest first.
+pub const AUDIT_KEY: &str = "audit.jsonl";
+/// The data key of the outcome, once the batch has ended.
+pub const OUTCOME_KEY: &str = "outcome.json";
+/// How many times a record update is tried again after a conflict (two writers at once).
+const CONFLICT_RETRIES: usize = 5;
+/// The longest last line a record keeps per branch (characters).
+const LAST_LINE_CHARS: usize = 300;
+
+/// The record's name: `tlc-batch-<batch id>`.
+pub fn record_name(batch_id: &str) -> String {
+    format!("tlc-batch-{batch_id}")
+}
+
+/// How one branch ended, as its record keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BranchOutcome {
+    /// The Job, `namespace/name`.
+    pub job: String,
+    /// The attempt that decided it.
+    pub attempt: u32,
+    /// Its phase.
+    pub phase: Phase,
+    /// Its exit code.
+    pub exit_code: Option<i32>,
+    /// Why it failed or was cancelled.
+    pub reason: Option<String>,
+    /// When its container started.
+    pub started: Option<Timestamp>,
+    /// When it finished.
+    pub finished: Option<Timestamp>,
+    /// Its last log line (sanitised, cut).
+    pub last_line: Option<String>,
+}
+
+/// How a batch ended.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BatchOutcome {
+    /// The batch's phase.
+    pub phase: Phase,
+    /// When this was written, and by whom.
+    pub recorded_at: Timestamp,
+    /// Who wrote it (`alice via eu-west`).
+    pub recorded_by: String,
+    /// Every branch.
+    pub branches: Vec<BranchOutcome>,
+}
+
+impl BatchOutcome {
+    /// The outcome of an ended batch as `who` sees it now.
+    pub fn of(batch: &Batch, who: &str) -> Self {
+        let branches = batch
+            .branches
+            .values()
+            .filter_map(|b| {
+                let a = b.current()?;
+                Some(BranchOutcome {
+                    job: b.job.to_string(),
+                    attempt: a.number,
+                    phase: b.phase(),
+                    exit_code: b.exit_code(),
+                    reason: a.reason.clone(),
+                    started: a.started,
+                    finished: a.finished,
+                    last_line: b.last_line.as_ref().map(|l| l.chars().take(LAST_LINE_CHARS).collect()),
+                })
+            })
+            .collect();
+        BatchOutcome { phase: batch.phase(), recorded_at: Timestamp::now(), recorded_by: who.into(), branches }
+    }
+}
+
+/// A batch's record, as read back.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct BatchRecord {
+    /// The batch id.
+    pub batch_id: String,
+    /// The region whose cluster holds it.
+    pub region: String,
+    /// The tenant id.
+    pub tenant_id: String,
+    /// The tenant's name.
+    pub tenant_name: String,
+    /// The operation.
+    pub operation: String,
+    /// The engine (`direct`, `argo`), when the record says.
+    pub engine: Option<Engine>,
+    /// Every audited action, oldest first (the first is the trigger).
+    pub actions: Vec<AuditRecord>,
+    /// The outcome, once written.
+    pub outcome: Option<BatchOutcome>,
+    /// Lines of the record that could not be read (kept for the report, never dropped silently).
+    pub problems: Vec<String>,
+}
+
+impl BatchRecord {
+    /// Reads a record ConfigMap of `region`.
+    pub fn from_configmap(cm: &ConfigMap, region: &str) -> Option<Self> {
+        let labels = cm.metadata.labels.as_ref()?;
+        if labels.get(RECORD).map(String::as_str) != Some("batch") {
+            return None;
+        }
+        let annotations = cm.metadata.annotations.clone().unwrap_or_default();
+        let data = cm.data.clone().unwrap_or_default();
+        let mut problems = Vec::new();
+        let mut actions = Vec::new();
+        for (i, line) in data.get(AUDIT_KEY).map(String::as_str).unwrap_or_default().lines().enumerate() {
+            match serde_json::from_str::<AuditRecord>(line) {
+                Ok(r) => actions.push(r),
+                Err(e) => problems.push(format!("{AUDIT_KEY} line {}: {e}", i + 1)),
+            }
+        }
+        let outcome = data.get(OUTCOME_KEY).and_then(|text| match serde_json::from_str(text) {
+            Ok(o) => Some(o),
+            Err(e) => {
+                problems.push(format!("{OUTCOME_KEY}: {e}"));
+                None
+            }
+        });
+        Some(BatchRecord {
+            batch_id: labels.get(BATCH_ID).cloned().unwrap_or_default(),
+            region: annotations.get(REGION).cloned().unwrap_or_else(|| region.to_string()),
+            tenant_id: labels.get(TENANT_ID).cloned().unwrap_or_default(),
+            tenant_name: annotations.get(TENANT_NAME).cloned().unwrap_or_default(),
+            operation: labels.get(OPERATION).cloned().unwrap_or_default(),
+            engine: labels.get(ENGINE).and_then(|e| e.parse().ok()),
+            actions,
+            outcome,
+            problems,
+        })
+    }
+
+    /// The batch as its record tells it (its pods are gone): every branch of the outcome, or,
+    /// before one was written, the batch with no branch.
+    pub fn to_batch(&self) -> Batch {
+        let mut branches = BTreeMap::new();
+        for b in self.outcome.iter().flat_map(|o| &o.branches) {
+            let Some((namespace, name)) = b.job.split_once('/') else { continue };
+            let job = JobRef::new(namespace, name);
+            let attempt = Attempt {
+                number: b.attempt,
+                pod_name: String::new(),
+                phase: b.phase,
+                exit_code: b.exit_code,
+                reason: b.reason.clone(),
+                started: b.started,
+                finished: b.finished,
+                deleting: false,
+                containers: Vec::new(),
+            };
+            let mut branch = Branch::from_record(job.clone(), attempt);
+            branch.last_line = b.last_line.clone();
+            branches.insert(job, branch);
+        }
+        Batch::from_record(self, branches)
+    }
+
+    /// When the batch was triggered (its first action).
+    pub fn triggered(&self) -> Option<Timestamp> {
+        self.actions.first().map(|a| a.at)
+    }
+}
+
+fn labels_of(entry: &AuditRecord, engine: Option<Engine>) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::from([
+        (RECORD.to_string(), "batch".to_string()),
+        (BATCH_ID.to_string(), entry.batch_id.clone()),
+        (TENANT_ID.to_string(), entry.tenant_id.clone()),
+        (OPERATION.to_string(), entry.operation.clone()),
+        (MANAGED_BY.to_string(), MANAGER.to_string()),
+    ]);
+    if let Some(e) = engine {
+        labels.insert(ENGINE.to_string(), e.as_str().to_string());
+    }
+    labels
+}
+
+/// Reads, changes and writes a record back, trying again on a conflict; `create` makes it when
+/// it does not exist yet (`None`: nothing to do without one).
+async fn update(
+    api: &Api<ConfigMap>,
+    region: &str,
+    namespace: &str,
+    name: &str,
+    create: Option<ConfigMap>,
+    change: impl Fn(&mut BTreeMap<String, String>),
+) -> Result<bool> {
+    for _ in 0..CONFLICT_RETRIES {
+        let current = api.get_opt(name).await.map_err(kube_error(region, "get", "configmaps", Some(namespace)))?;
+        let result = match current {
+            Some(mut cm) => {
+                change(cm.data.get_or_insert_with(BTreeMap::new));
+                api.replace(name, &PostParams::default(), &cm).await.map_err(|e| ("update", e))
+            }
+            None => match &create {
+                Some(new) => {
+                    let mut new = new.clone();
+                    change(new.data.get_or_insert_with(BTreeMap::new));
+                    api.create(&PostParams::default(), &new).await.map_err(|e| ("create", e))
+                }
+                None => return Ok(false),
+            },
+        };
+        match result {
+            Ok(_) => return Ok(true),
+            Err((_, kube::Error::Api(s))) if s.code == 409 => continue,
+            Err((verb, e)) => return Err(kube_error(region, verb, "configmaps", Some(namespace))(e)),
+        }
+    }
+    Err(Error::Input(format!(
+        "{region}: record {namespace}/{name} kept changing under this write ({CONFLICT_RETRIES} conflicts)"
+    )))
+}
+
+/// Adds an audited action to its batch's record, creating the record with the first one.
+pub async fn append(client: &kube::Client, namespace: &str, entry: &AuditRecord, engine: Option<Engine>) -> Result<()> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+    let name = record_name(&entry.batch_id);
+    let line = serde_json::to_string(entry).map_err(|e| Error::Input(format!("audit record: {e}")))?;
+    let new = ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            namespace: Some(namespace.to_string()),
+            labels: Some(labels_of(entry, engine)),
+            annotations: Some(BTreeMap::from([
+                (TENANT_NAME.to_string(), entry.tenant_name.clone()),
+                (REGION.to_string(), entry.region.clone()),
+            ])),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    update(&api, &entry.region, namespace, &name, Some(new), |data| {
+        let audit = data.entry(AUDIT_KEY.to_string()).or_default();
+        audit.push_str(&line);
+        audit.push('\n');
+    })
+    .await
+    .map(|_| ())
+}
+
+/// Writes an ended batch's outcome into its record (an existing one is replaced: the latest
+/// attempt decides). A batch without a record (triggered by a tlc that wrote none) gets none.
+/// Returns whether a record was there to write into.
+pub async fn write_outcome(client: &kube::Client, namespace: &str, batch: &Batch, who: &str) -> Result<bool> {
+    if !batch.phase().is_final() {
+        return Err(Error::Input(format!("batch {} has not ended: no outcome to record yet", batch.id)));
+    }
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+    let text = serde_json::to_string(&BatchOutcome::of(batch, who))
+        .map_err(|e| Error::Input(format!("outcome of batch {}: {e}", batch.id)))?;
+    update(&api, &batch.region, namespace, &record_name(&batch.id), None, |data| {
+        data.insert(OUTCOME_KEY.to_string(), text.clone());
+    })
+    .await
+}
+
+/// Every batch record of a region.
+pub async fn list(client: &kube::Client, region: &str, namespace: &str) -> Result<Vec<BatchRecord>> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+    let cms = list_all(&api, &ListParams::default().labels(&format!("{RECORD}=batch"))).await.map_err(kube_error(
+        region,
+        "list",
+        "configmaps",
+        Some(namespace),
+    ))?;
+    Ok(cms.iter().filter_map(|cm| BatchRecord::from_configmap(cm, region)).collect())
+}
