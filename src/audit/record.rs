@@ -178,6 +178,12 @@ impl BatchRecord {
         Batch::from_record(self, branches)
     }
 
+    /// Adds this record's batch to `state` where its pods and Workflow are gone (a batch seen in
+    /// the cluster is shown from the cluster).
+    pub fn merge_into(&self, state: &mut crate::lifecycle::run::RunState) {
+        state.batches.entry(self.batch_id.clone()).or_insert_with(|| self.to_batch());
+    }
+
     /// When the batch was triggered (its first action).
     pub fn triggered(&self) -> Option<Timestamp> {
         self.actions.first().map(|a| a.at)
@@ -280,8 +286,22 @@ pub async fn write_outcome(client: &kube::Client, namespace: &str, batch: &Batch
 
 /// Every batch record of a region.
 pub async fn list(client: &kube::Client, region: &str, namespace: &str) -> Result<Vec<BatchRecord>> {
+    list_matching(client, region, namespace, None).await
+}
+
+/// The batch records of a region that match a label selector too (`tlc.dev/batch-id=…`).
+pub async fn list_matching(
+    client: &kube::Client,
+    region: &str,
+    namespace: &str,
+    selector: Option<&str>,
+) -> Result<Vec<BatchRecord>> {
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
-    let cms = list_all(&api, &ListParams::default().labels(&format!("{RECORD}=batch"))).await.map_err(kube_error(
+    let mut labels = format!("{RECORD}=batch");
+    if let Some(s) = selector.filter(|s| !s.is_empty()) {
+        labels = format!("{labels},{s}");
+    }
+    let cms = list_all(&api, &ListParams::default().labels(&labels)).await.map_err(kube_error(
         region,
         "list",
         "configmaps",

@@ -7,6 +7,7 @@ pub mod confirm;
 pub mod console;
 pub mod discover;
 pub mod doctor;
+pub mod history;
 pub mod jobs;
 pub mod live;
 pub mod logs;
@@ -63,6 +64,8 @@ pub enum Command {
     Retry(manage::ManageArgs),
     /// Serve the embedded Kubernetes cluster(s) until interrupted, and write a kubeconfig for kubectl.
     Sim(sim::SimArgs),
+    /// Who triggered, cancelled and retried what: the batch records of every region.
+    History(history::HistoryArgs),
     /// Pre-flight check per region: reachable, lifecycle Jobs, tenants, Argo template, permissions.
     Doctor(doctor::DoctorArgs),
     /// Show the configuration in force (or, with --defaults, the shipped defaults).
@@ -118,6 +121,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Retry(a) => manage::retry(g, a).await,
         Command::Sim(a) => sim::run(a).await.map(|()| 0),
         Command::Doctor(a) => doctor::run(g, a).await,
+        Command::History(a) => history::run(g, a).await,
         Command::Config(a) => config_cmd::run(g, a),
     };
     result.map_err(Failure::from)

@@ -330,6 +330,14 @@ pub(super) async fn submit_and_follow(
     for e in &live.stream_errors {
         eprintln!("tlc: log stream incomplete: {e}");
     }
+    // Seen to the end: the outcome goes into each batch's record.
+    if !live.detached {
+        for (_, id) in &batch_ids {
+            if let Some(batch) = live.state.batches.get(id).filter(|b| b.phase().is_final()) {
+                warn_all(runner.auditor().record_outcome(batch).await);
+            }
+        }
+    }
     Followed { live, ran }
 }
 

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use super::output::{Format, Table, print_json, safe};
 use super::printer::human;
 use super::session::{GlobalArgs, Session, report};
+use crate::audit::record::{self, BatchRecord};
 use crate::lifecycle::error::Result;
 use crate::lifecycle::run::{Batch, RunState, update};
 use crate::lifecycle::watch::{list_branch_pods, list_workflows};
@@ -46,7 +47,48 @@ pub async fn batches(
             }
         }
     }
+    // Then the records: batches whose pods and Workflow are gone.
+    for (records, region) in records(session, regions, selector).await {
+        match records {
+            Ok(records) => records.iter().for_each(|r| r.merge_into(&mut state)),
+            // The batches still in the cluster are shown: a region whose records cannot be read
+            // is said, not fatal.
+            Err(e) => {
+                eprintln!("tlc: {region}: batch records not read ({e}); batches whose pods are gone are not shown")
+            }
+        }
+    }
     (state, errors)
+}
+
+/// The batch records of each region (matching `selector` too).
+async fn records(
+    session: &Session,
+    regions: &[String],
+    selector: Option<&str>,
+) -> Vec<(Result<Vec<BatchRecord>>, String)> {
+    let namespace = &session.config.run.records_namespace;
+    let reads = regions
+        .iter()
+        .filter_map(|r| session.regions.get(r))
+        .map(|r| async move { (record::list_matching(&r.client, &r.name, namespace, selector).await, r.name.clone()) });
+    futures::future::join_all(reads).await
+}
+
+/// Writes the outcome of every ended batch whose record has none yet (whoever lists first after
+/// the end records it; a user who may not write records leaves it to the next).
+async fn backfill_outcomes(session: &Session, regions: &[String], state: &RunState) {
+    let mut missing: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for (records, _) in records(session, regions, None).await {
+        missing.extend(records.into_iter().flatten().filter(|r| r.outcome.is_none()).map(|r| r.batch_id));
+    }
+    let auditor = crate::audit::auditor::Auditor::new(session.regions.clone())
+        .with_records_namespace(&session.config.run.records_namespace);
+    for batch in state.batches.values().filter(|b| missing.contains(&b.id) && !b.from_record && b.phase().is_final()) {
+        for problem in auditor.record_outcome(batch).await {
+            tracing::info!(batch = %batch.id, problem, "outcome not recorded");
+        }
+    }
 }
 
 /// One batch, found by what an operator has at hand: its batch id, or the name of its Workflow (as
@@ -129,7 +171,7 @@ pub fn row(b: &Batch, now: Timestamp) -> Vec<String> {
             c.failed + c.cancelled,
             c.running + c.pending
         ),
-        b.phase().as_str().into(),
+        if b.from_record { format!("{} (record: pods gone)", b.phase().as_str()) } else { b.phase().as_str().into() },
     ]
 }
 
@@ -154,5 +196,6 @@ pub async fn run(global: &GlobalArgs, args: RunsArgs) -> Result<u8> {
         }
     }
     report(&errors);
+    backfill_outcomes(&session, &regions, &state).await;
     Ok(u8::from(!errors.is_empty()))
 }

@@ -48,6 +48,7 @@ fn needs(config: &Config) -> Vec<Need> {
         config.lifecycle.namespaces.iter().cloned().map(Some).collect()
     };
     let argo = vec![Some(config.run.argo_namespace.clone())];
+    let records = vec![Some(config.run.records_namespace.clone())];
     let direct = config.run.engine == Engine::Direct;
     let need = |verb, group, resource, subresource, namespaces: &Vec<Option<String>>, needed_for, required| Need {
         verb,
@@ -75,6 +76,9 @@ fn needs(config: &Config) -> Vec<Need> {
         need("get", "", "pods", Some("log"), &teams, "branch logs", false),
         need("patch", "", "pods", None, &teams, "cancelling a batch (stops its pods, keeps them)", false),
         need("create", "", "events", None, &teams, "the audit trail (Events)", true),
+        need("create", "", "configmaps", None, &records, "batch records (else only the local history)", false),
+        need("update", "", "configmaps", None, &records, "batch records: cancels, retries, outcomes", false),
+        need("list", "", "configmaps", None, &records, "runs whose pods are gone, tlc history", false),
         need("get", "argoproj.io", "workflowtemplates", None, &argo, "checking the Argo template", !direct),
         need("create", "argoproj.io", "workflows", None, &argo, "submitting Workflows (argo engine)", !direct),
         need("list", "argoproj.io", "workflows", None, &argo, "runs on the Argo engine", false),

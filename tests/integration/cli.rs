@@ -16,10 +16,17 @@ struct Fixture {
 }
 
 async fn fixture(time_scale: f64) -> Fixture {
+    fixture_with(time_scale, None).await
+}
+
+/// Both regions, their Events expiring after `event_ttl` when given (as a real API server's).
+async fn fixture_with(time_scale: f64, event_ttl: Option<std::time::Duration>) -> Fixture {
     let mut clusters = Vec::new();
     let mut entries = Vec::new();
     for region in ["eu-west", "us-east"] {
-        let c = cluster_with(ClusterConfig::new(region).with_time_scale(time_scale)).await;
+        let mut config = ClusterConfig::new(region).with_time_scale(time_scale);
+        config.event_ttl = event_ttl;
+        let c = cluster_with(config).await;
         demo::examples::seed(c.store(), region).expect("estate");
         c.add_user(User::read_only("viewer", &format!("{region}-viewer-token")));
         entries.extend(c.kubeconfig_entries());
@@ -36,7 +43,16 @@ impl Fixture {
         self.tlc_as(&["--context", "eu-west", "--context", "us-east"], args).await
     }
 
+    /// `tlc` as a teammate on another machine runs it: the same clusters, no local history.
+    async fn tlc_elsewhere(&self, args: &[&str]) -> Output {
+        self.tlc_with_data(&["--context", "eu-west", "--context", "us-east"], args, "elsewhere").await
+    }
+
     async fn tlc_as(&self, contexts: &[&str], args: &[&str]) -> Output {
+        self.tlc_with_data(contexts, args, "data").await
+    }
+
+    async fn tlc_with_data(&self, contexts: &[&str], args: &[&str], data: &str) -> Output {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_tlc"));
         cmd.arg("--kubeconfig")
             .arg(&self.kubeconfig)
@@ -49,7 +65,7 @@ impl Fixture {
             .env("NO_COLOR", "1")
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true);
-        cmd.env("TLC_DATA_DIR", self.dir.path().join("data"));
+        cmd.env("TLC_DATA_DIR", self.dir.path().join(data));
         tokio::time::timeout(DEADLINE, cmd.output()).await.expect("tlc finishes").expect("tlc runs")
     }
 }
@@ -690,4 +706,87 @@ async fn a_cancelled_batch_keeps_its_pods_and_logs_and_reads_as_cancelled_in_a_l
     let logs = f.tlc(&["logs", &batch, "--branch", "workflows/workflows-drain"]).await;
     assert!(!stdout(&logs).is_empty(), "the cancelled branch's log is still readable: {}", stderr(&logs));
     assert_eq!(logs.status.code(), Some(3), "a cancelled branch");
+}
+
+#[tokio::test]
+async fn a_batch_outlives_its_pods_and_its_events_in_its_record_for_everyone() {
+    // Events expire after four seconds here, as after an hour on a real API server.
+    let f = fixture_with(0.0, Some(std::time::Duration::from_secs(4))).await;
+    let ran = f.tlc(&["run", "--tenant", "globex-prod", "--operation", "lifecycle.upsert", "--yes"]).await;
+    assert!(matches!(ran.status.code(), Some(0 | 3)), "{}", stderr(&ran));
+    let runs: serde_json::Value = serde_json::from_slice(&f.tlc(&["runs", "-o", "json"]).await.stdout).expect("json");
+    let live =
+        runs.as_array().and_then(|bs| bs.iter().find(|b| b["tenant_name"] == "globex-prod")).expect("batch").clone();
+    let batch = live["id"].as_str().expect("id").to_string();
+    assert!(live.get("from_record").is_none(), "seen from its pods first: {live:#}");
+
+    // Its pods deleted by hand, its Events expired.
+    let client = f._clusters[0].client().await.expect("client");
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::all(client.clone());
+    let selector = format!("tlc.dev/batch-id={batch}");
+    for p in pods.list(&kube::api::ListParams::default().labels(&selector)).await.expect("pods").items {
+        let ns = p.metadata.namespace.clone().expect("namespaced");
+        let api: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(client.clone(), &ns);
+        api.delete(&p.metadata.name.clone().expect("named"), &kube::api::DeleteParams::default().grace_period(0))
+            .await
+            .expect("deleted");
+    }
+    let events: kube::Api<k8s_openapi::api::core::v1::Event> = kube::Api::all(client.clone());
+    let audit = events.list(&kube::api::ListParams::default().labels(&selector)).await.expect("events").items;
+    assert_eq!(audit.len(), 1, "the trigger's audit Event, until it expires: {audit:#?}");
+    crate::common::eventually("the pods and the audit Event gone", || {
+        let (pods, events, selector) = (pods.clone(), events.clone(), selector.clone());
+        async move {
+            let lp = kube::api::ListParams::default().labels(&selector);
+            let left = pods.list(&lp).await.ok()?.items.len() + events.list(&lp).await.ok()?.items.len();
+            (left == 0).then_some(())
+        }
+    })
+    .await;
+
+    // A teammate's tlc (no local history) still sees the batch, ended as it ended, and who ran it.
+    let runs = f.tlc_elsewhere(&["runs", "-o", "json"]).await;
+    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).expect("json");
+    let recorded =
+        runs.as_array().and_then(|bs| bs.iter().find(|b| b["id"] == batch.as_str())).expect("from its record");
+    assert_eq!(recorded["from_record"], true, "{recorded:#}");
+    let phases = |b: &serde_json::Value| -> Vec<(String, String, Option<i64>)> {
+        let mut v: Vec<_> = b["branches"]
+            .as_array()
+            .expect("branches")
+            .iter()
+            .map(|br| {
+                let a = br["attempts"].as_array().and_then(|a| a.last()).expect("an attempt").clone();
+                (
+                    format!("{}/{}", br["job"]["namespace"].as_str().unwrap(), br["job"]["name"].as_str().unwrap()),
+                    a["phase"].as_str().unwrap_or_default().to_string(),
+                    a["exit_code"].as_i64(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(phases(recorded), phases(&live), "the record keeps every branch's phase and exit code");
+    let table = stdout(&f.tlc_elsewhere(&["runs"]).await);
+    let row = table.lines().find(|l| l.starts_with(&batch)).expect("a row");
+    assert!(row.ends_with("(record: pods gone)"), "{row}");
+
+    let history = f.tlc_elsewhere(&["history", "-o", "json", "--tenant", "globex-prod"]).await;
+    let history: serde_json::Value = serde_json::from_slice(&history.stdout).expect("json");
+    let actions: Vec<(String, String, String)> = history
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            (s("action"), s("batch_id"), s("source"))
+        })
+        .collect();
+    assert_eq!(actions, [("trigger".to_string(), batch.clone(), "record".to_string())]);
+    let nothing = f.tlc_elsewhere(&["history", "--tenant", "globex-prod", "--operation", "lifecycle.restore"]).await;
+    assert_eq!(
+        stdout(&nothing),
+        "No audited action in eu-west, us-east (batch records in namespace tlc-records, and this machine's history) matching tenant globex-prod, operation lifecycle.restore.\n"
+    );
 }

@@ -75,7 +75,7 @@ async fn doctor_says_ready_only_when_everything_triggering_needs_is_there() {
     assert_eq!(report["ready"], true);
     assert_eq!(report["engine"], "direct");
     let permissions = report["regions"][0]["permissions"].as_array().expect("permissions");
-    assert_eq!(permissions.len(), 18);
+    assert_eq!(permissions.len(), 21);
     assert!(permissions.iter().all(|p| p["allowed"] == true), "{json}");
 }
 
@@ -102,6 +102,8 @@ async fn a_viewer_learns_which_permissions_they_lack_before_they_need_them() {
             "create configmaps",
             "patch pods",
             "create events",
+            "create configmaps",
+            "update configmaps",
             "create workflows.argoproj.io",
             "patch workflows.argoproj.io",
             "update workflows.argoproj.io",
@@ -154,35 +156,38 @@ async fn with_argo_as_the_engine_the_template_and_its_permissions_are_needed() {
         ),
         "{out}"
     );
-    assert!(out.contains("  yes      create  pods                           (all)               starting branch pods (direct engine)\n"), "not needed by argo: {out}");
+    assert!(out.contains("  yes      create  pods                           (all)                 starting branch pods (direct engine)\n"), "not needed by argo: {out}");
     assert!(
         out.contains(
-            "  yes      create  workflows.argoproj.io          argo       needed   submitting Workflows (argo engine)\n"
+            "  yes      create  workflows.argoproj.io          argo         needed   submitting Workflows (argo engine)\n"
         ),
         "{out}"
     );
 }
 
 /// The permissions table of a user who may do everything tlc does.
-const ALL_ALLOWED: &str = r#"  ALLOWED  VERB    RESOURCE                       NAMESPACE  TRIGGER  NEEDED FOR
-  yes      list    jobs.batch                     (all)      needed   discovering lifecycle Jobs
-  yes      watch   jobs.batch                     (all)               the console's Jobs view, live
-  yes      list    configmaps                     tenants    needed   reading tenants
-  yes      watch   configmaps                     tenants             the console's tenants view, live
-  yes      create  pods                           (all)      needed   starting branch pods (direct engine)
-  yes      create  configmaps                     (all)      needed   each branch's mounted files (direct engine)
-  yes      list    pods                           (all)               runs and their branches
-  yes      watch   pods                           (all)               following branches live
-  yes      get     pods/log                       (all)               branch logs
-  yes      patch   pods                           (all)               cancelling a batch (stops its pods, keeps them)
-  yes      create  events                         (all)      needed   the audit trail (Events)
-  yes      get     workflowtemplates.argoproj.io  argo                checking the Argo template
-  yes      create  workflows.argoproj.io          argo                submitting Workflows (argo engine)
-  yes      list    workflows.argoproj.io          argo                runs on the Argo engine
-  yes      watch   workflows.argoproj.io          argo                following Workflows live
-  yes      patch   workflows.argoproj.io          argo                cancel: Argo's Stop and Terminate
-  yes      update  workflows.argoproj.io          argo                retrying a Workflow
-  yes      delete  pods                           argo                retrying a Workflow (its failed pods)
+const ALL_ALLOWED: &str = r#"  ALLOWED  VERB    RESOURCE                       NAMESPACE    TRIGGER  NEEDED FOR
+  yes      list    jobs.batch                     (all)        needed   discovering lifecycle Jobs
+  yes      watch   jobs.batch                     (all)                 the console's Jobs view, live
+  yes      list    configmaps                     tenants      needed   reading tenants
+  yes      watch   configmaps                     tenants               the console's tenants view, live
+  yes      create  pods                           (all)        needed   starting branch pods (direct engine)
+  yes      create  configmaps                     (all)        needed   each branch's mounted files (direct engine)
+  yes      list    pods                           (all)                 runs and their branches
+  yes      watch   pods                           (all)                 following branches live
+  yes      get     pods/log                       (all)                 branch logs
+  yes      patch   pods                           (all)                 cancelling a batch (stops its pods, keeps them)
+  yes      create  events                         (all)        needed   the audit trail (Events)
+  yes      create  configmaps                     tlc-records           batch records (else only the local history)
+  yes      update  configmaps                     tlc-records           batch records: cancels, retries, outcomes
+  yes      list    configmaps                     tlc-records           runs whose pods are gone, tlc history
+  yes      get     workflowtemplates.argoproj.io  argo                  checking the Argo template
+  yes      create  workflows.argoproj.io          argo                  submitting Workflows (argo engine)
+  yes      list    workflows.argoproj.io          argo                  runs on the Argo engine
+  yes      watch   workflows.argoproj.io          argo                  following Workflows live
+  yes      patch   workflows.argoproj.io          argo                  cancel: Argo's Stop and Terminate
+  yes      update  workflows.argoproj.io          argo                  retrying a Workflow
+  yes      delete  pods                           argo                  retrying a Workflow (its failed pods)
 "#;
 
 fn around_all_allowed(before: &str, after: &str) -> String {
@@ -198,7 +203,7 @@ eu-west (context eu-west): ready to trigger
                         `tlc jobs` shows what is wrong with the others
   ok    tenants         6 found in ConfigMaps labelled tlc.dev/tenant=true in namespace tenants
   note  Argo template   argo/tenant-lifecycle is not installed (only the argo engine needs it)
-  ok    permissions     18 of 18 allowed
+  ok    permissions     21 of 21 allowed
 
 "#,
     r#"
@@ -215,7 +220,7 @@ eu-west (context eu-west): NOT ready to trigger
                         suspended Jobs carry collibra.com/tenant.lifecycle (15 Jobs): use --annotation collibra.com/tenant.lifecycle or set lifecycle.annotation in the configuration
   ok    tenants         6 found in ConfigMaps labelled tlc.dev/tenant=true in namespace tenants
   note  Argo template   argo/tenant-lifecycle is not installed (only the argo engine needs it)
-  ok    permissions     18 of 18 allowed
+  ok    permissions     21 of 21 allowed
 
 "#,
     r#"
@@ -232,7 +237,7 @@ eu-west (context eu-west): ready to trigger
                         `tlc jobs` shows what is wrong with the others
   ok    tenants         6 found in ConfigMaps labelled tlc.dev/tenant=true in namespace tenants
   note  Argo template   argo/tenant-lifecycle is not installed (only the argo engine needs it)
-  ok    permissions     18 of 18 allowed
+  ok    permissions     21 of 21 allowed
 
 "#,
     r#"
@@ -252,28 +257,31 @@ eu-west (context eu-west-viewer): NOT ready to trigger
                         `tlc jobs` shows what is wrong with the others
   ok    tenants         6 found in ConfigMaps labelled tlc.dev/tenant=true in namespace tenants
   note  Argo template   argo/tenant-lifecycle is not installed (only the argo engine needs it)
-  FAIL  permissions     10 of 18 allowed
+  FAIL  permissions     11 of 21 allowed
                         triggering needs: create pods, create configmaps, create events
 
-  ALLOWED  VERB    RESOURCE                       NAMESPACE  TRIGGER  NEEDED FOR
-  yes      list    jobs.batch                     (all)      needed   discovering lifecycle Jobs
-  yes      watch   jobs.batch                     (all)               the console's Jobs view, live
-  yes      list    configmaps                     tenants    needed   reading tenants
-  yes      watch   configmaps                     tenants             the console's tenants view, live
-  DENIED   create  pods                           (all)      needed   starting branch pods (direct engine)
-  DENIED   create  configmaps                     (all)      needed   each branch's mounted files (direct engine)
-  yes      list    pods                           (all)               runs and their branches
-  yes      watch   pods                           (all)               following branches live
-  yes      get     pods/log                       (all)               branch logs
-  DENIED   patch   pods                           (all)               cancelling a batch (stops its pods, keeps them)
-  DENIED   create  events                         (all)      needed   the audit trail (Events)
-  yes      get     workflowtemplates.argoproj.io  argo                checking the Argo template
-  DENIED   create  workflows.argoproj.io          argo                submitting Workflows (argo engine)
-  yes      list    workflows.argoproj.io          argo                runs on the Argo engine
-  yes      watch   workflows.argoproj.io          argo                following Workflows live
-  DENIED   patch   workflows.argoproj.io          argo                cancel: Argo's Stop and Terminate
-  DENIED   update  workflows.argoproj.io          argo                retrying a Workflow
-  DENIED   delete  pods                           argo                retrying a Workflow (its failed pods)
+  ALLOWED  VERB    RESOURCE                       NAMESPACE    TRIGGER  NEEDED FOR
+  yes      list    jobs.batch                     (all)        needed   discovering lifecycle Jobs
+  yes      watch   jobs.batch                     (all)                 the console's Jobs view, live
+  yes      list    configmaps                     tenants      needed   reading tenants
+  yes      watch   configmaps                     tenants               the console's tenants view, live
+  DENIED   create  pods                           (all)        needed   starting branch pods (direct engine)
+  DENIED   create  configmaps                     (all)        needed   each branch's mounted files (direct engine)
+  yes      list    pods                           (all)                 runs and their branches
+  yes      watch   pods                           (all)                 following branches live
+  yes      get     pods/log                       (all)                 branch logs
+  DENIED   patch   pods                           (all)                 cancelling a batch (stops its pods, keeps them)
+  DENIED   create  events                         (all)        needed   the audit trail (Events)
+  DENIED   create  configmaps                     tlc-records           batch records (else only the local history)
+  DENIED   update  configmaps                     tlc-records           batch records: cancels, retries, outcomes
+  yes      list    configmaps                     tlc-records           runs whose pods are gone, tlc history
+  yes      get     workflowtemplates.argoproj.io  argo                  checking the Argo template
+  DENIED   create  workflows.argoproj.io          argo                  submitting Workflows (argo engine)
+  yes      list    workflows.argoproj.io          argo                  runs on the Argo engine
+  yes      watch   workflows.argoproj.io          argo                  following Workflows live
+  DENIED   patch   workflows.argoproj.io          argo                  cancel: Argo's Stop and Terminate
+  DENIED   update  workflows.argoproj.io          argo                  retrying a Workflow
+  DENIED   delete  pods                           argo                  retrying a Workflow (its failed pods)
 
 not ready to trigger in eu-west: fix what says FAIL above
 "#;
@@ -285,28 +293,31 @@ eu-west (context eu-west-team): NOT ready to trigger
   FAIL  lifecycle Jobs  eu-west: forbidden: cannot list jobs (jobs.batch is forbidden: User "team" cannot list resource "jobs" in API group "batch" at the cluster scope)
   FAIL  tenants         eu-west: forbidden: cannot list configmaps in namespace tenants (configmaps is forbidden: User "team" cannot list resource "configmaps" in API group "" in the namespace "tenants")
   note  Argo template   argo/tenant-lifecycle is not installed (only the argo engine needs it)
-  FAIL  permissions     0 of 18 allowed
+  FAIL  permissions     0 of 21 allowed
                         triggering needs: list jobs.batch, list configmaps in tenants, create pods, create configmaps, create events
 
-  ALLOWED  VERB    RESOURCE                       NAMESPACE  TRIGGER  NEEDED FOR
-  DENIED   list    jobs.batch                     (all)      needed   discovering lifecycle Jobs
-  DENIED   watch   jobs.batch                     (all)               the console's Jobs view, live
-  DENIED   list    configmaps                     tenants    needed   reading tenants
-  DENIED   watch   configmaps                     tenants             the console's tenants view, live
-  DENIED   create  pods                           (all)      needed   starting branch pods (direct engine)
-  DENIED   create  configmaps                     (all)      needed   each branch's mounted files (direct engine)
-  DENIED   list    pods                           (all)               runs and their branches
-  DENIED   watch   pods                           (all)               following branches live
-  DENIED   get     pods/log                       (all)               branch logs
-  DENIED   patch   pods                           (all)               cancelling a batch (stops its pods, keeps them)
-  DENIED   create  events                         (all)      needed   the audit trail (Events)
-  DENIED   get     workflowtemplates.argoproj.io  argo                checking the Argo template
-  DENIED   create  workflows.argoproj.io          argo                submitting Workflows (argo engine)
-  DENIED   list    workflows.argoproj.io          argo                runs on the Argo engine
-  DENIED   watch   workflows.argoproj.io          argo                following Workflows live
-  DENIED   patch   workflows.argoproj.io          argo                cancel: Argo's Stop and Terminate
-  DENIED   update  workflows.argoproj.io          argo                retrying a Workflow
-  DENIED   delete  pods                           argo                retrying a Workflow (its failed pods)
+  ALLOWED  VERB    RESOURCE                       NAMESPACE    TRIGGER  NEEDED FOR
+  DENIED   list    jobs.batch                     (all)        needed   discovering lifecycle Jobs
+  DENIED   watch   jobs.batch                     (all)                 the console's Jobs view, live
+  DENIED   list    configmaps                     tenants      needed   reading tenants
+  DENIED   watch   configmaps                     tenants               the console's tenants view, live
+  DENIED   create  pods                           (all)        needed   starting branch pods (direct engine)
+  DENIED   create  configmaps                     (all)        needed   each branch's mounted files (direct engine)
+  DENIED   list    pods                           (all)                 runs and their branches
+  DENIED   watch   pods                           (all)                 following branches live
+  DENIED   get     pods/log                       (all)                 branch logs
+  DENIED   patch   pods                           (all)                 cancelling a batch (stops its pods, keeps them)
+  DENIED   create  events                         (all)        needed   the audit trail (Events)
+  DENIED   create  configmaps                     tlc-records           batch records (else only the local history)
+  DENIED   update  configmaps                     tlc-records           batch records: cancels, retries, outcomes
+  DENIED   list    configmaps                     tlc-records           runs whose pods are gone, tlc history
+  DENIED   get     workflowtemplates.argoproj.io  argo                  checking the Argo template
+  DENIED   create  workflows.argoproj.io          argo                  submitting Workflows (argo engine)
+  DENIED   list    workflows.argoproj.io          argo                  runs on the Argo engine
+  DENIED   watch   workflows.argoproj.io          argo                  following Workflows live
+  DENIED   patch   workflows.argoproj.io          argo                  cancel: Argo's Stop and Terminate
+  DENIED   update  workflows.argoproj.io          argo                  retrying a Workflow
+  DENIED   delete  pods                           argo                  retrying a Workflow (its failed pods)
 
 not ready to trigger in eu-west: fix what says FAIL above
 "#;
@@ -319,28 +330,31 @@ eu-west (context eu-west-team): NOT ready to trigger
                         `tlc jobs` shows what is wrong with the others
   FAIL  tenants         eu-west: forbidden: cannot list configmaps in namespace tenants (configmaps is forbidden: User "team" cannot list resource "configmaps" in API group "" in the namespace "tenants")
   note  Argo template   argo/tenant-lifecycle is not installed (only the argo engine needs it)
-  FAIL  permissions     7 of 18 allowed
+  FAIL  permissions     7 of 21 allowed
                         triggering needs: list configmaps in tenants
 
-  ALLOWED  VERB    RESOURCE                       NAMESPACE  TRIGGER  NEEDED FOR
-  yes      list    jobs.batch                     billing    needed   discovering lifecycle Jobs
-  yes      watch   jobs.batch                     billing             the console's Jobs view, live
-  DENIED   list    configmaps                     tenants    needed   reading tenants
-  DENIED   watch   configmaps                     tenants             the console's tenants view, live
-  yes      create  pods                           billing    needed   starting branch pods (direct engine)
-  yes      create  configmaps                     billing    needed   each branch's mounted files (direct engine)
-  DENIED   list    pods                           (all)               runs and their branches
-  DENIED   watch   pods                           (all)               following branches live
-  yes      get     pods/log                       billing             branch logs
-  yes      patch   pods                           billing             cancelling a batch (stops its pods, keeps them)
-  yes      create  events                         billing    needed   the audit trail (Events)
-  DENIED   get     workflowtemplates.argoproj.io  argo                checking the Argo template
-  DENIED   create  workflows.argoproj.io          argo                submitting Workflows (argo engine)
-  DENIED   list    workflows.argoproj.io          argo                runs on the Argo engine
-  DENIED   watch   workflows.argoproj.io          argo                following Workflows live
-  DENIED   patch   workflows.argoproj.io          argo                cancel: Argo's Stop and Terminate
-  DENIED   update  workflows.argoproj.io          argo                retrying a Workflow
-  DENIED   delete  pods                           argo                retrying a Workflow (its failed pods)
+  ALLOWED  VERB    RESOURCE                       NAMESPACE    TRIGGER  NEEDED FOR
+  yes      list    jobs.batch                     billing      needed   discovering lifecycle Jobs
+  yes      watch   jobs.batch                     billing               the console's Jobs view, live
+  DENIED   list    configmaps                     tenants      needed   reading tenants
+  DENIED   watch   configmaps                     tenants               the console's tenants view, live
+  yes      create  pods                           billing      needed   starting branch pods (direct engine)
+  yes      create  configmaps                     billing      needed   each branch's mounted files (direct engine)
+  DENIED   list    pods                           (all)                 runs and their branches
+  DENIED   watch   pods                           (all)                 following branches live
+  yes      get     pods/log                       billing               branch logs
+  yes      patch   pods                           billing               cancelling a batch (stops its pods, keeps them)
+  yes      create  events                         billing      needed   the audit trail (Events)
+  DENIED   create  configmaps                     tlc-records           batch records (else only the local history)
+  DENIED   update  configmaps                     tlc-records           batch records: cancels, retries, outcomes
+  DENIED   list    configmaps                     tlc-records           runs whose pods are gone, tlc history
+  DENIED   get     workflowtemplates.argoproj.io  argo                  checking the Argo template
+  DENIED   create  workflows.argoproj.io          argo                  submitting Workflows (argo engine)
+  DENIED   list    workflows.argoproj.io          argo                  runs on the Argo engine
+  DENIED   watch   workflows.argoproj.io          argo                  following Workflows live
+  DENIED   patch   workflows.argoproj.io          argo                  cancel: Argo's Stop and Terminate
+  DENIED   update  workflows.argoproj.io          argo                  retrying a Workflow
+  DENIED   delete  pods                           argo                  retrying a Workflow (its failed pods)
 
 not ready to trigger in eu-west: fix what says FAIL above
 "#;

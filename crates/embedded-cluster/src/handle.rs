@@ -37,6 +37,10 @@ pub struct ClusterConfig {
     pub server: ServerSettings,
     /// Kubelet tunables.
     pub kubelet: KubeletConfig,
+    /// How long Events live, as a real API server's `--event-ttl` (default there: 1 h): an Event
+    /// older than this (by its last timestamp, else its creation) is deleted, as etcd's lease
+    /// expiry deletes it (watchers see it go). `None`: Events are kept.
+    pub event_ttl: Option<std::time::Duration>,
     /// Programs containers may run in process (by the basename of their command's first word);
     /// the cluster takes a copy at start, [`EmbeddedCluster::install_binary`] adds more.
     pub binaries: Binaries,
@@ -59,8 +63,15 @@ impl ClusterConfig {
             log_max_bytes: 16 * 1024 * 1024,
             server: ServerSettings::default(),
             kubelet: KubeletConfig { node_name: format!("{name}-node-1"), ..KubeletConfig::default() },
+            event_ttl: None,
             binaries: Binaries::new(),
         }
+    }
+
+    /// The same, with Events expiring after `ttl` (see [`ClusterConfig::event_ttl`]).
+    pub fn with_event_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.event_ttl = Some(ttl);
+        self
     }
 
     /// The same, with simulated time running `scale` times real time (0.01 = 100× faster).
@@ -111,6 +122,9 @@ impl EmbeddedCluster {
             server_address: addr.to_string(),
         });
         let mut tasks = vec![tokio::spawn(server::serve(listener, tls.acceptor.clone(), state))];
+        if let Some(ttl) = config.event_ttl {
+            tasks.push(tokio::spawn(crate::events_ttl::run(store.clone(), ttl, shutdown.clone())));
+        }
         let binaries = config.binaries.snapshot();
         let mut node = None;
         if config.kubelet.enabled {

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod events_ttl;
 pub mod faults;
 pub mod handle;
 pub mod kubeconfig;
