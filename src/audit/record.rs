@@ -309,3 +309,58 @@ pub async fn list_matching(
     ))?;
     Ok(cms.iter().filter_map(|cm| BatchRecord::from_configmap(cm, region)).collect())
 }
+
+/// One line of the team's history, and where it was read.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct HistoryEntry {
+    /// The action.
+    #[serde(flatten)]
+    pub record: AuditRecord,
+    /// `record` (the batch's record in its region) or `local` (this machine's history only).
+    pub source: &'static str,
+}
+
+/// The whole team's history in `regions`, newest first: every action in the batch records of each
+/// region, plus the lines of this machine's history (`local`) that no record holds (written where
+/// a cluster could not take them). Returns it with what could not be read (a region's records, a
+/// record's or the local file's unreadable lines), each said in words.
+pub async fn team_history(
+    regions: &crate::lifecycle::regions::Regions,
+    names: &[String],
+    namespace: &str,
+    local: Option<&std::path::Path>,
+) -> (Vec<HistoryEntry>, Vec<String>) {
+    let reads = names
+        .iter()
+        .filter_map(|r| regions.get(r))
+        .map(|r| async move { (r.name.clone(), list(&r.client, &r.name, namespace).await) });
+    let mut entries: Vec<HistoryEntry> = Vec::new();
+    let mut problems = Vec::new();
+    for (region, result) in futures::future::join_all(reads).await {
+        match result {
+            Ok(records) => {
+                for r in records {
+                    problems
+                        .extend(r.problems.iter().map(|p| format!("{region}: record of batch {}: {p}", r.batch_id)));
+                    entries.extend(r.actions.into_iter().map(|record| HistoryEntry { record, source: "record" }));
+                }
+            }
+            Err(e) => problems.push(format!("{e} (its batch records are not in this history)")),
+        }
+    }
+    if let Some(path) = local {
+        let seen: std::collections::BTreeSet<(String, Timestamp, &'static str)> =
+            entries.iter().map(|e| (e.record.batch_id.clone(), e.record.at, e.record.action.as_str())).collect();
+        let (lines, unread) = super::history::read(path);
+        problems.extend(unread.into_iter().map(|p| format!("local history {}: {p}", path.display())));
+        entries.extend(
+            lines
+                .into_iter()
+                .filter(|r| names.contains(&r.region))
+                .filter(|r| !seen.contains(&(r.batch_id.clone(), r.at, r.action.as_str())))
+                .map(|record| HistoryEntry { record, source: "local" }),
+        );
+    }
+    entries.sort_by_key(|e| std::cmp::Reverse(e.record.at));
+    (entries, problems)
+}

@@ -2,15 +2,13 @@
 //! (so the whole team sees one history, long after the Events expired), with this machine's local
 //! history as the fallback for what could not be written into a cluster.
 
-use std::collections::BTreeSet;
-
 use clap::Args;
 use jiff::{SignedDuration, Timestamp};
 
 use super::output::{Format, Table, print_json, safe};
 use super::printer::human;
 use super::session::{GlobalArgs, Session};
-use crate::audit::{AuditRecord, history, record};
+use crate::audit::{history, record};
 use crate::lifecycle::error::{Error, Result};
 
 /// Options of `tlc history`.
@@ -34,16 +32,6 @@ pub struct HistoryArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t)]
     pub output: Format,
-}
-
-/// One line of the history, and where it was read.
-#[derive(Debug, serde::Serialize)]
-pub struct Entry {
-    /// The action.
-    #[serde(flatten)]
-    pub record: AuditRecord,
-    /// `record` (the batch's record in its region) or `local` (this machine's history only).
-    pub source: &'static str,
 }
 
 /// Reads `--since`: `90m`, `24h`, `7d` back from `now`, or an RFC 3339 time.
@@ -73,41 +61,8 @@ pub async fn run(global: &GlobalArgs, args: HistoryArgs) -> Result<u8> {
     let now = Timestamp::now();
     let since = args.since.as_deref().map(|s| since(s, now)).transpose()?;
     let namespace = &session.config.run.records_namespace;
-    let reads = regions
-        .iter()
-        .filter_map(|r| session.regions.get(r))
-        .map(|r| async move { (r.name.clone(), record::list(&r.client, &r.name, namespace).await) });
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut unread = Vec::new();
-    for (region, result) in futures::future::join_all(reads).await {
-        match result {
-            Ok(records) => {
-                for r in records {
-                    for p in &r.problems {
-                        eprintln!("tlc: {region}: record of batch {}: {p}", r.batch_id);
-                    }
-                    entries.extend(r.actions.into_iter().map(|record| Entry { record, source: "record" }));
-                }
-            }
-            Err(e) => unread.push(e),
-        }
-    }
-    // This machine's history: what no record holds (written where the cluster could not take it).
-    if let Some(path) = history::history_path() {
-        let seen: BTreeSet<(String, Timestamp, &'static str)> =
-            entries.iter().map(|e| (e.record.batch_id.clone(), e.record.at, e.record.action.as_str())).collect();
-        let (local, problems) = history::read(&path);
-        for p in problems {
-            eprintln!("tlc: local history {}: {p}", path.display());
-        }
-        entries.extend(
-            local
-                .into_iter()
-                .filter(|r| regions.contains(&r.region))
-                .filter(|r| !seen.contains(&(r.batch_id.clone(), r.at, r.action.as_str())))
-                .map(|record| Entry { record, source: "local" }),
-        );
-    }
+    let local = history::history_path();
+    let (mut entries, problems) = record::team_history(&session.regions, &regions, namespace, local.as_deref()).await;
     entries.retain(|e| {
         let r = &e.record;
         args.tenant.as_deref().is_none_or(|t| r.tenant_name == t || r.tenant_id == t)
@@ -115,7 +70,6 @@ pub async fn run(global: &GlobalArgs, args: HistoryArgs) -> Result<u8> {
             && args.actor.as_deref().is_none_or(|a| r.who.contains(a))
             && since.is_none_or(|s| r.at >= s)
     });
-    entries.sort_by_key(|e| std::cmp::Reverse(e.record.at));
     match args.output {
         Format::Json => print_json(&entries),
         Format::Table | Format::Wide => {
@@ -155,10 +109,10 @@ pub async fn run(global: &GlobalArgs, args: HistoryArgs) -> Result<u8> {
             }
         }
     }
-    for e in &unread {
-        eprintln!("tlc: {e}");
+    for p in &problems {
+        eprintln!("tlc: {p}");
     }
-    Ok(u8::from(!unread.is_empty()))
+    Ok(u8::from(!problems.is_empty()))
 }
 
 fn describe_filters(args: &HistoryArgs) -> String {

@@ -180,6 +180,8 @@ mod tests {
         let wf = n.iter().find(|n| n.resource == "workflows").expect("workflows");
         assert_eq!(wf.namespaces, [Some("wf".to_string())]);
         let dir = needs(&config("[tenants]\nsource = \"directory\"\ndirectory = \"/srv/tenants\"\n"));
-        assert!(!dir.iter().any(|n| n.resource == "configmaps" && n.verb == "list"), "no tenant ConfigMaps to read");
+        let listed: Vec<&Vec<Option<String>>> =
+            dir.iter().filter(|n| n.resource == "configmaps" && n.verb == "list").map(|n| &n.namespaces).collect();
+        assert_eq!(listed, [&vec![Some("tlc-records".to_string())]], "no tenant ConfigMaps to read; the records only");
     }
 }

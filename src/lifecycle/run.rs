@@ -544,6 +544,18 @@ pub enum RunEvent {
     },
 }
 
+impl RunEvent {
+    /// The batch a branch event is about (`None` for Workflow events, keyed by their Workflow).
+    pub fn batch_id(&self) -> Option<&str> {
+        match self {
+            RunEvent::Planned(identity) | RunEvent::LaunchFailed { identity, .. } => Some(&identity.batch_id),
+            RunEvent::Pod(s) | RunEvent::PodGone(s) => Some(&s.identity.batch_id),
+            RunEvent::LogLine { batch_id, .. } => Some(batch_id),
+            RunEvent::Workflow(_) | RunEvent::WorkflowGone { .. } => None,
+        }
+    }
+}
+
 /// A Workflow as a watch saw it: where, what its metadata says of the batch, and its status read
 /// by `lifecycle::argo` (or why it could not be).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -766,6 +778,9 @@ pub fn update(state: &mut RunState, event: RunEvent) {
             branch_of(state, &identity).attempt_mut(identity.attempt);
         }
         RunEvent::Pod(snapshot) => {
+            if let Some(b) = state.batches.get_mut(&snapshot.identity.batch_id) {
+                b.from_record = false;
+            }
             if let Some(created) = snapshot.created {
                 let batch = state
                     .batches

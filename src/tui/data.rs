@@ -103,6 +103,8 @@ pub enum DataEvent {
     },
     /// The doctor's report, as lines of text.
     Doctor(Vec<String>),
+    /// Batch records of a region (batches whose pods may be gone).
+    Records(Vec<crate::audit::record::BatchRecord>),
     /// The audit history, read from disk.
     History {
         /// Newest first.

@@ -790,3 +790,52 @@ fn doctor_in_the_console_examines_every_region_and_names_the_one_that_is_down() 
     assert!(s.contains("FAIL  cluster  cannot reach https://127.0.0.1:"), "{s}");
     quit(&mut c);
 }
+
+#[test]
+fn a_batch_whose_pods_were_deleted_shows_from_its_record_in_a_console_opened_later() {
+    let region = InProcessRegion::start(vec![], "eu-west");
+    let admin = region.admin();
+    let mut c = region.console();
+    c.wait("eu-west's tenants", |s| s.contains("Tenants (6)") && s.contains("globex-prod"));
+    upsert(&mut c, "globex-prod");
+    // The console saw it end: it writes the outcome into the batch's record.
+    let record = {
+        let start = Instant::now();
+        loop {
+            let records =
+                region.rt.block_on(tlc::audit::record::list(&admin, "eu-west", "tlc-records")).expect("records");
+            if let Some(r) = records.into_iter().find(|r| r.outcome.is_some()) {
+                break r;
+            }
+            assert!(start.elapsed() < DEADLINE, "no outcome recorded");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    quit(&mut c);
+    let outcome = record.outcome.clone().expect("outcome");
+    assert_eq!(outcome.branches.len(), 8, "{outcome:#?}");
+    let lineage = outcome.branches.iter().find(|b| b.job == "lineage/lineage-graph").expect("lineage");
+    assert_eq!((lineage.phase, lineage.exit_code), (tlc::lifecycle::run::Phase::Failed, Some(2)), "{lineage:#?}");
+
+    // Its pods deleted by hand.
+    let pods: Api<Pod> = Api::all(admin.clone());
+    let selector = format!("{BATCH_LABEL}={}", record.batch_id);
+    for p in region.rt.block_on(pods.list(&ListParams::default().labels(&selector))).expect("pods").items {
+        let api: Api<Pod> = Api::namespaced(admin.clone(), &p.metadata.namespace.clone().expect("namespaced"));
+        let params = kube::api::DeleteParams::default().grace_period(0);
+        region.rt.block_on(api.delete(&p.metadata.name.clone().expect("named"), &params)).expect("deleted");
+    }
+
+    // A console opened afterwards shows the batch from its record, and its branches as they ended.
+    let mut c = region.console();
+    c.wait_for("Tenants (6)");
+    c.keys(":runs\r");
+    let s = c
+        .wait("the batch from its record", |s| s.lines().any(|l| l.contains("globex-prod") && l.contains("✗ failed*")));
+    assert!(s.contains("Runs (1, 0 live, 1 from records*: pods gone)"), "{s}");
+    c.keys("\r");
+    let s = c.wait("its branches", |s| s.contains("from its record") && s.contains("lineage-graph"));
+    let lineage = s.lines().find(|l| l.contains("lineage-graph")).unwrap_or_default();
+    assert!(lineage.contains("failed") && lineage.contains('2'), "{lineage}\n{s}");
+    quit(&mut c);
+}

@@ -167,6 +167,8 @@ pub enum Effect {
     LoadHistory,
     /// Examine every region (the doctor).
     RunDoctor,
+    /// Write an ended batch's outcome into its record.
+    RecordOutcome(Box<Batch>),
     /// Switch theme.
     LoadTheme(String),
 }
@@ -493,10 +495,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             on_key(app, key)
         }
         Msg::Action(action) => on_action(app, action),
-        Msg::Data(event) => {
-            on_data(app, event);
-            Vec::new()
-        }
+        Msg::Data(event) => on_data(app, event),
         Msg::Tick(now) => {
             app.now = now;
             if app.status.as_ref().is_some_and(|s| !s.error && now.duration_since(s.at) >= NOTICE_FADES_AFTER) {
@@ -770,7 +769,7 @@ fn back(app: &mut App) {
     }
 }
 
-fn on_data(app: &mut App, event: DataEvent) {
+fn on_data(app: &mut App, event: DataEvent) -> Vec<Effect> {
     match event {
         DataEvent::Connection { region, state } => {
             if let Some(r) = app.regions.iter_mut().find(|r| r.name == region) {
@@ -790,8 +789,26 @@ fn on_data(app: &mut App, event: DataEvent) {
             if let RunEvent::Planned(identity) = &event {
                 app.log_interest.insert(identity.batch_id.clone());
             }
+            // A batch seen ending here, live: its outcome goes into its record.
+            let id = event.batch_id().map(str::to_string);
+            let running = |app: &App, id: &Option<String>| {
+                id.as_ref().and_then(|id| app.runs.batches.get(id)).is_some_and(|b| !b.phase().is_final())
+            };
+            let was_running = running(app, &id);
             run_update(&mut app.runs, event);
             follow_moved_batches(app);
+            if was_running
+                && !running(app, &id)
+                && let Some(batch) = id.and_then(|id| app.runs.batches.get(&id))
+                && batch.phase().is_final()
+            {
+                return vec![Effect::RecordOutcome(Box::new(batch.clone()))];
+            }
+        }
+        DataEvent::Records(records) => {
+            for r in &records {
+                r.merge_into(&mut app.runs);
+            }
         }
         DataEvent::Logs(MuxEvent::Lines { key, lines }) => {
             let last = lines.iter().rev().map(|(_, l)| l.plain()).find(|t| !t.trim().is_empty());
@@ -857,7 +874,8 @@ fn on_data(app: &mut App, event: DataEvent) {
         DataEvent::BatchFiles { batch_id, files } => {
             app.files.insert(batch_id, files);
         }
-    }
+    };
+    Vec::new()
 }
 
 /// A batch first known by a stand-in key (a Workflow before discovery named its batch) is shown

@@ -10,7 +10,7 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 
 use super::Console;
 use super::background::Background;
-use crate::audit::history;
+use crate::audit::record;
 use crate::contract::BatchFiles;
 use crate::contract::LifecycleJob;
 use crate::lifecycle::bundle::{self, BundleInput, BundleLogs};
@@ -87,14 +87,22 @@ impl Executor {
                 self.background.spawn(async move { this.save_bundle(input).await });
             }
             Effect::LoadHistory => {
-                let tx = self.tx.clone();
-                let path = self.runner.auditor().history().cloned();
-                self.background.spawn_blocking(move || {
-                    let (records, problems) = match path {
-                        Some(p) => history::read(&p),
-                        None => (Vec::new(), vec!["no data directory on this system".into()]),
-                    };
-                    let _ = tx.send(DataEvent::History { records, problems });
+                let names = self.regions.names();
+                self.background.spawn(async move {
+                    let auditor = this.runner.auditor();
+                    let local = auditor.history().cloned();
+                    let (entries, problems) =
+                        record::team_history(&this.regions, &names, auditor.records_namespace(), local.as_deref())
+                            .await;
+                    let records = entries.into_iter().map(|e| e.record).collect();
+                    let _ = this.tx.send(DataEvent::History { records, problems });
+                });
+            }
+            Effect::RecordOutcome(batch) => {
+                self.background.spawn(async move {
+                    for problem in this.runner.auditor().record_outcome(&batch).await {
+                        notice(&this.tx, problem, true);
+                    }
                 });
             }
             Effect::RunDoctor => {

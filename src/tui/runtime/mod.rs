@@ -77,6 +77,8 @@ pub fn start_sources(console: &Console, tx: &mpsc::UnboundedSender<DataEvent>, b
         };
         background.spawn_until_stopped(sources::jobs(region.clone(), scope.clone(), tx.clone(), first_screen.clone()));
         background.spawn_until_stopped(sources::branches(region.clone(), tx.clone(), first_screen.clone()));
+        let records = console.config.run.records_namespace.clone();
+        background.spawn_until_stopped(sources::records(region.clone(), records, tx.clone(), first_screen.clone()));
         background.spawn_until_stopped(sources::access(region.clone(), tx.clone()));
         let argo = ArgoSettings::from_config(&console.config);
         background.spawn_until_stopped(sources::workflows(region.clone(), argo.clone(), tx.clone(), first_screen));
@@ -309,11 +311,12 @@ pub async fn run(console: Console) -> Result<u8, Error> {
                 None => break Ok(0),
             },
             Some(event) = rx.recv() => {
-                update(&mut app, Msg::Data(event));
+                // Cluster events may ask for effects too (a batch seen ending: record its outcome).
+                effects = update(&mut app, Msg::Data(event));
                 let mut n = 1;
                 while n < DRAIN_LIMIT {
                     let Ok(event) = rx.try_recv() else { break };
-                    update(&mut app, Msg::Data(event));
+                    effects.extend(update(&mut app, Msg::Data(event)));
                     n += 1;
                 }
                 want_logs(&app, &console, &mux, &mut requested);

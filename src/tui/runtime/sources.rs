@@ -97,6 +97,38 @@ pub async fn branches(region: Region, tx: UnboundedSender<DataEvent>, after: Fir
     .await;
 }
 
+/// How often the console reads a region's batch records again (batches whose pods went since).
+const RECORDS_REREAD: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The batch records of a region (after the first screen), again every minute: the batches whose
+/// pods are gone show from them. A region whose records cannot be read is said once.
+pub async fn records(region: Region, namespace: String, tx: UnboundedSender<DataEvent>, after: FirstScreen) {
+    after.wait().await;
+    let mut said = false;
+    loop {
+        match crate::audit::record::list(&region.client, &region.name, &namespace).await {
+            Ok(records) => {
+                said = false;
+                if tx.send(DataEvent::Records(records)).is_err() {
+                    return;
+                }
+            }
+            Err(e) if !said => {
+                said = true;
+                let text = format!("batch records not read ({e}): batches whose pods are gone are not shown");
+                if tx.send(DataEvent::Notice { text, error: true }).is_err() {
+                    return;
+                }
+            }
+            Err(_) => {}
+        }
+        if tx.is_closed() {
+            return;
+        }
+        tokio::time::sleep(RECORDS_REREAD).await;
+    }
+}
+
 /// The Argo engine's Workflows of a region as run-model events: every Workflow made from the
 /// template, whoever submitted it (this console, another, `tlc run`, a Sensor). A cluster without
 /// Argo's resources has none: nothing is watched there.

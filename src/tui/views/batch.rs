@@ -37,6 +37,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, batch_id: &
     if let Some(role) = migration_role(app, batch) {
         top.push(Span::styled(format!(" · {}", role.text), theme.style(StyleKey::Muted)));
     }
+    if batch.from_record {
+        top.push(Span::styled(" · from its record: pods gone, branches as they ended", theme.style(StyleKey::Muted)));
+    }
     let mut progress = vec![Span::raw(" ")];
     progress.extend(gauge(theme, &c, 30));
     progress.push(Span::raw(format!(" {}/{}  ", c.done(), c.total())));

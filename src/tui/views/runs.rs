@@ -40,7 +40,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Row::new(vec![
                 Cell::from(Line::from(highlight(&b.tenant_name, &app.runs_cursor.filter, style, hit))),
                 Cell::from(op),
-                Cell::from(Line::from(phase_span(theme, b.phase()))),
+                Cell::from(Line::from(if b.from_record {
+                    vec![phase_span(theme, b.phase()), Span::styled("*", theme.style(StyleKey::Muted))]
+                } else {
+                    vec![phase_span(theme, b.phase())]
+                })),
                 Cell::from(Line::from(progress)),
                 Cell::from(b.started.map(|s| ago(s, app.now)).unwrap_or_default()),
                 Cell::from(b.region.clone()),
@@ -53,7 +57,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let live = batches.iter().filter(|b| !b.is_finished()).count();
     let filter =
         if app.runs_cursor.filter.is_empty() { String::new() } else { format!(" /{}", app.runs_cursor.filter) };
-    let title = format!(" Runs ({}, {live} live){filter} ", batches.len());
+    let recorded = batches.iter().filter(|b| b.from_record).count();
+    let recorded = if recorded > 0 { format!(", {recorded} from records*: pods gone") } else { String::new() };
+    let title = format!(" Runs ({}, {live} live{recorded}){filter} ", batches.len());
     let widths = if wide {
         vec![
             Constraint::Min(14),
