@@ -190,18 +190,41 @@ impl BatchRecord {
     }
 }
 
-fn labels_of(entry: &AuditRecord, engine: Option<Engine>) -> BTreeMap<String, String> {
+/// What a record is about (for its labels and annotations).
+struct About<'a> {
+    batch_id: &'a str,
+    tenant_id: &'a str,
+    tenant_name: &'a str,
+    operation: &'a str,
+    region: &'a str,
+    engine: Option<Engine>,
+}
+
+/// A new, empty record ConfigMap labelled with the contract's labels.
+fn new_record(namespace: &str, about: &About<'_>) -> ConfigMap {
     let mut labels = BTreeMap::from([
         (RECORD.to_string(), "batch".to_string()),
-        (BATCH_ID.to_string(), entry.batch_id.clone()),
-        (TENANT_ID.to_string(), entry.tenant_id.clone()),
-        (OPERATION.to_string(), entry.operation.clone()),
+        (BATCH_ID.to_string(), about.batch_id.to_string()),
+        (TENANT_ID.to_string(), about.tenant_id.to_string()),
+        (OPERATION.to_string(), about.operation.to_string()),
         (MANAGED_BY.to_string(), MANAGER.to_string()),
     ]);
-    if let Some(e) = engine {
+    if let Some(e) = about.engine {
         labels.insert(ENGINE.to_string(), e.as_str().to_string());
     }
-    labels
+    ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(record_name(about.batch_id)),
+            namespace: Some(namespace.to_string()),
+            labels: Some(labels),
+            annotations: Some(BTreeMap::from([
+                (TENANT_NAME.to_string(), about.tenant_name.to_string()),
+                (REGION.to_string(), about.region.to_string()),
+            ])),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
 }
 
 /// Reads, changes and writes a record back, trying again on a conflict; `create` makes it when
@@ -246,19 +269,17 @@ pub async fn append(client: &kube::Client, namespace: &str, entry: &AuditRecord,
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
     let name = record_name(&entry.batch_id);
     let line = serde_json::to_string(entry).map_err(|e| Error::Input(format!("audit record: {e}")))?;
-    let new = ConfigMap {
-        metadata: ObjectMeta {
-            name: Some(name.clone()),
-            namespace: Some(namespace.to_string()),
-            labels: Some(labels_of(entry, engine)),
-            annotations: Some(BTreeMap::from([
-                (TENANT_NAME.to_string(), entry.tenant_name.clone()),
-                (REGION.to_string(), entry.region.clone()),
-            ])),
-            ..Default::default()
+    let new = new_record(
+        namespace,
+        &About {
+            batch_id: &entry.batch_id,
+            tenant_id: &entry.tenant_id,
+            tenant_name: &entry.tenant_name,
+            operation: &entry.operation,
+            region: &entry.region,
+            engine,
         },
-        ..Default::default()
-    };
+    );
     update(&api, &entry.region, namespace, &name, Some(new), |data| {
         let audit = data.entry(AUDIT_KEY.to_string()).or_default();
         audit.push_str(&line);
@@ -269,19 +290,53 @@ pub async fn append(client: &kube::Client, namespace: &str, entry: &AuditRecord,
 }
 
 /// Writes an ended batch's outcome into its record (an existing one is replaced: the latest
-/// attempt decides). A batch without a record (triggered by a tlc that wrote none) gets none.
-/// Returns whether a record was there to write into.
+/// attempt decides). A batch without a record (triggered by a tlc that wrote none, or by hand)
+/// gets one, with the outcome and no action.
 pub async fn write_outcome(client: &kube::Client, namespace: &str, batch: &Batch, who: &str) -> Result<bool> {
+    let (api, new, text) = outcome_parts(client, namespace, batch, who)?;
+    update(&api, &batch.region, namespace, &record_name(&batch.id), Some(new), |data| {
+        data.insert(OUTCOME_KEY.to_string(), text.clone());
+    })
+    .await
+}
+
+/// Creates the record of a batch known to have none, with its outcome: one request (a record
+/// made in the meantime is written into instead).
+pub async fn create_with_outcome(client: &kube::Client, namespace: &str, batch: &Batch, who: &str) -> Result<()> {
+    let (api, mut new, text) = outcome_parts(client, namespace, batch, who)?;
+    new.data = Some(BTreeMap::from([(OUTCOME_KEY.to_string(), text)]));
+    match api.create(&PostParams::default(), &new).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 409 => write_outcome(client, namespace, batch, who).await.map(|_| ()),
+        Err(e) => Err(kube_error(&batch.region, "create", "configmaps", Some(namespace))(e)),
+    }
+}
+
+/// The API, the record a batch would get, and its outcome's text.
+fn outcome_parts(
+    client: &kube::Client,
+    namespace: &str,
+    batch: &Batch,
+    who: &str,
+) -> Result<(Api<ConfigMap>, ConfigMap, String)> {
     if !batch.phase().is_final() {
         return Err(Error::Input(format!("batch {} has not ended: no outcome to record yet", batch.id)));
     }
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
     let text = serde_json::to_string(&BatchOutcome::of(batch, who))
         .map_err(|e| Error::Input(format!("outcome of batch {}: {e}", batch.id)))?;
-    update(&api, &batch.region, namespace, &record_name(&batch.id), None, |data| {
-        data.insert(OUTCOME_KEY.to_string(), text.clone());
-    })
-    .await
+    let new = new_record(
+        namespace,
+        &About {
+            batch_id: &batch.id,
+            tenant_id: &batch.tenant_id,
+            tenant_name: &batch.tenant_name,
+            operation: &batch.operation,
+            region: &batch.region,
+            engine: batch.engine,
+        },
+    );
+    Ok((api, new, text))
 }
 
 /// Every batch record of a region.

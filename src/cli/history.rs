@@ -3,7 +3,7 @@
 //! history as the fallback for what could not be written into a cluster.
 
 use clap::Args;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 
 use super::output::{Format, Table, print_json, safe};
 use super::printer::human;
@@ -42,16 +42,7 @@ pub fn since(text: &str, now: Timestamp) -> Result<Timestamp> {
     if let Ok(t) = text.parse::<Timestamp>() {
         return Ok(t);
     }
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
-    let n: i64 = number.parse().map_err(|_| bad())?;
-    let seconds = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => return Err(bad()),
-    };
-    Ok(now - SignedDuration::from_secs(seconds))
+    crate::lifecycle::retention::parse_age(text).map(|age| now - age).map_err(|_| bad())
 }
 
 /// Runs `tlc history`.

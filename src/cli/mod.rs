@@ -7,6 +7,7 @@ pub mod confirm;
 pub mod console;
 pub mod discover;
 pub mod doctor;
+pub mod gc;
 pub mod history;
 pub mod jobs;
 pub mod live;
@@ -66,6 +67,8 @@ pub enum Command {
     Sim(sim::SimArgs),
     /// Who triggered, cancelled and retried what: the batch records of every region.
     History(history::HistoryArgs),
+    /// Retention: remove finished batches' branch pods (and old records), after a preview.
+    Gc(gc::GcArgs),
     /// Pre-flight check per region: reachable, lifecycle Jobs, tenants, Argo template, permissions.
     Doctor(doctor::DoctorArgs),
     /// Show the configuration in force (or, with --defaults, the shipped defaults).
@@ -121,6 +124,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Retry(a) => manage::retry(g, a).await,
         Command::Sim(a) => sim::run(a).await.map(|()| 0),
         Command::Doctor(a) => doctor::run(g, a).await,
+        Command::Gc(a) => gc::run(g, a).await,
         Command::History(a) => history::run(g, a).await,
         Command::Config(a) => config_cmd::run(g, a),
     };

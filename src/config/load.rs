@@ -298,6 +298,22 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
             format!("\"{}\" is not a namespace name", records_namespace.escape_debug()),
         ));
     }
+    let age = |key: &str| -> Result<Option<jiff::SignedDuration>, ConfigError> {
+        let text = settings.str(key);
+        if text.is_empty() {
+            return Ok(None);
+        }
+        crate::lifecycle::retention::parse_age(&text).map(Some).map_err(|e| fail(key, e))
+    };
+    let keep_last = settings.int("retention.keep_last");
+    if keep_last < 0 {
+        return Err(fail("retention.keep_last", format!("must be 0 (no such rule) or more, got {keep_last}")));
+    }
+    let retention = crate::lifecycle::retention::Retention {
+        older_than: age("retention.older_than")?,
+        keep_last: (keep_last > 0).then_some(keep_last as usize),
+        records_older_than: age("retention.records_older_than")?,
+    };
     let theme = settings.str("ui.theme");
     if theme.trim().is_empty() {
         return Err(fail("ui.theme", "must not be empty".into()));
@@ -320,6 +336,7 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
         cluster: ClusterConfig { kubeconfig: path_setting("cluster.kubeconfig"), contexts },
         lifecycle: LifecycleConfig { annotation, namespaces, mount_dir },
         tenants: TenantsConfig { source },
+        retention,
         run: RunConfig {
             engine,
             concurrency: concurrency as usize,

@@ -28,6 +28,8 @@ pub struct Config {
     pub tenants: TenantsConfig,
     /// How operations run.
     pub run: RunConfig,
+    /// `[retention]`: what `tlc gc` removes.
+    pub retention: crate::lifecycle::retention::Retention,
     /// `[ui]`: the console.
     pub ui: UiConfig,
 }

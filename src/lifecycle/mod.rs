@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod engine;
 pub mod error;
 pub mod regions;
+pub mod retention;
 pub mod run;
 pub mod stop;
 pub mod watch;

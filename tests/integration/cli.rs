@@ -790,3 +790,100 @@ async fn a_batch_outlives_its_pods_and_its_events_in_its_record_for_everyone() {
         "No audited action in eu-west, us-east (batch records in namespace tlc-records, and this machine's history) matching tenant globex-prod, operation lifecycle.restore.\n"
     );
 }
+
+#[tokio::test]
+async fn tlc_gc_removes_exactly_what_its_preview_listed_never_a_running_batch_and_keeps_records() {
+    // A fifth of real time: workflows-drain runs for about six seconds.
+    let f = fixture(0.2).await;
+    let done = f.tlc(&["run", "--tenant", "globex-prod", "--operation", "lifecycle.upsert", "--yes"]).await;
+    assert!(matches!(done.status.code(), Some(0 | 3)), "{}", stderr(&done));
+    let running = tokio::process::Command::new(env!("CARGO_BIN_EXE_tlc"))
+        .arg("--kubeconfig")
+        .arg(&f.kubeconfig)
+        .args(["--annotation", "collibra.com/tenant.lifecycle", "--context", "eu-west"])
+        .args(["run", "--tenant", "acme-prod", "--operation", "lifecycle.migrate-out", "--yes"])
+        .env_remove("TLC_CONFIG")
+        .env("TLC_DATA_DIR", f.dir.path().join("data"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("tlc run starts");
+    let client = f._clusters[0].client().await.expect("client");
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::all(client.clone());
+    let branch_pods = || {
+        let pods = pods.clone();
+        async move {
+            let list = pods.list(&kube::api::ListParams::default().labels("tlc.dev/batch-id")).await.expect("pods");
+            list.items
+                .into_iter()
+                .map(|p| {
+                    let labels = p.metadata.labels.clone().unwrap_or_default();
+                    let phase = p.status.and_then(|s| s.phase).unwrap_or_default();
+                    (
+                        labels["tlc.dev/batch-id"].clone(),
+                        format!("{}/{}", p.metadata.namespace.unwrap(), p.metadata.name.unwrap()),
+                        phase,
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    crate::common::eventually("acme's migrate-out running", || async {
+        let all = branch_pods().await;
+        all.iter()
+            .any(|(_, pod, phase)| pod.starts_with("workflows/workflows-drain-") && phase == "Running")
+            .then_some(())
+    })
+    .await;
+
+    // Without a rule, nothing: the error says what to set.
+    let unset = f.tlc(&["gc", "--region", "eu-west"]).await;
+    assert_eq!(unset.status.code(), Some(1));
+    assert_eq!(
+        stderr(&unset).trim(),
+        "tlc: no retention is set: pass --older-than, --keep or --records-older-than, or set [retention] in the configuration"
+    );
+    let preview = f.tlc(&["gc", "--region", "eu-west", "--older-than", "0s", "--dry-run", "-o", "json"]).await;
+    assert_eq!(preview.status.code(), Some(0), "{}", stderr(&preview));
+    let plans: serde_json::Value = serde_json::from_slice(&preview.stdout).expect("json");
+    let plan = &plans[0];
+    assert_eq!(plan["running"], 1, "acme's migrate-out is not touched: {plan:#}");
+    let listed: std::collections::BTreeSet<String> = plan["batches"]
+        .as_array()
+        .expect("batches")
+        .iter()
+        .flat_map(|b| b["pods"].as_array().expect("pods").iter().map(|p| p.as_str().expect("text").to_string()))
+        .collect();
+    let before = branch_pods().await;
+    let globex: std::collections::BTreeSet<String> = before
+        .iter()
+        .filter(|(_, pod, phase)| phase != "Running" && !pod.is_empty())
+        .map(|(_, p, _)| p.clone())
+        .collect();
+    assert!(!listed.is_empty());
+    assert!(listed.is_subset(&globex), "only ended pods are listed");
+
+    // Read-only refuses after the preview; --yes removes.
+    let refused = f.tlc(&["gc", "--region", "eu-west", "--older-than", "0s", "--read-only", "--yes"]).await;
+    assert_eq!(refused.status.code(), Some(4), "{}", stderr(&refused));
+    let gc = f.tlc(&["gc", "--region", "eu-west", "--older-than", "0s", "--yes"]).await;
+    assert_eq!(gc.status.code(), Some(0), "{}", stderr(&gc));
+    let said = stdout(&gc);
+    assert!(said.contains(&format!("removed {} branch pods of 1 batches and 0 records in ", listed.len())), "{said}");
+    assert!(said.contains("deletecollection pods ×"), "{said}");
+    let after: std::collections::BTreeSet<String> = branch_pods().await.into_iter().map(|(_, p, _)| p).collect();
+    let before: std::collections::BTreeSet<String> = before.into_iter().map(|(_, p, _)| p).collect();
+    let gone: std::collections::BTreeSet<String> = before.difference(&after).cloned().collect();
+    assert_eq!(gone, listed, "exactly what the preview listed");
+    assert!(after.iter().any(|p| p.starts_with("workflows/workflows-drain-")), "the running batch is untouched");
+
+    // The record stays, with its outcome: the batch still shows, from it.
+    let runs = f.tlc(&["runs", "-o", "json", "--region", "eu-west"]).await;
+    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).expect("json");
+    let globex = runs.as_array().and_then(|bs| bs.iter().find(|b| b["tenant_name"] == "globex-prod")).expect("globex");
+    assert_eq!(globex["from_record"], true, "{globex:#}");
+    assert_eq!(globex["branches"].as_array().map(Vec::len), Some(8), "{globex:#}");
+    drop(running);
+}

@@ -44,13 +44,40 @@ impl Drop for GaugeGuard<'_> {
     }
 }
 
-/// The cluster's gauges.
+/// Requests served, by verb and resource (`delete pods`, `deletecollection pods`): what a client
+/// costs the API server, counted where it is served.
+#[derive(Debug, Default)]
+pub struct Requests {
+    counts: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl Requests {
+    /// Counts one `verb` on `resource` (`pods`, `pods/log`).
+    pub fn count(&self, verb: &str, resource: &str) {
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *counts.entry(format!("{verb} {resource}")).or_default() += 1;
+    }
+
+    /// Every count so far, by `verb resource`.
+    pub fn snapshot(&self) -> std::collections::BTreeMap<String, u64> {
+        self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Starts counting from zero.
+    pub fn reset(&self) {
+        self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+    }
+}
+
+/// The cluster's gauges and counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// Open pod log streams.
     pub log_streams: Gauge,
     /// Open watches.
     pub watches: Gauge,
+    /// Resource requests served (authorised or not).
+    pub requests: Requests,
 }
 
 #[cfg(test)]

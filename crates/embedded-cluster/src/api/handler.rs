@@ -212,6 +212,10 @@ async fn resource(
         namespace: target.namespace.as_deref(),
         name,
     };
+    match attributes.subresource {
+        Some(sub) => state.metrics.requests.count(verb, &format!("{}/{sub}", info.plural)),
+        None => state.metrics.requests.count(verb, info.plural),
+    }
     let decision = state.policy.authorize(&state.store, user, &attributes);
     if !decision.allowed {
         return Err(ApiError::forbidden(

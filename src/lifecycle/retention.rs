@@ -1,0 +1,320 @@
+//! Retention: finished branch pods (and the ConfigMaps they own) are removed after an age and/or
+//! beyond the last N batches per tenant and operation; batch records are kept longer, by their own
+//! age. Nothing that has not ended is ever touched: a batch is removed only when every attempt of
+//! every branch (and its Workflow, on the Argo engine) has ended, its outcome is in its record
+//! first, and the deletion itself only takes pods that have ended (a field selector), so a retry
+//! started between the preview and the removal is safe. Pods go by label-selected
+//! `deletecollection` per namespace, never a GET and a DELETE per pod.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::{SignedDuration, Timestamp};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+use kube::api::{Api, DeleteParams, ListParams};
+
+use super::error::{Error, Result, kube_error};
+use super::run::{Batch, RunState};
+use super::watch::list_batches;
+use crate::audit::record::{self, BatchRecord};
+use crate::contract::labels::BATCH_ID;
+
+/// Batch ids per `deletecollection` (its label selector's `in (…)` set; keeps URLs short).
+pub const IDS_PER_REQUEST: usize = 100;
+
+/// Reads an age: `90m`, `24h`, `7d` (also `s`).
+pub fn parse_age(text: &str) -> std::result::Result<SignedDuration, String> {
+    let bad = || format!("{text:?} is not an age: expected a number and a unit, e.g. 90m, 24h, 7d");
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(bad()),
+    };
+    Ok(SignedDuration::from_secs(seconds))
+}
+
+/// What to keep.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Remove finished batches' pods that ended longer ago than this.
+    pub older_than: Option<SignedDuration>,
+    /// Keep the pods of the last N batches per tenant and operation whatever their age.
+    pub keep_last: Option<usize>,
+    /// Remove records (of batches without pods) triggered longer ago than this.
+    pub records_older_than: Option<SignedDuration>,
+}
+
+impl Retention {
+    /// Whether any rule is set (without one, nothing is ever removed).
+    pub fn is_set(&self) -> bool {
+        self.older_than.is_some() || self.keep_last.is_some() || self.records_older_than.is_some()
+    }
+
+    /// The rules in words.
+    pub fn describe(&self) -> String {
+        let mut said = Vec::new();
+        if let Some(age) = self.older_than {
+            said.push(format!("branch pods of batches ended over {} ago", words(age)));
+        }
+        if let Some(n) = self.keep_last {
+            said.push(format!("keeping the last {n} per tenant and operation"));
+        }
+        if let Some(age) = self.records_older_than {
+            said.push(format!("records over {} old", words(age)));
+        }
+        said.join(", ")
+    }
+}
+
+fn words(age: SignedDuration) -> String {
+    let s = age.as_secs();
+    if s % 86_400 == 0 {
+        format!("{}d", s / 86_400)
+    } else if s % 3600 == 0 {
+        format!("{}h", s / 3600)
+    } else {
+        format!("{}m", s / 60)
+    }
+}
+
+/// A batch whose branch pods go.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Doomed {
+    /// The batch.
+    pub batch_id: String,
+    /// Its tenant's name.
+    pub tenant: String,
+    /// Its operation.
+    pub operation: String,
+    /// When it ended (its last branch's end, else its start).
+    pub ended: Option<Timestamp>,
+    /// Its pods, `namespace/name`.
+    pub pods: Vec<String>,
+    /// What its record needs before its pods go.
+    #[serde(skip)]
+    pub record: RecordState,
+}
+
+/// A doomed batch's record, as the preview found it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RecordState {
+    /// It has its outcome: nothing to write.
+    #[default]
+    Complete,
+    /// It exists without an outcome: written into it first.
+    NoOutcome,
+    /// There is none: made, with the outcome, first.
+    Missing,
+}
+
+/// What `tlc gc` would remove in one region.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct GcPlan {
+    /// The region.
+    pub region: String,
+    /// Batches whose pods go, oldest first.
+    pub batches: Vec<Doomed>,
+    /// Finished batches kept (too recent, or among the last N).
+    pub kept: usize,
+    /// Batches not ended (never touched).
+    pub running: usize,
+    /// Records that go (`namespace/name`): batches without pods, older than the records' age.
+    pub records: Vec<String>,
+    /// API requests the preview made.
+    pub requests: usize,
+    /// The full batches (to write outcomes from), by id.
+    #[serde(skip)]
+    pub ended: BTreeMap<String, Batch>,
+}
+
+impl GcPlan {
+    /// How many pods go.
+    pub fn pods(&self) -> usize {
+        self.batches.iter().map(|b| b.pods.len()).sum()
+    }
+}
+
+fn ended_at(b: &Batch) -> Option<Timestamp> {
+    b.branches.values().flat_map(|br| br.attempts.values()).filter_map(|a| a.finished.or(a.started)).max().or(b.started)
+}
+
+/// Whether every attempt of every branch (and its Workflow) has ended.
+fn all_ended(b: &Batch) -> bool {
+    b.branches.values().all(|br| br.attempts.values().all(|a| a.phase.is_final()))
+        && b.workflow.as_ref().is_none_or(|w| w.phase.is_final())
+}
+
+/// Decides, from what the cluster holds, which batches' pods and which records go.
+pub fn decide(
+    region: &str,
+    state: &RunState,
+    records: &[BatchRecord],
+    records_namespace: &str,
+    retention: &Retention,
+    now: Timestamp,
+) -> GcPlan {
+    let mut plan = GcPlan { region: region.to_string(), ..Default::default() };
+    let recorded: BTreeMap<&str, bool> = records.iter().map(|r| (r.batch_id.as_str(), r.outcome.is_some())).collect();
+    let mut groups: BTreeMap<(String, String), Vec<&Batch>> = BTreeMap::new();
+    for b in state.batches.values().filter(|b| !b.from_record) {
+        if all_ended(b) {
+            groups.entry((b.tenant_id.clone(), b.operation.clone())).or_default().push(b);
+        } else {
+            plan.running += 1;
+        }
+    }
+    let pods_only = retention.older_than.is_some() || retention.keep_last.is_some();
+    for batches in groups.values_mut() {
+        batches.sort_by_key(|b| std::cmp::Reverse(b.started.or_else(|| ended_at(b))));
+        for (i, b) in batches.iter().enumerate() {
+            let kept_as_recent = retention.keep_last.is_some_and(|n| i < n);
+            let old_enough =
+                retention.older_than.is_none_or(|age| ended_at(b).is_some_and(|t| now.duration_since(t) >= age));
+            if !pods_only || kept_as_recent || !old_enough {
+                plan.kept += 1;
+                continue;
+            }
+            let pods: Vec<String> = b
+                .branches
+                .values()
+                .flat_map(|br| br.attempts.values().map(move |a| (br, a)))
+                .filter(|(_, a)| !a.pod_name.is_empty())
+                .map(|(br, a)| format!("{}/{}", br.job.namespace, a.pod_name))
+                .collect();
+            if pods.is_empty() {
+                continue;
+            }
+            plan.batches.push(Doomed {
+                batch_id: b.id.clone(),
+                tenant: b.tenant_name.clone(),
+                operation: b.operation.clone(),
+                ended: ended_at(b),
+                pods,
+                record: match recorded.get(b.id.as_str()) {
+                    Some(true) => RecordState::Complete,
+                    Some(false) => RecordState::NoOutcome,
+                    None => RecordState::Missing,
+                },
+            });
+            plan.ended.insert(b.id.clone(), (*b).clone());
+        }
+    }
+    plan.batches.sort_by_key(|d| d.ended);
+    if let Some(age) = retention.records_older_than {
+        let live: BTreeSet<&str> = state.batches.keys().map(String::as_str).collect();
+        plan.records = records
+            .iter()
+            .filter(|r| !live.contains(r.batch_id.as_str()))
+            .filter(|r| r.triggered().is_some_and(|t| now.duration_since(t) >= age))
+            .map(|r| format!("{records_namespace}/{}", record::record_name(&r.batch_id)))
+            .collect();
+    }
+    plan
+}
+
+/// Reads a region and decides (see [`decide`]); counts the requests it made.
+pub async fn preview(
+    client: &kube::Client,
+    region: &str,
+    records_namespace: &str,
+    retention: &Retention,
+    now: Timestamp,
+) -> Result<GcPlan> {
+    if !retention.is_set() {
+        return Err(Error::Input(
+            "no retention is set: pass --older-than, --keep or --records-older-than, or set [retention] in the configuration"
+                .into(),
+        ));
+    }
+    let state = list_batches(client, region, None).await?;
+    let records = record::list(client, region, records_namespace).await?;
+    let mut plan = decide(region, &state, &records, records_namespace, retention, now);
+    // One list of branch pods and one of records, page by page (500 per page).
+    let pods: usize = state.batches.values().flat_map(|b| b.branches.values()).map(|b| b.attempts.len()).sum();
+    plan.requests = pods.div_ceil(500).max(1) + records.len().div_ceil(500).max(1);
+    Ok(plan)
+}
+
+/// What a removal did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Removed {
+    /// Batches whose pods were removed.
+    pub batches: usize,
+    /// Pods asked to go (the ConfigMaps they own go with them).
+    pub pods: usize,
+    /// Records removed.
+    pub records: usize,
+    /// Requests, by `verb resource`.
+    pub requests: BTreeMap<String, usize>,
+}
+
+/// Carries out a plan: writes each missing outcome into its record, then removes the pods with one
+/// label-selected `deletecollection` per namespace and up to [`IDS_PER_REQUEST`] batches (ended pods
+/// only), then the records that go.
+pub async fn remove(client: &kube::Client, plan: &GcPlan, records_namespace: &str, who: &str) -> Result<Removed> {
+    let region = plan.region.as_str();
+    let mut removed = Removed::default();
+    let mut count = |what: &str| *removed.requests.entry(what.to_string()).or_default() += 1;
+    // Outcomes first (16 at a time): no batch loses its evidence with its pods.
+    use futures::StreamExt;
+    let writes = plan.batches.iter().filter_map(|d| plan.ended.get(&d.batch_id).map(|b| (d.record, b))).map(
+        |(state, batch)| async move {
+            match state {
+                RecordState::Complete => Ok(&[][..]),
+                RecordState::NoOutcome => record::write_outcome(client, records_namespace, batch, who)
+                    .await
+                    .map(|_| &["get configmaps", "update configmaps"][..]),
+                RecordState::Missing => record::create_with_outcome(client, records_namespace, batch, who)
+                    .await
+                    .map(|()| &["create configmaps"][..]),
+            }
+        },
+    );
+    let written: Vec<Result<&[&str]>> = futures::stream::iter(writes).buffer_unordered(16).collect().await;
+    for made in written {
+        for what in made? {
+            count(what);
+        }
+    }
+    let mut by_namespace: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for d in &plan.batches {
+        for pod in &d.pods {
+            if let Some((ns, _)) = pod.split_once('/') {
+                by_namespace.entry(ns).or_default().insert(d.batch_id.as_str());
+            }
+        }
+    }
+    for (ns, ids) in &by_namespace {
+        let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+        let ids: Vec<&str> = ids.iter().copied().collect();
+        for chunk in ids.chunks(IDS_PER_REQUEST) {
+            let lp = ListParams::default()
+                .labels(&format!("{BATCH_ID} in ({})", chunk.join(",")))
+                .fields("status.phase!=Pending,status.phase!=Running");
+            api.delete_collection(&DeleteParams::default(), &lp).await.map_err(kube_error(
+                region,
+                "deletecollection",
+                "pods",
+                Some(ns),
+            ))?;
+            count("deletecollection pods");
+        }
+    }
+    removed.batches = plan.batches.len();
+    removed.pods = plan.pods();
+    let records: Api<ConfigMap> = Api::namespaced(client.clone(), records_namespace);
+    for r in &plan.records {
+        let name = r.rsplit('/').next().unwrap_or(r);
+        match records.delete(name, &DeleteParams::default()).await {
+            Ok(_) => removed.records += 1,
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
+            Err(e) => return Err(kube_error(region, "delete", "configmaps", Some(records_namespace))(e)),
+        }
+        count("delete configmaps");
+    }
+    Ok(removed)
+}
