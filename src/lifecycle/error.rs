@@ -171,12 +171,46 @@ pub fn kube_error<'a>(
             let failure = failure(region, verb, resource, namespace, s.message.clone());
             if s.code == 403 { Error::Forbidden { failure, source } } else { Error::Api { failure, source } }
         }
+        other if let Some(said) = credential_plugin_failure(other) => {
+            Error::Unreachable { failure: failure(region, verb, resource, namespace, said), source: Some(source) }
+        }
         other => {
             let deepest = deepest_cause(other);
             let said = if deepest == other.to_string() { deepest } else { format!("{other}: {deepest}") };
             Error::Unreachable { failure: failure(region, verb, resource, namespace, said), source: Some(source) }
         }
     }
+}
+
+/// What a kubeconfig's credential plugin (exec) said when it failed, in the operator's terms (the
+/// plugin's own stderr, which usually says how to log in), found anywhere in an error's chain.
+pub fn credential_plugin_failure(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use kube::client::AuthError;
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if let Some(auth) = err.downcast_ref::<AuthError>() {
+            return match auth {
+                AuthError::AuthExecRun { cmd, out } => {
+                    let said = String::from_utf8_lossy(&out.stderr).trim().to_string();
+                    let program = cmd.split_whitespace().find(|w| !w.contains('=')).unwrap_or(cmd).trim_matches('"');
+                    let code = out.status.code().map_or_else(|| "a signal".to_string(), |c| format!("exit code {c}"));
+                    Some(format!(
+                        "the kubeconfig's credential plugin {program} failed ({code}){}",
+                        if said.is_empty() { String::new() } else { format!(": {said}") }
+                    ))
+                }
+                AuthError::AuthExecStart(io) => {
+                    Some(format!("the kubeconfig's credential plugin could not be started: {io}"))
+                }
+                AuthError::AuthExecParse(parse) => {
+                    Some(format!("the kubeconfig's credential plugin printed no ExecCredential: {parse}"))
+                }
+                _ => None,
+            };
+        }
+        current = err.source();
+    }
+    None
 }
 
 /// The bottom of an error's source chain: what an operator can act on ("Connection refused", a

@@ -83,8 +83,10 @@ impl Regions {
                 .await
                 .map_err(|e| Error::Setup(format!("kube context \"{context}\": {e}")))?;
             let url = config.cluster_url.to_string();
-            let client =
-                kube::Client::try_from(config).map_err(|e| Error::Setup(format!("kube context \"{context}\": {e}")))?;
+            let client = kube::Client::try_from(config).map_err(|e| {
+                let said = super::error::credential_plugin_failure(&e).unwrap_or_else(|| e.to_string());
+                Error::Setup(format!("kube context \"{context}\": {said}"))
+            })?;
             regions.push(Region { name, context, url, client });
         }
         Ok(Regions { regions })

@@ -14,6 +14,7 @@ mod console_cluster;
 mod console_terminal;
 mod doctor;
 mod estate;
+mod kubeconfig_forms;
 mod lifecycle;
 mod log_follow;
 mod mux;
