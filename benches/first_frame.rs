@@ -2,7 +2,8 @@
 //! pseudo-terminal, measured (never asserted): `cargo bench --bench first_frame`.
 //!
 //! - first frame: `tlc sim --estate generated --tenants 5000 --namespaces 100 --jobs 10 --pods 5000`
-//!   (two regions: 10,000 tenants, 2,000 lifecycle Jobs, 10,000 finished branch pods), then `tlc`
+//!   (two regions: 10,000 tenants, 2,000 lifecycle Jobs, 10,000 finished branch pods; `RECORDS=n`
+//!   adds `--records n`, n batch records per region of batches whose pods are gone), then `tlc`
 //!   in a 200×50 pty, several times: from spawn to the first frame (header and footer drawn), to
 //!   all tenants listed with both regions connected, and to the visible tenants' last runs shown;
 //!   and the console's peak RSS (VmHWM) before it quits.
@@ -132,6 +133,9 @@ fn quit(c: &mut Console) {
 
 fn first_frame() {
     let (tenants, pods) = (TENANTS_PER_REGION.to_string(), PODS_PER_REGION.to_string());
+    // RECORDS=n: batch records (of older batches whose pods are gone) per region, which the
+    // console reads after its first screen.
+    let records = std::env::var("RECORDS").unwrap_or_else(|_| "0".into());
     let sim = Sim::start(&[
         "--estate",
         "generated",
@@ -143,9 +147,11 @@ fn first_frame() {
         "10",
         "--pods",
         &pods,
+        "--records",
+        &records,
     ]);
     println!(
-        "estate: 2 regions x ({TENANTS_PER_REGION} tenants, 100 namespaces x 10 Jobs, {PODS_PER_REGION} finished branch pods); tlc sim ready in {:.0} ms",
+        "estate: 2 regions x ({TENANTS_PER_REGION} tenants, 100 namespaces x 10 Jobs, {PODS_PER_REGION} finished branch pods, {records} batch records); tlc sim ready in {:.0} ms",
         ms(sim.ready_after)
     );
     let (mut first, mut data, mut runs, mut rss) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());

@@ -227,6 +227,35 @@ fn new_record(namespace: &str, about: &About<'_>) -> ConfigMap {
     }
 }
 
+/// A whole record as it would be written: its first action (the trigger) and, when given, its
+/// outcome (generated estates and tests seed records this way).
+pub fn record_configmap(
+    namespace: &str,
+    entry: &AuditRecord,
+    engine: Option<Engine>,
+    outcome: Option<&BatchOutcome>,
+) -> Result<ConfigMap> {
+    let mut cm = new_record(
+        namespace,
+        &About {
+            batch_id: &entry.batch_id,
+            tenant_id: &entry.tenant_id,
+            tenant_name: &entry.tenant_name,
+            operation: &entry.operation,
+            region: &entry.region,
+            engine,
+        },
+    );
+    let line = serde_json::to_string(entry).map_err(|e| Error::Input(format!("audit record: {e}")))?;
+    let mut data = BTreeMap::from([(AUDIT_KEY.to_string(), format!("{line}\n"))]);
+    if let Some(o) = outcome {
+        let text = serde_json::to_string(o).map_err(|e| Error::Input(format!("outcome: {e}")))?;
+        data.insert(OUTCOME_KEY.to_string(), text);
+    }
+    cm.data = Some(data);
+    Ok(cm)
+}
+
 /// Reads, changes and writes a record back, trying again on a conflict; `create` makes it when
 /// it does not exist yet (`None`: nothing to do without one).
 async fn update(

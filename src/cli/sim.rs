@@ -48,6 +48,10 @@ pub struct SimArgs {
     /// one batch per tenant round-robin, one in 25 failed), as the direct engine leaves them.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub pods: usize,
+    /// Generated estate: records (run.records_namespace) of older batches whose pods are gone, per
+    /// region, each with its trigger and outcome.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub records: usize,
 }
 
 /// Seed data for `tlc sim`.
@@ -84,7 +88,8 @@ pub async fn run(args: SimArgs) -> Result<(), Error> {
             c
         })
         .collect();
-    let generated_only = [("--pods", args.pods != 0), ("--log-rate", args.log_rate != 0)];
+    let generated_only =
+        [("--pods", args.pods != 0), ("--log-rate", args.log_rate != 0), ("--records", args.records != 0)];
     if args.estate != EstateKind::Generated
         && let Some((flag, _)) = generated_only.iter().find(|(_, set)| *set)
     {
@@ -104,6 +109,7 @@ pub async fn run(args: SimArgs) -> Result<(), Error> {
                 log_lines: args.log_lines,
                 log_rate: args.log_rate,
                 branch_pods: args.pods,
+                records: args.records,
             }
             .seed(c.store(), c.name())
             .map_err(|e| Error::Setup(e.to_string()))?,

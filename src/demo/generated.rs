@@ -74,6 +74,9 @@ pub struct GeneratedEstate {
     /// (with the ConfigMap each owns): [`BRANCHES_PER_BATCH`] per batch, one batch per tenant
     /// round-robin, one in [`FAILED_EVERY`] failed. The kubelet never runs them.
     pub branch_pods: usize,
+    /// Records (in [`RECORDS_NAMESPACE`]) of older batches whose pods are gone, each with its
+    /// trigger and its outcome ([`BRANCHES_PER_BATCH`] branches, one in [`FAILED_EVERY`] failed).
+    pub records: usize,
 }
 
 impl Default for GeneratedEstate {
@@ -85,6 +88,7 @@ impl Default for GeneratedEstate {
             log_lines: 100,
             log_rate: 0,
             branch_pods: 0,
+            records: 0,
         }
     }
 }
@@ -351,7 +355,88 @@ impl GeneratedEstate {
                 .map_err(|e| SeedError::Refused { what: format!("branch ConfigMap {name}"), message: e.message })?;
             created += 2;
         }
+        for record in self.records(region, Timestamp::now().as_second()) {
+            let name = record["metadata"]["name"].as_str().unwrap_or_default().to_string();
+            store
+                .create(Resource::ConfigMaps, record)
+                .map_err(|e| SeedError::Refused { what: format!("record {name}"), message: e.message })?;
+            created += 1;
+        }
         Ok(created)
+    }
+
+    /// The records of [`GeneratedEstate::records`] older batches, as JSON objects, oldest first.
+    pub fn records(&self, region: &str, now: i64) -> Vec<Value> {
+        use crate::audit::record::{BatchOutcome, BranchOutcome, record_configmap};
+        use crate::audit::{AuditAction, AuditRecord};
+        use crate::lifecycle::run::Phase;
+        let jobs = self.namespaces * self.jobs_per_namespace;
+        if self.tenants == 0 || jobs == 0 {
+            return Vec::new();
+        }
+        let per_batch = BRANCHES_PER_BATCH.min(jobs);
+        let region_key = region.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+        // Older than the batches that still have pods.
+        let newest = now - (self.branch_pods.div_ceil(per_batch) as i64 + 1) * BATCH_SPACING_SECS;
+        let mut out = Vec::with_capacity(self.records);
+        for r in 0..self.records {
+            let started = newest - (self.records - r) as i64 * BATCH_SPACING_SECS;
+            let at = |s: i64| Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH);
+            let t = r % self.tenants;
+            let batch_id = stable_uuid(3 ^ region_key, r as u64);
+            let branches: Vec<BranchOutcome> = (0..per_batch)
+                .map(|k| {
+                    let slot = (r * per_batch + k) % jobs;
+                    let failed = (r * per_batch + k) % FAILED_EVERY == FAILED_EVERY - 1;
+                    BranchOutcome {
+                        job: format!(
+                            "{}/{}",
+                            Self::namespace(slot % self.namespaces),
+                            Self::job_name(slot / self.namespaces)
+                        ),
+                        attempt: 1,
+                        phase: if failed { Phase::Failed } else { Phase::Succeeded },
+                        exit_code: Some(if failed { 2 } else { 0 }),
+                        reason: failed.then(|| "Error".to_string()),
+                        started: Some(at(started)),
+                        finished: Some(at(started + 30)),
+                        last_line: Some(if failed { "error: the change was refused".into() } else { "done".into() }),
+                    }
+                })
+                .collect();
+            let phase =
+                if branches.iter().any(|b| b.phase == Phase::Failed) { Phase::Failed } else { Phase::Succeeded };
+            let entry = AuditRecord {
+                at: at(started),
+                who: "generated via sim".into(),
+                action: AuditAction::Trigger,
+                batch_id,
+                region: region.to_string(),
+                tenant_id: Self::tenant_id(t),
+                tenant_name: Self::tenant_name(t),
+                operation: SEEDED_OPERATION.into(),
+                changeset_digest: crate::audit::changeset_digest(""),
+                jobs: branches.iter().map(|b| b.job.clone()).collect(),
+                outcome: "ok".into(),
+            };
+            let outcome = BatchOutcome {
+                phase,
+                recorded_at: at(started + 60),
+                recorded_by: "generated via sim".into(),
+                branches,
+            };
+            let Ok(cm) =
+                record_configmap(RECORDS_NAMESPACE, &entry, Some(crate::contract::Engine::Direct), Some(&outcome))
+            else {
+                continue;
+            };
+            if let Ok(mut v) = serde_json::to_value(cm) {
+                v["apiVersion"] = json!("v1");
+                v["kind"] = json!("ConfigMap");
+                out.push(v);
+            }
+        }
+        out
     }
 }
 

@@ -235,6 +235,8 @@ pub struct App {
     pub doctor: Option<Vec<String>>,
     /// Doctor cursor.
     pub doctor_cursor: Cursor,
+    /// Each tenant's latest batch, kept as batches come and go.
+    pub latest_batches: LatestBatches,
     /// What the Jobs view searched, in words, for its empty state (`carry tlc.dev/lifecycle in
     /// every namespace`).
     pub jobs_searched: String,
@@ -295,6 +297,7 @@ impl App {
             history_cursor: Cursor::default(),
             doctor: None,
             doctor_cursor: Cursor::default(),
+            latest_batches: LatestBatches::default(),
             jobs_searched: "carry tlc.dev/lifecycle in every namespace".into(),
             tenants_searched: "ConfigMaps labelled tlc.dev/tenant=true in namespace tenants".into(),
             log_view: LogView::default(),
@@ -384,9 +387,11 @@ impl App {
         }
     }
 
-    /// The latest batch of a tenant (for "last operation").
+    /// The latest batch of a tenant (for "last operation"): looked up, not searched (every visible
+    /// tenant asks on every frame, and an estate's records hold tens of thousands of batches).
     pub fn last_batch_of(&self, region: &str, tenant_id: &str) -> Option<&Batch> {
-        self.runs.batches.values().rev().find(|b| b.tenant_id == tenant_id && b.region == region)
+        let id = self.latest_batches.by_tenant.get(&(region.to_string(), tenant_id.to_string()))?;
+        self.runs.batches.get(id)
     }
 
     /// Whether a tenant is marked.
@@ -769,7 +774,41 @@ fn back(app: &mut App) {
     }
 }
 
+/// Each tenant's latest batch (by start, then id), by region and tenant id.
+#[derive(Debug, Default)]
+pub struct LatestBatches {
+    by_tenant: HashMap<(String, String), String>,
+    /// How many batches there were when it was made (rebuilt when that changes).
+    made_from: usize,
+}
+
+impl LatestBatches {
+    /// Rebuilds it from `runs` when batches came or went.
+    fn refresh(&mut self, runs: &crate::lifecycle::run::RunState) {
+        if runs.batches.len() == self.made_from && (self.made_from == 0 || !self.by_tenant.is_empty()) {
+            return;
+        }
+        let mut latest: HashMap<(String, String), (Option<jiff::Timestamp>, &str)> = HashMap::new();
+        for b in runs.batches.values().filter(|b| !b.tenant_id.is_empty()) {
+            let key = (b.region.clone(), b.tenant_id.clone());
+            let candidate = (b.started, b.id.as_str());
+            let slot = latest.entry(key).or_insert(candidate);
+            if candidate > *slot {
+                *slot = candidate;
+            }
+        }
+        self.by_tenant = latest.into_iter().map(|(k, (_, id))| (k, id.to_string())).collect();
+        self.made_from = runs.batches.len();
+    }
+}
+
 fn on_data(app: &mut App, event: DataEvent) -> Vec<Effect> {
+    let effects = on_data_event(app, event);
+    app.latest_batches.refresh(&app.runs);
+    effects
+}
+
+fn on_data_event(app: &mut App, event: DataEvent) -> Vec<Effect> {
     match event {
         DataEvent::Connection { region, state } => {
             if let Some(r) = app.regions.iter_mut().find(|r| r.name == region) {
