@@ -43,6 +43,25 @@ impl Fixture {
         self.tlc_as(&["--context", "eu-west", "--context", "us-east"], args).await
     }
 
+    /// `tlc` on eu-west started in the background (its stdout and stderr piped), for a test to act
+    /// while it runs.
+    fn spawn_in_eu_west(&self, args: &[&str]) -> tokio::process::Child {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_tlc"))
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(["--annotation", "collibra.com/tenant.lifecycle", "--context", "eu-west"])
+            .args(args)
+            .env_remove("TLC_CONFIG")
+            .env("TLC_DATA_DIR", self.dir.path().join("data"))
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("tlc starts")
+    }
+
     /// `tlc` as a teammate on another machine runs it: the same clusters, no local history.
     async fn tlc_elsewhere(&self, args: &[&str]) -> Output {
         self.tlc_with_data(&["--context", "eu-west", "--context", "us-east"], args, "elsewhere").await
@@ -654,20 +673,7 @@ async fn a_terminated_bridge_stops_its_branch_pod() {
 async fn a_cancelled_batch_keeps_its_pods_and_logs_and_reads_as_cancelled_in_a_later_command() {
     // A fifth of real time: workflows-drain runs for about six seconds, the others far less.
     let f = fixture(0.2).await;
-    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_tlc"))
-        .arg("--kubeconfig")
-        .arg(&f.kubeconfig)
-        .args(["--annotation", "collibra.com/tenant.lifecycle", "--context", "eu-west"])
-        .args(["run", "--tenant", "acme-prod", "--operation", "lifecycle.migrate-out", "--yes"])
-        .env_remove("TLC_CONFIG")
-        .env("TLC_DATA_DIR", f.dir.path().join("data"))
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("tlc run starts");
+    let run = f.spawn_in_eu_west(&["run", "--tenant", "acme-prod", "--operation", "lifecycle.migrate-out", "--yes"]);
     /// The drain's first attempt in a batch of `tlc runs -o json`.
     fn drain_attempt(batch: &serde_json::Value) -> Option<&serde_json::Value> {
         let drain = batch["branches"].as_array()?.iter().find(|b| b["job"]["name"] == "workflows-drain")?;
@@ -797,19 +803,8 @@ async fn tlc_gc_removes_exactly_what_its_preview_listed_never_a_running_batch_an
     let f = fixture(0.2).await;
     let done = f.tlc(&["run", "--tenant", "globex-prod", "--operation", "lifecycle.upsert", "--yes"]).await;
     assert!(matches!(done.status.code(), Some(0 | 3)), "{}", stderr(&done));
-    let running = tokio::process::Command::new(env!("CARGO_BIN_EXE_tlc"))
-        .arg("--kubeconfig")
-        .arg(&f.kubeconfig)
-        .args(["--annotation", "collibra.com/tenant.lifecycle", "--context", "eu-west"])
-        .args(["run", "--tenant", "acme-prod", "--operation", "lifecycle.migrate-out", "--yes"])
-        .env_remove("TLC_CONFIG")
-        .env("TLC_DATA_DIR", f.dir.path().join("data"))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("tlc run starts");
+    let running =
+        f.spawn_in_eu_west(&["run", "--tenant", "acme-prod", "--operation", "lifecycle.migrate-out", "--yes"]);
     let client = f._clusters[0].client().await.expect("client");
     let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::all(client.clone());
     let branch_pods = || {
