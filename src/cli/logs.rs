@@ -54,6 +54,12 @@ pub async fn run(global: &GlobalArgs, args: LogsArgs) -> Result<u8> {
     let session = Session::open(global).await?;
     let regions = session.region_names(&args.region)?;
     let (state, batch) = find_batch(&session, &regions, &args.batch).await?;
+    if batch.from_record {
+        eprintln!(
+            "tlc: batch {}'s pods are gone, and their logs with them: its record keeps each branch's phase, exit code and last line (below)",
+            batch.id
+        );
+    }
     // A Workflow still in discovery does not know its branches yet.
     for b in branches.iter().filter(|_| !crate::lifecycle::run::is_stand_in(&batch.id)) {
         if !batch.branches.contains_key(b) {
