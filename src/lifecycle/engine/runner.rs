@@ -38,7 +38,7 @@ impl Ran {
 /// How a batch is stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CancelMode {
-    /// The default: the direct engine deletes the unfinished branch pods; Argo's Stop (exit
+    /// The default: the direct engine stops the unfinished branch pods (kept); Argo's Stop (exit
     /// handlers still run).
     Stop,
     /// Argo's Terminate (nothing more runs, exit handlers neither); the direct engine stops.

@@ -57,7 +57,7 @@ pub fn ask_cancel(app: &mut App, mode: CancelMode) -> Vec<Effect> {
                 return Vec::new();
             }
             format!(
-                "Cancel {} of {} ({}): delete its {unfinished} unfinished branch pod(s)? [y/N]",
+                "Cancel {} of {} ({}): stop its {unfinished} unfinished branch pod(s), keeping them and their logs? [y/N]",
                 batch.operation, batch.tenant_name, batch.region
             )
         }
