@@ -89,6 +89,7 @@ pub fn build(input: &BundleInput) -> Value {
                 "job": b.job.to_string(),
                 "phase": b.phase().as_str(),
                 "attempts": b.attempts.values().collect::<Vec<_>>(),
+                "last_line": b.last_line,
                 "log": lines,
             })
         })
@@ -107,7 +108,11 @@ pub fn build(input: &BundleInput) -> Value {
             "started": batch.started.map(|t| t.to_string()),
             "phase": batch.phase().as_str(),
             "counts": batch.counts(),
+            "from_record": batch.from_record,
         },
+        "note": batch.from_record.then_some(
+            "its pods are gone, and their logs with them: phases, exit codes, times and each branch's last line are from the batch's record"
+        ),
         "env": env,
         "files": {
             "environment.yaml": input.files.as_ref().map(|f| f.environment_yaml.clone()),
@@ -163,6 +168,37 @@ pub fn write(dir: &Path, name: &str, bundle: &Value) -> Result<PathBuf, BundleEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_known_from_its_record_makes_a_bundle_that_says_so_with_every_branch_as_it_ended() {
+        let estate = crate::demo::GeneratedEstate {
+            tenants: 2,
+            namespaces: 3,
+            jobs_per_namespace: 2,
+            records: 3,
+            ..Default::default()
+        };
+        let cms: Vec<k8s_openapi::api::core::v1::ConfigMap> = estate
+            .records("eu-west", 1_764_500_000)
+            .into_iter()
+            .map(|v| serde_json::from_value(v).expect("a ConfigMap"))
+            .collect();
+        let record = crate::audit::record::BatchRecord::from_configmap(&cms[0], "eu-west").expect("a record");
+        let batch = record.to_batch();
+        let input =
+            BundleInput { batch, logs: None, files: None, mount_dir: "/m".into(), now: jiff::Timestamp::UNIX_EPOCH };
+        let bundle = build(&input);
+        assert_eq!(bundle["batch"]["from_record"], true);
+        assert!(bundle["note"].as_str().is_some_and(|n| n.starts_with("its pods are gone")), "{bundle:#}");
+        let branches = bundle["branches"].as_array().expect("branches");
+        assert_eq!(branches.len(), 6, "every Job of the batch: {bundle:#}");
+        for b in branches {
+            let attempt = &b["attempts"][0];
+            assert!(matches!(attempt["phase"].as_str(), Some("succeeded" | "failed")), "{b:#}");
+            assert!(attempt["exit_code"].is_i64(), "{b:#}");
+            assert!(b["last_line"].is_string(), "{b:#}");
+        }
+    }
 
     #[test]
     fn a_second_bundle_of_the_same_second_gets_a_suffix_and_nothing_is_overwritten() {
