@@ -58,16 +58,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     .block(theme.block(&title, true));
     frame.render_widget(table, list);
     if jobs.is_empty() && !app.jobs.is_empty() {
-        let said = if app.jobs_cursor.filter.is_empty() {
+        let said = super::text::nothing_found(&app.jobs_cursor.filter, "Job", || {
             let regions: Vec<&str> = app.jobs.keys().map(String::as_str).collect();
             format!(
                 "no lifecycle Jobs {} of {}: :doctor shows which annotation keys the suspended Jobs carry",
                 app.jobs_searched,
                 regions.join(", ")
             )
-        } else {
-            format!("no Job matches /{}", app.jobs_cursor.filter)
-        };
+        });
         super::text::empty_state(frame, list, &said, theme);
     }
 

@@ -88,16 +88,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     .block(theme.block(&title, true));
     frame.render_widget(table, list);
     if tenants.is_empty() && !loading {
-        let said = if app.tenants_cursor.filter.is_empty() {
+        let said = super::text::nothing_found(&app.tenants_cursor.filter, "tenant", || {
             let regions: Vec<&str> = app.tenants.keys().map(String::as_str).collect();
             format!(
                 "no tenants in {} of {}: :doctor checks the tenant source",
                 app.tenants_searched,
                 regions.join(", ")
             )
-        } else {
-            format!("no tenant matches /{}", app.tenants_cursor.filter)
-        };
+        });
         super::text::empty_state(frame, list, &said, theme);
     }
 

@@ -150,6 +150,12 @@ pub fn highlight(text: &str, filter: &str, base: Style, hit: Style) -> Vec<Span<
     spans
 }
 
+/// What an empty list says: what was searched (and what to do) when nothing was found, or that
+/// nothing matches the filter.
+pub fn nothing_found(filter: &str, kind: &str, searched: impl FnOnce() -> String) -> String {
+    if filter.is_empty() { searched() } else { format!("no {kind} matches /{filter}") }
+}
+
 /// Says, inside an empty list's frame, why it is empty (what was searched, what to do): a list
 /// never shows nothing without a word.
 pub fn empty_state(frame: &mut ratatui::Frame, area: ratatui::layout::Rect, text: &str, theme: &Theme) {

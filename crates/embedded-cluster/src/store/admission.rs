@@ -558,40 +558,21 @@ pub fn validate_update(info: &ResourceInfo, old: &Value, new: &Value) -> ApiResu
     // activeDeadlineSeconds may be set, or lowered, never raised or removed (upstream's
     // ValidatePodUpdate): lowering it is how a running pod is stopped without deleting it.
     let deadline = |v: &Value| v.pointer("/spec/activeDeadlineSeconds").cloned().filter(|d| !d.is_null());
+    let refused = |value: String, message: &str| {
+        Err(ApiError::invalid(
+            info,
+            name_of(new),
+            vec![Cause::invalid_value("spec.activeDeadlineSeconds", &value, message)],
+        ))
+    };
     match (deadline(old), deadline(new)) {
         (_, Some(n)) if n.as_i64().is_none_or(|n| !(0..=i64::from(i32::MAX)).contains(&n)) => {
-            return Err(ApiError::invalid(
-                info,
-                name_of(new),
-                vec![Cause::invalid_value(
-                    "spec.activeDeadlineSeconds",
-                    &n.to_string(),
-                    "must be between 0 and 2147483647, inclusive",
-                )],
-            ));
+            return refused(n.to_string(), "must be between 0 and 2147483647, inclusive");
         }
         (Some(o), Some(n)) if o.as_i64() < n.as_i64() => {
-            return Err(ApiError::invalid(
-                info,
-                name_of(new),
-                vec![Cause::invalid_value(
-                    "spec.activeDeadlineSeconds",
-                    &n.to_string(),
-                    "must be less than or equal to previous value",
-                )],
-            ));
+            return refused(n.to_string(), "must be less than or equal to previous value");
         }
-        (Some(_), None) => {
-            return Err(ApiError::invalid(
-                info,
-                name_of(new),
-                vec![Cause::invalid_value(
-                    "spec.activeDeadlineSeconds",
-                    "null",
-                    "must not update from a positive integer to nil value",
-                )],
-            ));
-        }
+        (Some(_), None) => return refused("null".into(), "must not update from a positive integer to nil value"),
         _ => {}
     }
     // Pods: only container images, activeDeadlineSeconds and tolerations may change in the spec.
