@@ -318,6 +318,22 @@ pub async fn append(client: &kube::Client, namespace: &str, entry: &AuditRecord,
     .map(|_| ())
 }
 
+/// Creates the record of a new batch with its trigger: one request, `create` only (what the Argo
+/// kit's discovery step may do); a record made in the meantime is appended to instead.
+pub async fn create_trigger(
+    client: &kube::Client,
+    namespace: &str,
+    entry: &AuditRecord,
+    engine: Option<Engine>,
+) -> Result<()> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+    match api.create(&PostParams::default(), &record_configmap(namespace, entry, engine, None)?).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 409 => append(client, namespace, entry, engine).await,
+        Err(e) => Err(kube_error(&entry.region, "create", "configmaps", Some(namespace))(e)),
+    }
+}
+
 /// Writes an ended batch's outcome into its record (an existing one is replaced: the latest
 /// attempt decides). A batch without a record (triggered by a tlc that wrote none, or by hand)
 /// gets one, with the outcome and no action.

@@ -39,6 +39,10 @@ pub struct DiscoverArgs {
     /// Only these Jobs, comma-separated `NAMESPACE/NAME` (a team operation's pick); empty: every Job.
     #[arg(long)]
     pub jobs: Option<String>,
+    /// The Workflow this step runs in (`NAMESPACE/NAME`), named in the record of a run submitted
+    /// without a batch id.
+    #[arg(long, value_name = "NAMESPACE/NAME")]
+    pub workflow: Option<String>,
     /// Also write `jobs.json` and `batch` into this directory (Argo's output parameters).
     #[arg(long, value_name = "DIR")]
     pub outputs: Option<String>,

@@ -4,11 +4,12 @@
 //! starts, settles the batch id (the one given, or a new UUIDv7), narrows the Jobs to a team
 //! operation's pick, and writes `jobs.json` and `batch` for Argo's output parameters.
 
+use crate::audit::{AuditAction, AuditRecord, record};
 use crate::cli::discover::{DiscoverArgs, DiscoverFormat};
 use crate::cli::jobs::JobView;
 use crate::cli::output::{Table, json_text, safe};
 use crate::cli::session::Session;
-use crate::contract::{JobRef, LifecycleJob, Operation, new_batch_id};
+use crate::contract::{Engine, JobRef, LifecycleJob, Operation, new_batch_id};
 use crate::lifecycle::discovery;
 use crate::lifecycle::error::{Error, Result};
 
@@ -33,7 +34,8 @@ fn parse_only(jobs: Option<&str>) -> Result<Option<Vec<JobRef>>> {
 pub async fn run(env: &dyn StepEnv, session: &Session, args: &DiscoverArgs) -> Result<u8> {
     let operation = Operation::new(&args.operation).map_err(|e| Error::Input(format!("--operation: {e}")))?;
     let only = parse_only(args.jobs.as_deref())?;
-    let batch = match args.batch.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+    let given = args.batch.as_deref().map(str::trim).filter(|b| !b.is_empty());
+    let batch = match given {
         Some(b) if uuid::Uuid::parse_str(b).is_ok() => b.to_string(),
         Some(b) => return Err(Error::Input(format!("--batch \"{b}\" is not a batch id (a UUID)"))),
         None => new_batch_id(),
@@ -42,6 +44,7 @@ pub async fn run(env: &dyn StepEnv, session: &Session, args: &DiscoverArgs) -> R
         Some(r) => session.regions.require(r)?,
         None => session.regions.iter().next().ok_or_else(|| Error::Setup("no region configured".into()))?,
     };
+    let mut tenant = None;
     if let Some(query) = args.tenant.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let tenants = session
             .resolve_tenants(std::slice::from_ref(&query.to_string()), std::slice::from_ref(&region.name))
@@ -49,6 +52,7 @@ pub async fn run(env: &dyn StepEnv, session: &Session, args: &DiscoverArgs) -> R
         if let Some(t) = tenants.iter().find(|t| !t.is_usable()) {
             return Err(Error::Input(format!("tenant {} cannot be used: {}", t.name, t.problems.join("; "))));
         }
+        tenant = tenants.into_iter().next();
     }
     let scope = session.scope();
     let jobs = discovery::discover(&region.client, &region.name, &scope).await?;
@@ -104,6 +108,35 @@ pub async fn run(env: &dyn StepEnv, session: &Session, args: &DiscoverArgs) -> R
             scope.annotation,
             jobs.len()
         ));
+    }
+    // A run submitted without a batch id was not started through tlc (a Sensor, `argo submit`):
+    // nobody else writes its record, so the step does, before any branch starts — or fails, so an
+    // unattended run never goes unrecorded.
+    if given.is_none()
+        && args.outputs.is_some()
+        && let Some(t) = &tenant
+    {
+        let workflow = args.workflow.clone().unwrap_or_else(|| "(unnamed)".into());
+        let entry = AuditRecord {
+            at: jiff::Timestamp::now(),
+            who: format!("Argo Workflow {workflow}"),
+            action: AuditAction::Trigger,
+            batch_id: batch.clone(),
+            region: region.name.clone(),
+            tenant_id: t.id.clone(),
+            tenant_name: t.name.clone(),
+            operation: operation.to_string(),
+            changeset_digest: String::new(),
+            jobs: runnable.iter().map(|j| j.job.to_string()).collect(),
+            outcome: "ok".into(),
+        };
+        let namespace = &session.config.run.records_namespace;
+        record::create_trigger(&region.client, namespace, &entry, Some(Engine::Argo)).await.map_err(|e| {
+            e.with_note(format!(
+                "the record of batch {batch} could not be written to {namespace}: install tlc's Argo kit's records Role (deploy/argo/)"
+            ))
+        })?;
+        env.stderr(&format!("tlc discover: batch {batch} recorded in {namespace} (started by Workflow {workflow})\n"));
     }
     if let Some(dir) = args.outputs.as_deref() {
         let dir = dir.trim_end_matches('/');

@@ -324,6 +324,22 @@ async fn a_sensor_submitted_run_under_the_shipped_rbac_succeeds_as_a_whole() {
     let log = region.log("argo", &bridge, "main").await;
     assert!(log.contains("Error: lineage graph for tenant 740faf5f"), "{log}");
     assert_eq!(run.parameters.changeset.as_deref(), Some("reason: a test\n"));
+    // Nobody submitted them through tlc: discovery wrote each one's record, who and what.
+    let client = region.cluster.client().await.expect("client");
+    let records = tlc::audit::record::list(&client, REGION, "tlc-records").await.expect("records");
+    let mut recorded: Vec<(String, String, String)> = records
+        .iter()
+        .map(|r| {
+            (r.batch_id.clone(), r.tenant_name.clone(), r.actions.first().map(|a| a.who.clone()).unwrap_or_default())
+        })
+        .collect();
+    recorded.sort();
+    let mut expected = vec![
+        (batch_of(&run_of(&acme)), "acme-prod".to_string(), format!("Argo Workflow argo/{}", name_of(&acme))),
+        (batch_of(&run), "globex-prod".to_string(), format!("Argo Workflow argo/{}", name_of(&globex))),
+    ];
+    expected.sort();
+    assert_eq!(recorded, expected);
 }
 
 // ----- 2. the shipped RBAC is necessary and sufficient -----
@@ -474,7 +490,8 @@ fn needed(grant: &Grant) -> Option<(Needed, Pace)> {
         ("tlc-lifecycle-branches", "watch", "pods") => (EveryBranch, SlowStart),
         ("tlc-lifecycle-branches", "patch", "pods") => (ToStop, Instant),
         ("tlc-lifecycle-branches", "get", "pods/log") => (EveryBranch, Instant),
-        ("tlc-lifecycle-branches", "create", "configmaps") => (EveryBranch, Instant),
+        // Discovery writes a Sensor run's record first (in tlc-records): without it, nothing runs.
+        ("tlc-lifecycle-branches", "create", "configmaps") => (In("tlc-records"), Instant),
         _ => return None,
     })
 }

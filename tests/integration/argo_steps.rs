@@ -26,10 +26,15 @@ fn step_pod(name: &str, step: &str, params: &[(&str, &str)]) -> Pod {
     let t = spec["templates"].as_array().expect("templates").iter().find(|t| t["name"] == step).expect("step");
     let mut container = t["container"].clone();
     let fill = |s: &str| {
-        params.iter().fold(s.to_string(), |s, (k, v)| {
-            s.replace(&format!("{{{{workflow.parameters.{k}}}}}"), v)
-                .replace(&format!("{{{{inputs.parameters.{k}}}}}"), v)
-        })
+        params
+            .iter()
+            .fold(s.to_string(), |s, (k, v)| {
+                s.replace(&format!("{{{{workflow.parameters.{k}}}}}"), v)
+                    .replace(&format!("{{{{inputs.parameters.{k}}}}}"), v)
+            })
+            // The Workflow's own globals, as Argo fills them for a pod of Workflow argo/{name}.
+            .replace("{{workflow.namespace}}", "argo")
+            .replace("{{workflow.name}}", name)
     };
     let args: Vec<Value> =
         container["args"].as_array().expect("args").iter().map(|a| json!(fill(a.as_str().expect("text")))).collect();

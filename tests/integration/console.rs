@@ -60,9 +60,11 @@ fn an_operator_filters_triggers_an_upsert_reads_the_logs_cancels_a_slow_run_and_
         s.lines().any(|l| l.contains("workflows/workflows-drain") && l.contains("⊘ cancelled"))
     });
 
-    // The history records both triggers and the cancel.
+    // The history records both triggers and the cancel, and the demo's Sensor-started run (its
+    // record written by its discovery step).
     c.keys(":history\r");
-    c.wait("three audit records", |s| s.contains("History (3)"));
+    let s = c.wait("four audit records", |s| s.contains("History (4)"));
+    assert!(s.lines().any(|l| l.contains("umbrella-prod") && l.contains("Argo Workflow argo/")), "{s}");
 
     c.keys("q");
     let status = c.wait_exit();
