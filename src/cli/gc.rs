@@ -42,11 +42,12 @@ pub struct GcArgs {
     pub output: Format,
 }
 
-fn retention_of(session: &Session, args: &GcArgs) -> Result<Retention> {
+/// A region's rules (`retention_for`), with the command line's flags over them.
+fn retention_of(base: &Retention, args: &GcArgs) -> Result<Retention> {
     let age = |flag: &str, text: &Option<String>| {
         text.as_deref().map(|t| retention::parse_age(t).map_err(|e| Error::Input(format!("{flag} {e}")))).transpose()
     };
-    let mut r = session.config.retention.clone();
+    let mut r = base.clone();
     if let Some(a) = age("--older-than", &args.older_than)? {
         r.older_than = Some(a);
     }
@@ -94,21 +95,23 @@ fn print_plan(plan: &GcPlan, wide: bool, now: jiff::Timestamp) {
 pub async fn run(global: &GlobalArgs, args: GcArgs) -> Result<u8> {
     let session = Session::open(global).await?;
     let regions = session.region_names(&args.region)?;
-    let retention = retention_of(&session, &args)?;
     let namespace = session.config.run.records_namespace.clone();
     let now = jiff::Timestamp::now();
     let started = Instant::now();
     let mut plans = Vec::new();
+    let mut rules = Vec::new();
     for name in &regions {
         let region = session.regions.require(name)?;
+        let retention = retention_of(session.config.retention_for(name), &args)?;
         plans.push(retention::preview(&region.client, name, &namespace, &retention, now).await?);
+        rules.push(format!("{name}: {}", retention.describe()));
     }
     let took = started.elapsed();
     let requests: usize = plans.iter().map(|p| p.requests).sum();
     match args.output {
         Format::Json => print_json(&plans),
         Format::Table | Format::Wide => {
-            println!("tlc gc: {}", retention.describe());
+            println!("tlc gc: {}", rules.join("; "));
             for plan in &plans {
                 print_plan(plan, args.output == Format::Wide, now);
             }

@@ -314,6 +314,15 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
         keep_last: (keep_last > 0).then_some(keep_last as usize),
         records_older_than: age("retention.records_older_than")?,
     };
+    let mut retention_by_region = std::collections::BTreeMap::new();
+    for entry in settings.list("retention.regions") {
+        let (region, rules) = entry.split_once(':').ok_or_else(|| {
+            fail("retention.regions", format!("{entry:?} is not \"REGION: older_than=…, keep_last=…\""))
+        })?;
+        let rules =
+            retention.with_overrides(rules).map_err(|e| fail("retention.regions", format!("{entry:?}: {e}")))?;
+        retention_by_region.insert(region.trim().to_string(), rules);
+    }
     let theme = settings.str("ui.theme");
     if theme.trim().is_empty() {
         return Err(fail("ui.theme", "must not be empty".into()));
@@ -337,6 +346,7 @@ pub fn validate(settings: &Settings, text: &str, path: &Path, base: &PathBase) -
         lifecycle: LifecycleConfig { annotation, namespaces, mount_dir },
         tenants: TenantsConfig { source },
         retention,
+        retention_by_region,
         run: RunConfig {
             engine,
             concurrency: concurrency as usize,

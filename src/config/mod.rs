@@ -30,6 +30,8 @@ pub struct Config {
     pub run: RunConfig,
     /// `[retention]`: what `tlc gc` removes.
     pub retention: crate::lifecycle::retention::Retention,
+    /// `retention.regions`: a region's own rules (the others use `retention`).
+    pub retention_by_region: std::collections::BTreeMap<String, crate::lifecycle::retention::Retention>,
     /// `[ui]`: the console.
     pub ui: UiConfig,
 }
@@ -204,6 +206,11 @@ impl Config {
         apply_overrides(&mut settings, overrides);
         let base = PathBase { dir: origin.parent().map(Path::to_path_buf) };
         validate(&settings, user_text, origin, &base)
+    }
+
+    /// The retention rules of `region`.
+    pub fn retention_for(&self, region: &str) -> &crate::lifecycle::retention::Retention {
+        self.retention_by_region.get(region).unwrap_or(&self.retention)
     }
 
     /// Where lifecycle Jobs are looked for, in words: `in every namespace`, `in namespace billing`.

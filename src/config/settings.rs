@@ -55,7 +55,15 @@ pub const SCHEMA: &[(&str, &[(&str, Kind)])] = &[
             ("records_namespace", Kind::Str),
         ],
     ),
-    ("retention", &[("older_than", Kind::Str), ("keep_last", Kind::Int), ("records_older_than", Kind::Str)]),
+    (
+        "retention",
+        &[
+            ("older_than", Kind::Str),
+            ("keep_last", Kind::Int),
+            ("records_older_than", Kind::Str),
+            ("regions", Kind::StrList),
+        ],
+    ),
     ("ui", &[("theme", Kind::Str), ("scrollback", Kind::Int), ("log_streams", Kind::Int), ("bundle_dir", Kind::Str)]),
 ];
 

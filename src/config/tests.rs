@@ -194,3 +194,29 @@ fn random_input_never_panics() {
         let _ = load(&text);
     }
 }
+
+#[test]
+fn retention_is_global_with_per_region_overrides_and_bad_rules_are_named() {
+    let c = load(
+        "[retention]\nolder_than = \"7d\"\nkeep_last = 3\nregions = [\"us-east: older_than=1d, keep_last=0\", \"ap-south: records_older_than=90d\"]\n",
+    )
+    .expect("valid");
+    let day = jiff::SignedDuration::from_hours(24);
+    assert_eq!((c.retention_for("eu-west").older_than, c.retention_for("eu-west").keep_last), (Some(day * 7), Some(3)));
+    let us = c.retention_for("us-east");
+    assert_eq!((us.older_than, us.keep_last, us.records_older_than), (Some(day), None, None));
+    let ap = c.retention_for("ap-south");
+    assert_eq!((ap.older_than, ap.keep_last, ap.records_older_than), (Some(day * 7), Some(3), Some(day * 90)));
+    assert_eq!(
+        err("[retention]\nregions = [\"us-east older_than=1d\"]\n"),
+        "config /home/op/.config/tlc/config.toml: line 2, column 11: retention.regions: \"us-east older_than=1d\" is not \"REGION: older_than=…, keep_last=…\""
+    );
+    assert_eq!(
+        err("[retention]\nregions = [\"us-east: keep=2\"]\n"),
+        "config /home/op/.config/tlc/config.toml: line 2, column 11: retention.regions: \"us-east: keep=2\": unknown rule \"keep\" (older_than, keep_last, records_older_than)"
+    );
+    assert_eq!(
+        err("[retention]\nolder_than = \"a week\"\n"),
+        "config /home/op/.config/tlc/config.toml: line 2, column 14: retention.older_than: \"a week\" is not an age: expected a number and a unit, e.g. 90m, 24h, 7d"
+    );
+}

@@ -49,6 +49,29 @@ pub struct Retention {
 }
 
 impl Retention {
+    /// The same rules with a region's overrides applied: `older_than=3d, keep_last=5,
+    /// records_older_than=90d` (any of them; `""`/`0` turns one off).
+    pub fn with_overrides(&self, overrides: &str) -> std::result::Result<Retention, String> {
+        let mut r = self.clone();
+        for part in overrides.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, value) = part.split_once('=').ok_or_else(|| format!("{part:?} is not KEY=VALUE"))?;
+            let (key, value) = (key.trim(), value.trim().trim_matches('"'));
+            let age = |v: &str| if v.is_empty() { Ok(None) } else { parse_age(v).map(Some) };
+            match key {
+                "older_than" => r.older_than = age(value)?,
+                "records_older_than" => r.records_older_than = age(value)?,
+                "keep_last" => {
+                    let n: usize = value.parse().map_err(|_| format!("keep_last={value:?} is not a whole number"))?;
+                    r.keep_last = (n > 0).then_some(n);
+                }
+                other => {
+                    return Err(format!("unknown rule {other:?} (older_than, keep_last, records_older_than)"));
+                }
+            }
+        }
+        Ok(r)
+    }
+
     /// Whether any rule is set (without one, nothing is ever removed).
     pub fn is_set(&self) -> bool {
         self.older_than.is_some() || self.keep_last.is_some() || self.records_older_than.is_some()
