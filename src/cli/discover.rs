@@ -39,6 +39,10 @@ pub struct DiscoverArgs {
     /// Only these Jobs, comma-separated `NAMESPACE/NAME` (a team operation's pick); empty: every Job.
     #[arg(long)]
     pub jobs: Option<String>,
+    /// The changeset the run carries (its digest goes into the record of a run submitted without a
+    /// batch id).
+    #[arg(long, value_name = "TEXT")]
+    pub changeset_yaml: Option<String>,
     /// The Workflow this step runs in (`NAMESPACE/NAME`), named in the record of a run submitted
     /// without a batch id.
     #[arg(long, value_name = "NAMESPACE/NAME")]

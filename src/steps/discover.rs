@@ -126,7 +126,7 @@ pub async fn run(env: &dyn StepEnv, session: &Session, args: &DiscoverArgs) -> R
             tenant_id: t.id.clone(),
             tenant_name: t.name.clone(),
             operation: operation.to_string(),
-            changeset_digest: String::new(),
+            changeset_digest: crate::audit::changeset_digest(args.changeset_yaml.as_deref().unwrap_or_default()),
             jobs: runnable.iter().map(|j| j.job.to_string()).collect(),
             outcome: "ok".into(),
         };

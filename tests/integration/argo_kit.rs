@@ -327,6 +327,8 @@ async fn a_sensor_submitted_run_under_the_shipped_rbac_succeeds_as_a_whole() {
     // Nobody submitted them through tlc: discovery wrote each one's record, who and what.
     let client = region.cluster.client().await.expect("client");
     let records = tlc::audit::record::list(&client, REGION, "tlc-records").await.expect("records");
+    let globex_record = records.iter().find(|r| r.tenant_name == "globex-prod").expect("globex's record");
+    assert_eq!(globex_record.actions[0].changeset_digest, tlc::audit::changeset_digest("reason: a test\n"));
     let mut recorded: Vec<(String, String, String)> = records
         .iter()
         .map(|r| {

@@ -62,7 +62,7 @@ async fn discovery_and_the_bridge_run_in_their_pods_with_the_shipped_kit() {
         step_pod(
             name,
             "discover",
-            &[("operation", "lifecycle.upsert"), ("tenant", tenant), ("batch", ""), ("jobs", "")],
+            &[("operation", "lifecycle.upsert"), ("tenant", tenant), ("batch", ""), ("jobs", ""), ("changeset", "")],
         )
     };
     let found = run_pod(&pods, &discover("discover", "globex-prod")).await;
