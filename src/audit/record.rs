@@ -200,6 +200,37 @@ struct About<'a> {
     engine: Option<Engine>,
 }
 
+impl<'a> About<'a> {
+    /// What an audited action's record is about.
+    fn entry(entry: &'a AuditRecord, engine: Option<Engine>) -> Self {
+        About {
+            batch_id: &entry.batch_id,
+            tenant_id: &entry.tenant_id,
+            tenant_name: &entry.tenant_name,
+            operation: &entry.operation,
+            region: &entry.region,
+            engine,
+        }
+    }
+
+    /// What a batch's record is about.
+    fn batch(batch: &'a Batch) -> Self {
+        About {
+            batch_id: &batch.id,
+            tenant_id: &batch.tenant_id,
+            tenant_name: &batch.tenant_name,
+            operation: &batch.operation,
+            region: &batch.region,
+            engine: batch.engine,
+        }
+    }
+}
+
+/// An audited action as its line in [`AUDIT_KEY`].
+fn audit_line(entry: &AuditRecord) -> Result<String> {
+    serde_json::to_string(entry).map(|l| l + "\n").map_err(|e| Error::Input(format!("audit record: {e}")))
+}
+
 /// A new, empty record ConfigMap labelled with the contract's labels.
 fn new_record(namespace: &str, about: &About<'_>) -> ConfigMap {
     let mut labels = BTreeMap::from([
@@ -235,19 +266,8 @@ pub fn record_configmap(
     engine: Option<Engine>,
     outcome: Option<&BatchOutcome>,
 ) -> Result<ConfigMap> {
-    let mut cm = new_record(
-        namespace,
-        &About {
-            batch_id: &entry.batch_id,
-            tenant_id: &entry.tenant_id,
-            tenant_name: &entry.tenant_name,
-            operation: &entry.operation,
-            region: &entry.region,
-            engine,
-        },
-    );
-    let line = serde_json::to_string(entry).map_err(|e| Error::Input(format!("audit record: {e}")))?;
-    let mut data = BTreeMap::from([(AUDIT_KEY.to_string(), format!("{line}\n"))]);
+    let mut cm = new_record(namespace, &About::entry(entry, engine));
+    let mut data = BTreeMap::from([(AUDIT_KEY.to_string(), audit_line(entry)?)]);
     if let Some(o) = outcome {
         let text = serde_json::to_string(o).map_err(|e| Error::Input(format!("outcome: {e}")))?;
         data.insert(OUTCOME_KEY.to_string(), text);
@@ -256,34 +276,31 @@ pub fn record_configmap(
     Ok(cm)
 }
 
-/// Reads, changes and writes a record back, trying again on a conflict; `create` makes it when
-/// it does not exist yet (`None`: nothing to do without one).
+/// Reads, changes and writes a record back, trying again on a conflict; `create` (changed the same
+/// way) is made when it does not exist yet.
 async fn update(
     api: &Api<ConfigMap>,
     region: &str,
     namespace: &str,
-    name: &str,
-    create: Option<ConfigMap>,
+    create: ConfigMap,
     change: impl Fn(&mut BTreeMap<String, String>),
-) -> Result<bool> {
+) -> Result<()> {
+    let name = create.metadata.name.clone().unwrap_or_default();
     for _ in 0..CONFLICT_RETRIES {
-        let current = api.get_opt(name).await.map_err(kube_error(region, "get", "configmaps", Some(namespace)))?;
+        let current = api.get_opt(&name).await.map_err(kube_error(region, "get", "configmaps", Some(namespace)))?;
         let result = match current {
             Some(mut cm) => {
                 change(cm.data.get_or_insert_with(BTreeMap::new));
-                api.replace(name, &PostParams::default(), &cm).await.map_err(|e| ("update", e))
+                api.replace(&name, &PostParams::default(), &cm).await.map_err(|e| ("update", e))
             }
-            None => match &create {
-                Some(new) => {
-                    let mut new = new.clone();
-                    change(new.data.get_or_insert_with(BTreeMap::new));
-                    api.create(&PostParams::default(), &new).await.map_err(|e| ("create", e))
-                }
-                None => return Ok(false),
-            },
+            None => {
+                let mut new = create.clone();
+                change(new.data.get_or_insert_with(BTreeMap::new));
+                api.create(&PostParams::default(), &new).await.map_err(|e| ("create", e))
+            }
         };
         match result {
-            Ok(_) => return Ok(true),
+            Ok(_) => return Ok(()),
             Err((_, kube::Error::Api(s))) if s.code == 409 => continue,
             Err((verb, e)) => return Err(kube_error(region, verb, "configmaps", Some(namespace))(e)),
         }
@@ -296,26 +313,11 @@ async fn update(
 /// Adds an audited action to its batch's record, creating the record with the first one.
 pub async fn append(client: &kube::Client, namespace: &str, entry: &AuditRecord, engine: Option<Engine>) -> Result<()> {
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
-    let name = record_name(&entry.batch_id);
-    let line = serde_json::to_string(entry).map_err(|e| Error::Input(format!("audit record: {e}")))?;
-    let new = new_record(
-        namespace,
-        &About {
-            batch_id: &entry.batch_id,
-            tenant_id: &entry.tenant_id,
-            tenant_name: &entry.tenant_name,
-            operation: &entry.operation,
-            region: &entry.region,
-            engine,
-        },
-    );
-    update(&api, &entry.region, namespace, &name, Some(new), |data| {
-        let audit = data.entry(AUDIT_KEY.to_string()).or_default();
-        audit.push_str(&line);
-        audit.push('\n');
+    let line = audit_line(entry)?;
+    update(&api, &entry.region, namespace, new_record(namespace, &About::entry(entry, engine)), |data| {
+        data.entry(AUDIT_KEY.to_string()).or_default().push_str(&line);
     })
     .await
-    .map(|_| ())
 }
 
 /// Creates the record of a new batch with its trigger: one request, `create` only (what the Argo
@@ -337,9 +339,9 @@ pub async fn create_trigger(
 /// Writes an ended batch's outcome into its record (an existing one is replaced: the latest
 /// attempt decides). A batch without a record (triggered by a tlc that wrote none, or by hand)
 /// gets one, with the outcome and no action.
-pub async fn write_outcome(client: &kube::Client, namespace: &str, batch: &Batch, who: &str) -> Result<bool> {
+pub async fn write_outcome(client: &kube::Client, namespace: &str, batch: &Batch, who: &str) -> Result<()> {
     let (api, new, text) = outcome_parts(client, namespace, batch, who)?;
-    update(&api, &batch.region, namespace, &record_name(&batch.id), Some(new), |data| {
+    update(&api, &batch.region, namespace, new, |data| {
         data.insert(OUTCOME_KEY.to_string(), text.clone());
     })
     .await
@@ -352,7 +354,7 @@ pub async fn create_with_outcome(client: &kube::Client, namespace: &str, batch: 
     new.data = Some(BTreeMap::from([(OUTCOME_KEY.to_string(), text)]));
     match api.create(&PostParams::default(), &new).await {
         Ok(_) => Ok(()),
-        Err(kube::Error::Api(s)) if s.code == 409 => write_outcome(client, namespace, batch, who).await.map(|_| ()),
+        Err(kube::Error::Api(s)) if s.code == 409 => write_outcome(client, namespace, batch, who).await,
         Err(e) => Err(kube_error(&batch.region, "create", "configmaps", Some(namespace))(e)),
     }
 }
@@ -370,18 +372,7 @@ fn outcome_parts(
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
     let text = serde_json::to_string(&BatchOutcome::of(batch, who))
         .map_err(|e| Error::Input(format!("outcome of batch {}: {e}", batch.id)))?;
-    let new = new_record(
-        namespace,
-        &About {
-            batch_id: &batch.id,
-            tenant_id: &batch.tenant_id,
-            tenant_name: &batch.tenant_name,
-            operation: &batch.operation,
-            region: &batch.region,
-            engine: batch.engine,
-        },
-    );
-    Ok((api, new, text))
+    Ok((api, new_record(namespace, &About::batch(batch)), text))
 }
 
 /// Every batch record of a region.

@@ -1,6 +1,8 @@
 //! `tlc runs`: every batch in the clusters, live and finished, rebuilt from labelled pods — this
 //! console's, another console's, or Argo's.
 
+use std::collections::BTreeSet;
+
 use clap::Args;
 use jiff::Timestamp;
 
@@ -29,6 +31,16 @@ pub async fn batches(
     regions: &[String],
     selector: Option<&str>,
 ) -> (RunState, Vec<crate::lifecycle::error::Error>) {
+    let (state, errors, _) = read_batches(session, regions, selector).await;
+    (state, errors)
+}
+
+/// [`batches`], and the ids of the batches whose record has no outcome yet.
+async fn read_batches(
+    session: &Session,
+    regions: &[String],
+    selector: Option<&str>,
+) -> (RunState, Vec<crate::lifecycle::error::Error>, BTreeSet<String>) {
     let namespace = &session.config.run.argo_namespace;
     let reads = regions.iter().filter_map(|r| session.regions.get(r)).map(|r| async move {
         futures::join!(
@@ -48,9 +60,17 @@ pub async fn batches(
         }
     }
     // Then the records: batches whose pods and Workflow are gone.
+    let mut without_outcome = BTreeSet::new();
     for (records, region) in records(session, regions, selector).await {
         match records {
-            Ok(records) => records.iter().for_each(|r| r.merge_into(&mut state)),
+            Ok(records) => {
+                for r in records {
+                    r.merge_into(&mut state);
+                    if r.outcome.is_none() {
+                        without_outcome.insert(r.batch_id);
+                    }
+                }
+            }
             // The batches still in the cluster are shown: a region whose records cannot be read
             // is said, not fatal.
             Err(e) => {
@@ -58,7 +78,7 @@ pub async fn batches(
             }
         }
     }
-    (state, errors)
+    (state, errors, without_outcome)
 }
 
 /// The batch records of each region (matching `selector` too).
@@ -77,11 +97,7 @@ async fn records(
 
 /// Writes the outcome of every ended batch whose record has none yet (whoever lists first after
 /// the end records it; a user who may not write records leaves it to the next).
-async fn backfill_outcomes(session: &Session, regions: &[String], state: &RunState) {
-    let mut missing: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    for (records, _) in records(session, regions, None).await {
-        missing.extend(records.into_iter().flatten().filter(|r| r.outcome.is_none()).map(|r| r.batch_id));
-    }
+async fn backfill_outcomes(session: &Session, state: &RunState, missing: &BTreeSet<String>) {
     let auditor = crate::audit::auditor::Auditor::new(session.regions.clone())
         .with_records_namespace(&session.config.run.records_namespace);
     for batch in state.batches.values().filter(|b| missing.contains(&b.id) && !b.from_record && b.phase().is_final()) {
@@ -179,7 +195,7 @@ pub fn row(b: &Batch, now: Timestamp) -> Vec<String> {
 pub async fn run(global: &GlobalArgs, args: RunsArgs) -> Result<u8> {
     let session = Session::open(global).await?;
     let regions = session.region_names(&args.region)?;
-    let (state, errors) = batches(&session, &regions, None).await;
+    let (state, errors, without_outcome) = read_batches(&session, &regions, None).await;
     match args.output {
         Format::Json => print_json(&state.batches.values().collect::<Vec<_>>()),
         Format::Table | Format::Wide => {
@@ -196,6 +212,6 @@ pub async fn run(global: &GlobalArgs, args: RunsArgs) -> Result<u8> {
         }
     }
     report(&errors);
-    backfill_outcomes(&session, &regions, &state).await;
+    backfill_outcomes(&session, &state, &without_outcome).await;
     Ok(u8::from(!errors.is_empty()))
 }

@@ -118,6 +118,17 @@ impl GeneratedEstate {
         format!("team-{n:04}")
     }
 
+    /// The Job a branch in `slot` runs, `(namespace, name)`: consecutive slots take consecutive
+    /// Jobs, namespace first, so a batch's branches are distinct.
+    fn job_at(&self, slot: usize) -> (String, String) {
+        (Self::namespace(slot % self.namespaces), Self::job_name(slot / self.namespaces))
+    }
+
+    /// A number that tells regions apart in generated ids.
+    fn region_key(region: &str) -> u64 {
+        region.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+    }
+
     /// The name of tenant `t`.
     pub fn tenant_name(t: usize) -> String {
         format!("tenant-{t:05}")
@@ -212,7 +223,7 @@ impl GeneratedEstate {
         }
         let per_batch = BRANCHES_PER_BATCH.min(jobs);
         let batches = self.branch_pods.div_ceil(per_batch);
-        let region_key = region.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+        let region_key = Self::region_key(region);
         let at = |secs: i64| Timestamp::from_second(secs).map(|t| t.to_string()).unwrap_or_default();
         let mut out = Vec::with_capacity(self.branch_pods);
         for p in 0..self.branch_pods {
@@ -226,9 +237,8 @@ impl GeneratedEstate {
                 .into_uuid()
                 .to_string();
             let t = b % self.tenants;
-            // Consecutive branches take consecutive Jobs, namespace first, so a batch's are distinct.
             let slot = (b * per_batch + k) % jobs;
-            let (namespace, job) = (Self::namespace(slot % self.namespaces), Self::job_name(slot / self.namespaces));
+            let (namespace, job) = self.job_at(slot);
             let identity = BranchIdentity {
                 batch_id: batch_id.clone(),
                 tenant_id: Self::tenant_id(t),
@@ -375,7 +385,7 @@ impl GeneratedEstate {
             return Vec::new();
         }
         let per_batch = BRANCHES_PER_BATCH.min(jobs);
-        let region_key = region.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+        let region_key = Self::region_key(region);
         // Older than the batches that still have pods.
         let newest = now - (self.branch_pods.div_ceil(per_batch) as i64 + 1) * BATCH_SPACING_SECS;
         let mut out = Vec::with_capacity(self.records);
@@ -388,12 +398,9 @@ impl GeneratedEstate {
                 .map(|k| {
                     let slot = (r * per_batch + k) % jobs;
                     let failed = (r * per_batch + k) % FAILED_EVERY == FAILED_EVERY - 1;
+                    let (namespace, job) = self.job_at(slot);
                     BranchOutcome {
-                        job: format!(
-                            "{}/{}",
-                            Self::namespace(slot % self.namespaces),
-                            Self::job_name(slot / self.namespaces)
-                        ),
+                        job: format!("{namespace}/{job}"),
                         attempt: 1,
                         phase: if failed { Phase::Failed } else { Phase::Succeeded },
                         exit_code: Some(if failed { 2 } else { 0 }),

@@ -290,7 +290,7 @@ pub async fn remove(client: &kube::Client, plan: &GcPlan, records_namespace: &st
                 RecordState::Complete => Ok(&[][..]),
                 RecordState::NoOutcome => record::write_outcome(client, records_namespace, batch, who)
                     .await
-                    .map(|_| &["get configmaps", "update configmaps"][..]),
+                    .map(|()| &["get configmaps", "update configmaps"][..]),
                 RecordState::Missing => record::create_with_outcome(client, records_namespace, batch, who)
                     .await
                     .map(|()| &["create configmaps"][..]),

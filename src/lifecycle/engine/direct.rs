@@ -127,9 +127,7 @@ impl DirectEngine {
             .map_err(kube_error(region, "list", "pods", None))?;
         let mut stopped = Vec::new();
         for pod in list {
-            let done =
-                pod.status.as_ref().and_then(|s| s.phase.as_deref()).is_some_and(|p| p == "Succeeded" || p == "Failed");
-            if done || pod.metadata.deletion_timestamp.is_some() {
+            if pod.metadata.deletion_timestamp.is_some() {
                 continue;
             }
             let ns = pod.metadata.namespace.clone().unwrap_or_default();

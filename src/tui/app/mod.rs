@@ -830,14 +830,11 @@ fn on_data_event(app: &mut App, event: DataEvent) -> Vec<Effect> {
             }
             // A batch seen ending here, live: its outcome goes into its record.
             let id = event.batch_id().map(str::to_string);
-            let running = |app: &App, id: &Option<String>| {
-                id.as_ref().and_then(|id| app.runs.batches.get(id)).is_some_and(|b| !b.phase().is_final())
-            };
-            let was_running = running(app, &id);
+            let was_running =
+                id.as_ref().and_then(|id| app.runs.batches.get(id)).is_some_and(|b| !b.phase().is_final());
             run_update(&mut app.runs, event);
             follow_moved_batches(app);
             if was_running
-                && !running(app, &id)
                 && let Some(batch) = id.and_then(|id| app.runs.batches.get(&id))
                 && batch.phase().is_final()
             {
