@@ -181,7 +181,9 @@ impl BatchRecord {
     /// Adds this record's batch to `state` where its pods and Workflow are gone (a batch seen in
     /// the cluster is shown from the cluster).
     pub fn merge_into(&self, state: &mut crate::lifecycle::run::RunState) {
-        state.batches.entry(self.batch_id.clone()).or_insert_with(|| self.to_batch());
+        if state.batches.get(&self.batch_id).is_none_or(|b| b.from_record) {
+            state.add_from_record(self.to_batch());
+        }
     }
 
     /// When the batch was triggered (its first action).
@@ -399,6 +401,60 @@ pub async fn list_matching(
         Some(namespace),
     ))?;
     Ok(cms.iter().filter_map(|cm| BatchRecord::from_configmap(cm, region)).collect())
+}
+
+/// How many records a watch of records reads per page, and hands over at once while listing.
+const RECORD_PAGE: u32 = 500;
+
+/// What a watch of a region's batch records reports.
+#[derive(Debug)]
+pub enum RecordChange {
+    /// Batches as their records tell them: a page of the list, or a record added or changed.
+    Batches(Vec<Batch>),
+    /// A record was deleted (`tlc gc`): the id of its batch.
+    Gone(String),
+}
+
+/// Watches the batch records of `region` (in `namespace`) until `on` returns `false`: the list
+/// page by page, then each record added, changed or deleted, each turned into its batch at once
+/// (an estate's records are tens of thousands: never all held as ConfigMaps, never listed again
+/// every minute). A record deleted while the watch was down is not reported (its batch stays shown
+/// until the next start). The connection's changes are reported as they happen.
+pub async fn watch_batches(
+    client: &kube::Client,
+    region: &str,
+    namespace: &str,
+    url: &str,
+    mut on: impl FnMut(crate::watch::Report<RecordChange>) -> bool,
+) {
+    use crate::watch::{Report, Seen};
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+    let config = kube::runtime::watcher::Config::default().labels(&format!("{RECORD}=batch")).page_size(RECORD_PAGE);
+    let mut page: Vec<Batch> = Vec::new();
+    let mut listing = false;
+    crate::watch::watch_each(api, config, url, crate::watch::trim::managed_fields, |seen| match seen {
+        Seen::Connection(c) => on(Report::Connection(c)),
+        Seen::Relisting => {
+            listing = true;
+            true
+        }
+        Seen::Object(cm) => {
+            page.extend(BatchRecord::from_configmap(&cm, region).map(|r| r.to_batch()));
+            if page.is_empty() || (listing && page.len() < RECORD_PAGE as usize) {
+                return true;
+            }
+            on(Report::Data(RecordChange::Batches(std::mem::take(&mut page))))
+        }
+        Seen::Listed => {
+            listing = false;
+            page.is_empty() || on(Report::Data(RecordChange::Batches(std::mem::take(&mut page))))
+        }
+        Seen::Deleted(cm) => match cm.metadata.labels.as_ref().and_then(|l| l.get(BATCH_ID)) {
+            Some(id) => on(Report::Data(RecordChange::Gone(id.clone()))),
+            None => true,
+        },
+    })
+    .await;
 }
 
 /// One line of the team's history, and where it was read.

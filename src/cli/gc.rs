@@ -2,15 +2,12 @@
 //! (with its time and the API requests it made), a confirmation (`--yes` for scripts; refused when
 //! read-only), then the removal (its time and requests too).
 
-use std::time::Instant;
-
 use clap::Args;
 
 use super::confirm::{Ask, confirm};
 use super::output::{Format, Table, print_json, safe};
 use super::printer::human;
 use super::session::{GlobalArgs, Session};
-use crate::audit::actor;
 use crate::lifecycle::error::{Error, Result};
 use crate::lifecycle::retention::{self, GcPlan, Retention};
 
@@ -61,15 +58,7 @@ fn retention_of(base: &Retention, args: &GcArgs) -> Result<Retention> {
 }
 
 fn print_plan(plan: &GcPlan, wide: bool, now: jiff::Timestamp) {
-    println!(
-        "{}: {} batches' branch pods go ({} pods; the ConfigMaps they own go with them), {} records go; {} finished batches kept, {} not ended (never touched)",
-        plan.region,
-        plan.batches.len(),
-        plan.pods(),
-        plan.records.len(),
-        plan.kept,
-        plan.running
-    );
+    println!("{}", plan.summary());
     if plan.batches.is_empty() {
         return;
     }
@@ -95,31 +84,25 @@ fn print_plan(plan: &GcPlan, wide: bool, now: jiff::Timestamp) {
 pub async fn run(global: &GlobalArgs, args: GcArgs) -> Result<u8> {
     let session = Session::open(global).await?;
     let regions = session.region_names(&args.region)?;
-    let namespace = session.config.run.records_namespace.clone();
     let now = jiff::Timestamp::now();
-    let started = Instant::now();
-    let mut plans = Vec::new();
-    let mut rules = Vec::new();
-    for name in &regions {
-        let region = session.regions.require(name)?;
-        let retention = retention_of(session.config.retention_for(name), &args)?;
-        plans.push(retention::preview(&region.client, name, &namespace, &retention, now).await?);
-        rules.push(format!("{name}: {}", retention.describe()));
-    }
-    let took = started.elapsed();
-    let requests: usize = plans.iter().map(|p| p.requests).sum();
+    let previews =
+        retention::preview_regions(&session.config, &session.regions, &regions, |r| retention_of(r, &args), now)
+            .await?;
     match args.output {
-        Format::Json => print_json(&plans),
+        Format::Json => print_json(&previews.plans),
         Format::Table | Format::Wide => {
-            println!("tlc gc: {}", rules.join("; "));
-            for plan in &plans {
+            println!("tlc gc: {}", previews.rules.join("; "));
+            for plan in &previews.plans {
                 print_plan(plan, args.output == Format::Wide, now);
             }
-            println!("preview took {} ms: {requests} API requests (list pods, list records)", took.as_millis());
+            println!(
+                "preview took {} ms: {} API requests (list pods, list records)",
+                previews.took.as_millis(),
+                previews.requests()
+            );
         }
     }
-    let pods: usize = plans.iter().map(GcPlan::pods).sum();
-    let records: usize = plans.iter().map(|p| p.records.len()).sum();
+    let (pods, records) = (previews.pods(), previews.records());
     if pods == 0 && records == 0 {
         println!("nothing to remove");
         return Ok(0);
@@ -129,25 +112,7 @@ pub async fn run(global: &GlobalArgs, args: GcArgs) -> Result<u8> {
     }
     let ask = Ask::YesNo(format!("Remove {pods} branch pods and {records} records?"));
     confirm("remove them", &ask, args.yes, session.config.run.read_only)?;
-    let started = Instant::now();
-    let mut total = std::collections::BTreeMap::<String, usize>::new();
-    let (mut batches, mut removed_pods, mut removed_records) = (0, 0, 0);
-    for plan in &plans {
-        let region = session.regions.require(&plan.region)?;
-        let removed = retention::remove(&region.client, plan, &namespace, &actor(&region.context)).await?;
-        batches += removed.batches;
-        removed_pods += removed.pods;
-        removed_records += removed.records;
-        for (what, n) in removed.requests {
-            *total.entry(what).or_default() += n;
-        }
-    }
-    let calls: usize = total.values().sum();
-    let by_kind: Vec<String> = total.iter().map(|(what, n)| format!("{what} ×{n}")).collect();
-    println!(
-        "removed {removed_pods} branch pods of {batches} batches and {removed_records} records in {} ms: {calls} API requests ({})",
-        started.elapsed().as_millis(),
-        by_kind.join(", ")
-    );
+    let (removed, took) = retention::remove_all(&session.config, &session.regions, &previews.plans).await?;
+    println!("{}", removed.summary(took));
     Ok(0)
 }

@@ -93,6 +93,15 @@ impl Default for GeneratedEstate {
     }
 }
 
+/// A batch id as tlc makes them (a UUIDv7 of the batch's start, `secs`), with stable "random"
+/// bits per (`seed`, `n`): batches sort by start, as real ones do.
+fn batch_id_at(secs: i64, seed: u64, n: u64) -> String {
+    let random = uuid::Uuid::parse_str(&stable_uuid(seed, n)).unwrap_or_default();
+    let mut bits = [0u8; 10];
+    bits.copy_from_slice(&random.as_bytes()[..10]);
+    uuid::Builder::from_unix_timestamp_millis(secs.max(0) as u64 * 1000, &bits).into_uuid().to_string()
+}
+
 /// A deterministic UUID-shaped id for item `n` of `kind` (stable across runs).
 pub fn stable_uuid(kind: u64, n: u64) -> String {
     // SplitMix64 over (kind, n): well spread, reproducible.
@@ -229,13 +238,7 @@ impl GeneratedEstate {
         for p in 0..self.branch_pods {
             let (b, k) = (p / per_batch, p % per_batch);
             let batch_start = now - (batches - b) as i64 * BATCH_SPACING_SECS;
-            // A UUIDv7 for the batch's start, with stable "random" bits per (region, batch).
-            let random = uuid::Uuid::parse_str(&stable_uuid(2 ^ region_key, b as u64)).unwrap_or_default();
-            let mut bits = [0u8; 10];
-            bits.copy_from_slice(&random.as_bytes()[..10]);
-            let batch_id = uuid::Builder::from_unix_timestamp_millis(batch_start.max(0) as u64 * 1000, &bits)
-                .into_uuid()
-                .to_string();
+            let batch_id = batch_id_at(batch_start, 2 ^ region_key, b as u64);
             let t = b % self.tenants;
             let slot = (b * per_batch + k) % jobs;
             let (namespace, job) = self.job_at(slot);
@@ -393,7 +396,7 @@ impl GeneratedEstate {
             let started = newest - (self.records - r) as i64 * BATCH_SPACING_SECS;
             let at = |s: i64| Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH);
             let t = r % self.tenants;
-            let batch_id = stable_uuid(3 ^ region_key, r as u64);
+            let batch_id = batch_id_at(started, 3 ^ region_key, r as u64);
             let branches: Vec<BranchOutcome> = (0..per_batch)
                 .map(|k| {
                     let slot = (r * per_batch + k) % jobs;

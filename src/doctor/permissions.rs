@@ -79,6 +79,7 @@ fn needs(config: &Config) -> Vec<Need> {
         need("create", "", "configmaps", None, &records, "batch records (else only the local history)", false),
         need("update", "", "configmaps", None, &records, "batch records: cancels, retries, outcomes", false),
         need("list", "", "configmaps", None, &records, "runs whose pods are gone, tlc history", false),
+        need("watch", "", "configmaps", None, &records, "the console's runs from records, live", false),
         need("get", "argoproj.io", "workflowtemplates", None, &argo, "checking the Argo template", !direct),
         need("create", "argoproj.io", "workflows", None, &argo, "submitting Workflows (argo engine)", !direct),
         need("list", "argoproj.io", "workflows", None, &argo, "runs on the Argo engine", false),

@@ -95,7 +95,9 @@ impl Retention {
 
 fn words(age: SignedDuration) -> String {
     let s = age.as_secs();
-    if s % 86_400 == 0 {
+    if s == 0 {
+        "0s".into()
+    } else if s % 86_400 == 0 {
         format!("{}d", s / 86_400)
     } else if s % 3600 == 0 {
         format!("{}h", s / 3600)
@@ -159,6 +161,92 @@ impl GcPlan {
     pub fn pods(&self) -> usize {
         self.batches.iter().map(|b| b.pods.len()).sum()
     }
+
+    /// The plan in a sentence, as `tlc gc` and the console's `:gc` say it.
+    pub fn summary(&self) -> String {
+        format!(
+            "{}: {} batches' branch pods go ({} pods; the ConfigMaps they own go with them), {} records go; {} finished batches kept, {} not ended (never touched)",
+            self.region,
+            self.batches.len(),
+            self.pods(),
+            self.records.len(),
+            self.kept,
+            self.running
+        )
+    }
+}
+
+/// The previews of several regions, each under its own rules, with the time they took.
+#[derive(Clone, Debug, Default)]
+pub struct Previews {
+    /// One plan per region.
+    pub plans: Vec<GcPlan>,
+    /// Each region's rules in words (`eu-west: branch pods of batches ended over 7d ago`).
+    pub rules: Vec<String>,
+    /// How long the previews took.
+    pub took: std::time::Duration,
+}
+
+impl Previews {
+    /// Pods that go, in every region.
+    pub fn pods(&self) -> usize {
+        self.plans.iter().map(GcPlan::pods).sum()
+    }
+
+    /// Records that go, in every region.
+    pub fn records(&self) -> usize {
+        self.plans.iter().map(|p| p.records.len()).sum()
+    }
+
+    /// API requests the previews made.
+    pub fn requests(&self) -> usize {
+        self.plans.iter().map(|p| p.requests).sum()
+    }
+}
+
+/// Previews the regions `names` of `regions`, each under `config`'s rules for it as `rules` turns
+/// them (`tlc gc`'s flags over them; the console's `:gc` takes them as they are).
+pub async fn preview_regions(
+    config: &crate::config::Config,
+    regions: &super::regions::Regions,
+    names: &[String],
+    rules: impl Fn(&Retention) -> Result<Retention>,
+    now: Timestamp,
+) -> Result<Previews> {
+    let started = std::time::Instant::now();
+    let namespace = &config.run.records_namespace;
+    let mut previews = Previews::default();
+    for name in names {
+        let region = regions.require(name)?;
+        let retention = rules(config.retention_for(name))?;
+        previews.plans.push(preview(&region.client, name, namespace, &retention, now).await?);
+        previews.rules.push(format!("{name}: {}", retention.describe()));
+    }
+    previews.took = started.elapsed();
+    Ok(previews)
+}
+
+/// Carries out every plan of `previews`, region by region (as `who` in each), and sums up what
+/// was removed.
+pub async fn remove_all(
+    config: &crate::config::Config,
+    regions: &super::regions::Regions,
+    plans: &[GcPlan],
+) -> Result<(Removed, std::time::Duration)> {
+    let started = std::time::Instant::now();
+    let mut total = Removed::default();
+    for plan in plans {
+        let region = regions.require(&plan.region)?;
+        let who = crate::audit::actor(&region.context);
+        let removed = remove(&region.client, plan, &config.run.records_namespace, &who).await?;
+        total.batches += removed.batches;
+        total.pods += removed.pods;
+        total.records += removed.records;
+        for (what, n) in removed.requests {
+            *total.requests.entry(what).or_default() += n;
+        }
+    }
+    Ok((total, started.elapsed()))
 }
 
 fn ended_at(b: &Batch) -> Option<Timestamp> {
@@ -249,7 +337,7 @@ pub async fn preview(
 ) -> Result<GcPlan> {
     if !retention.is_set() {
         return Err(Error::Input(
-            "no retention is set: pass --older-than, --keep or --records-older-than, or set [retention] in the configuration"
+            "no retention is set: set [retention] older_than, keep_last or records_older_than in the configuration (tlc gc also takes --older-than, --keep, --records-older-than)"
                 .into(),
         ));
     }
@@ -275,6 +363,22 @@ pub struct Removed {
     pub requests: BTreeMap<String, usize>,
 }
 
+impl Removed {
+    /// What was removed in a sentence, with the time it took and the requests it made.
+    pub fn summary(&self, took: std::time::Duration) -> String {
+        let calls: usize = self.requests.values().sum();
+        let by_kind: Vec<String> = self.requests.iter().map(|(what, n)| format!("{what} ×{n}")).collect();
+        format!(
+            "removed {} branch pods of {} batches and {} records in {} ms: {calls} API requests ({})",
+            self.pods,
+            self.batches,
+            self.records,
+            took.as_millis(),
+            by_kind.join(", ")
+        )
+    }
+}
+
 /// Carries out a plan: writes each missing outcome into its record, then removes the pods with one
 /// label-selected `deletecollection` per namespace and up to [`IDS_PER_REQUEST`] batches (ended pods
 /// only), then the records that go.
@@ -284,19 +388,27 @@ pub async fn remove(client: &kube::Client, plan: &GcPlan, records_namespace: &st
     let mut count = |what: &str| *removed.requests.entry(what.to_string()).or_default() += 1;
     // Outcomes first (16 at a time): no batch loses its evidence with its pods.
     use futures::StreamExt;
-    let writes = plan.batches.iter().filter_map(|d| plan.ended.get(&d.batch_id).map(|b| (d.record, b))).map(
-        |(state, batch)| async move {
-            match state {
-                RecordState::Complete => Ok(&[][..]),
-                RecordState::NoOutcome => record::write_outcome(client, records_namespace, batch, who)
-                    .await
-                    .map(|()| &["get configmaps", "update configmaps"][..]),
-                RecordState::Missing => record::create_with_outcome(client, records_namespace, batch, who)
-                    .await
-                    .map(|()| &["create configmaps"][..]),
-            }
-        },
-    );
+    // Collected first: a stream over the iterator's closures would not be `Send` (rust#102211), and
+    // the console runs this on a spawned task.
+    let writes: Vec<_> = plan
+        .batches
+        .iter()
+        .filter_map(|d| plan.ended.get(&d.batch_id).map(|b| (d.record, b)))
+        .map(|(state, batch)| async move {
+            let requests: &'static [&'static str] = match state {
+                RecordState::Complete => &[],
+                RecordState::NoOutcome => {
+                    record::write_outcome(client, records_namespace, batch, who).await?;
+                    &["get configmaps", "update configmaps"]
+                }
+                RecordState::Missing => {
+                    record::create_with_outcome(client, records_namespace, batch, who).await?;
+                    &["create configmaps"]
+                }
+            };
+            Ok(requests)
+        })
+        .collect();
     let written: Vec<Result<&[&str]>> = futures::stream::iter(writes).buffer_unordered(16).collect().await;
     for made in written {
         for what in made? {

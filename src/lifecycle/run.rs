@@ -226,28 +226,27 @@ pub struct Branch {
     /// The Job.
     pub job: JobRef,
     /// Its attempts by number (a list in JSON): from its branch pods, or the engine's plan.
-    #[serde(serialize_with = "values_as_list")]
-    pub attempts: BTreeMap<u32, Attempt>,
+    pub attempts: Attempts,
     /// The last log line seen (sanitised text).
     pub last_line: Option<String>,
-    /// Its Workflow node (the Argo engine).
+    /// Its Workflow node (the Argo engine; boxed: most branches have none).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub node: Option<BranchNode>,
+    pub node: Option<Box<BranchNode>>,
 }
 
 impl Branch {
     fn new(job: JobRef) -> Self {
-        Branch { job, attempts: BTreeMap::new(), last_line: None, node: None }
+        Branch { job, attempts: Attempts::default(), last_line: None, node: None }
     }
 
     /// A branch as a batch record keeps it: the attempt that decided it.
     pub fn from_record(job: JobRef, attempt: Attempt) -> Self {
-        Branch { job, attempts: BTreeMap::from([(attempt.number, attempt)]), last_line: None, node: None }
+        Branch { job, attempts: Attempts(vec![attempt]), last_line: None, node: None }
     }
 
     /// The latest attempt (there is always one once the branch exists).
     pub fn current(&self) -> Option<&Attempt> {
-        self.attempts.values().next_back()
+        self.attempts.latest()
     }
 
     /// The latest attempt's phase; a branch seen only through its Workflow node has the node's.
@@ -270,7 +269,53 @@ impl Branch {
     }
 
     fn attempt_mut(&mut self, number: u32) -> &mut Attempt {
-        self.attempts.entry(number).or_insert_with(|| Attempt::new(number))
+        self.attempts.get_or_insert(number)
+    }
+}
+
+/// A branch's attempts, ordered by number. A list, not a map: a branch has one or two, and an
+/// estate's console holds tens of thousands of branches (a B-tree's node costs eleven attempts'
+/// room however few it holds).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Attempts(Vec<Attempt>);
+
+impl Attempts {
+    /// Every attempt, oldest first.
+    pub fn values(&self) -> std::slice::Iter<'_, Attempt> {
+        self.0.iter()
+    }
+
+    /// The attempt numbered `number`.
+    pub fn get(&self, number: &u32) -> Option<&Attempt> {
+        self.0.iter().find(|a| a.number == *number)
+    }
+
+    /// The latest attempt.
+    pub fn latest(&self) -> Option<&Attempt> {
+        self.0.last()
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The attempt numbered `number`, made (pending, in its place by number) when new.
+    fn get_or_insert(&mut self, number: u32) -> &mut Attempt {
+        let at = match self.0.binary_search_by_key(&number, |a| a.number) {
+            Ok(at) => at,
+            Err(at) => {
+                self.0.insert(at, Attempt::new(number));
+                at
+            }
+        };
+        &mut self.0[at]
     }
 }
 
@@ -630,6 +675,8 @@ pub struct RunState {
     workflows: BTreeMap<String, String>,
     /// Stand-in batch keys and the batch each became (what shows a stand-in follows it).
     moved: BTreeMap<String, String>,
+    /// How many batches have been removed so far (an index of the batches rebuilds when it changes).
+    removed: u64,
 }
 
 impl RunState {
@@ -642,6 +689,45 @@ impl RunState {
     pub fn batch_of_workflow(&self, uid: &str) -> Option<&str> {
         self.workflows.get(uid).map(String::as_str)
     }
+
+    /// How many batches have been removed so far: what an index of the batches checks to know
+    /// that one it points at may be gone.
+    pub fn removed(&self) -> u64 {
+        self.removed
+    }
+
+    /// Shows a batch known from its record (`batch.from_record`), unless the cluster shows it (its
+    /// pods or Workflow); a batch shown from its record before is replaced (the record changed: an
+    /// outcome was written since). Returns whether it is shown from this record now.
+    pub fn add_from_record(&mut self, batch: Batch) -> bool {
+        match self.batches.get_mut(&batch.id) {
+            Some(shown) if !shown.from_record => false,
+            Some(shown) => {
+                *shown = batch;
+                true
+            }
+            None => {
+                self.batches.insert(batch.id.clone(), batch);
+                true
+            }
+        }
+    }
+
+    /// Forgets a batch shown from its record only, when its record is deleted (a batch the cluster
+    /// still shows stays).
+    pub fn forget_record(&mut self, batch_id: &str) {
+        if self.batches.get(batch_id).is_some_and(|b| b.from_record) {
+            self.batches.remove(batch_id);
+            self.removed += 1;
+        }
+    }
+
+    /// Removes a batch, counted.
+    fn remove(&mut self, batch_id: &str) -> Option<Batch> {
+        let batch = self.batches.remove(batch_id)?;
+        self.removed += 1;
+        Some(batch)
+    }
 }
 
 /// Applies a Workflow to its batch: the batch's Workflow, and its branches' nodes.
@@ -649,7 +735,7 @@ fn apply_workflow(state: &mut RunState, seen: WorkflowSeen) {
     let key = seen.batch_key();
     if let Some(previous) = state.workflows.insert(seen.uid.clone(), key.clone())
         && previous != key
-        && let Some(mut old) = state.batches.remove(&previous)
+        && let Some(mut old) = state.remove(&previous)
     {
         // The stand-in becomes the batch (its pods may already have made it: theirs is merged in).
         state.moved.insert(previous.clone(), key.clone());
@@ -713,7 +799,7 @@ fn apply_workflow(state: &mut RunState, seen: WorkflowSeen) {
             for b in &run.branches {
                 let Some(job) = &b.job else { continue };
                 let branch = batch.branches.entry(job.clone()).or_insert_with(|| Branch::new(job.clone()));
-                branch.node = Some(match &b.unit {
+                branch.node = Some(Box::new(match &b.unit {
                     Some(u) => BranchNode {
                         state: u.state,
                         exit_code: u.exit_code,
@@ -732,7 +818,7 @@ fn apply_workflow(state: &mut RunState, seen: WorkflowSeen) {
                         attempts: Vec::new(),
                         stopped: run.shutdown.is_some(),
                     },
-                });
+                }));
             }
         }
         Err(problem) => {
@@ -832,7 +918,7 @@ pub fn update(state: &mut RunState, event: RunEvent) {
             // Nothing else shows it (no branch pod): it is gone with its Workflow.
             batch.branches.retain(|_, b| !b.attempts.is_empty());
             if batch.branches.is_empty() {
-                state.batches.remove(&key);
+                state.remove(&key);
             }
         }
         RunEvent::LogLine { batch_id, job, text } => {

@@ -101,10 +101,18 @@ pub enum DataEvent {
         /// The migrate-in batch id.
         batch_id: String,
     },
+    /// What the retention rules would remove (`:gc`), or why it could not be known.
+    GcPreview(Result<crate::lifecycle::retention::Previews, String>),
     /// The doctor's report, as lines of text.
     Doctor(Vec<String>),
-    /// Batch records of a region (batches whose pods may be gone).
-    Records(Vec<crate::audit::record::BatchRecord>),
+    /// Batches of a region as their records tell them (a page of records, or one that changed):
+    /// shown where the cluster no longer shows them (their pods are gone).
+    RecordBatches(Vec<crate::lifecycle::run::Batch>),
+    /// A batch record was deleted (by `tlc gc`): its batch goes, unless the cluster still shows it.
+    RecordGone {
+        /// The batch id.
+        batch_id: String,
+    },
     /// The audit history, read from disk.
     History {
         /// Newest first.

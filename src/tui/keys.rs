@@ -156,6 +156,8 @@ pub enum Action {
     NextPane,
     /// Logs: save the batch as an incident bundle.
     SaveBundle,
+    /// Retention (`:gc`): preview what the rules remove, then confirm.
+    Gc,
     /// Ctrl-Z.
     Suspend,
     /// Ctrl-L.
@@ -374,7 +376,7 @@ pub fn bindings(scope: Scope) -> Vec<Binding> {
                 &[k(':')],
                 A::Command,
                 "cmd",
-                "command mode (:tenants :jobs :runs :logs :history :doctor :ctx :theme :quit …)",
+                "command mode (:tenants :jobs :runs :logs :history :doctor :gc :ctx :theme :quit …)",
             ),
             b(&[k('/')], A::Filter, "filter", "filter the list (logs: a regex, matches highlighted)"),
             b(&[k('?')], A::Help, "help", "this help"),

@@ -1,6 +1,6 @@
 //! The one watch layer: every collection tlc follows (tenant ConfigMaps, lifecycle Jobs, branch
-//! pods, Workflows) goes through [`watch`], on kube-runtime's `watcher(..).default_backoff()`.
-//! It keeps the objects it has seen (trimmed of what nobody reads), so that a relist after a watch
+//! pods, Workflows, batch records) goes through [`watch`] or [`watch_each`], on kube-runtime's
+//! `watcher(..).default_backoff()`. [`watch`] keeps the objects it has seen (trimmed of what nobody reads), so that a relist after a watch
 //! gap reports the objects that vanished meanwhile — which a reflector store silently drops, and
 //! which the run model needs to mark a branch whose pod was deleted while nobody watched — and it
 //! reports the connection as it changes (up, or down with the reason an operator can act on).
@@ -126,19 +126,34 @@ pub fn key_of<K: kube::Resource>(o: &K) -> String {
     format!("{}/{}", o.meta().namespace.as_deref().unwrap_or(""), o.meta().name.as_deref().unwrap_or(""))
 }
 
-/// Watches `api` (with `config`'s selectors) until `on` returns `false`, calling `on` for every
-/// change; every object passes through `trim` before it is kept or reported (what the console
-/// never reads need not stay in memory for its lifetime). Errors are retried with kube-runtime's
-/// default back-off and reported as [`Change::Connection`] (with `url` in the reason).
-pub async fn watch<K, F>(api: Api<K>, config: watcher::Config, url: &str, trim: fn(&mut K), mut on: F)
+/// What a watched collection tells a consumer that keeps its own state ([`watch_each`]): each
+/// object as it comes, by value, and nothing kept in the layer.
+#[derive(Debug)]
+pub enum Seen<K> {
+    /// A (re)list begins: the objects that follow, up to [`Seen::Listed`], are everything there is.
+    Relisting,
+    /// An object listed, added or changed (trimmed).
+    Object(K),
+    /// The (re)list is complete.
+    Listed,
+    /// An object was deleted (as last seen, trimmed).
+    Deleted(K),
+    /// The connection changed (reported on transitions only).
+    Connection(Connection),
+}
+
+/// Watches `api` (with `config`'s selectors) until `on` returns `false`, handing over every object
+/// as it comes, trimmed, and keeping none: for a consumer that turns objects into something smaller
+/// at once (an estate's batch records: tens of thousands, never all in memory as ConfigMaps). A
+/// list arrives page by page (kube-runtime's pages of 500). Errors are retried with kube-runtime's
+/// default back-off and reported as [`Seen::Connection`] (with `url` in the reason).
+pub async fn watch_each<K, F>(api: Api<K>, config: watcher::Config, url: &str, trim: fn(&mut K), mut on: F)
 where
     K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
-    F: FnMut(Change<'_, K>) -> bool,
+    F: FnMut(Seen<K>) -> bool,
 {
     let stream = kube::runtime::WatchStreamExt::default_backoff(watcher::watcher(api, config));
     futures::pin_mut!(stream);
-    let mut known: BTreeMap<String, K> = BTreeMap::new();
-    let mut relist: BTreeMap<String, K> = BTreeMap::new();
     let mut up: Option<bool> = None;
     let kind = std::any::type_name::<K>().rsplit("::").next().unwrap_or("object");
     let mut connection = |state: Connection, on: &mut F| {
@@ -151,44 +166,77 @@ where
             Connection::Up => tracing::info!(url, kind, "watch up"),
             Connection::Down(why) => tracing::warn!(url, kind, %why, "watch down; kube-runtime retries with back-off"),
         }
-        on(Change::Connection(state))
+        on(Seen::Connection(state))
     };
     while let Some(event) = stream.next().await {
         let alive = match event {
             Err(e) => connection(Connection::Down(Failure::of(&e, url)), &mut on),
-            Ok(Event::Init) => {
-                relist.clear();
-                true
-            }
+            Ok(Event::Init) => on(Seen::Relisting),
             Ok(Event::InitApply(mut o)) => {
                 trim(&mut o);
-                relist.insert(key_of(&o), o);
-                true
+                on(Seen::Object(o))
             }
-            Ok(Event::InitDone) => {
-                let vanished: Vec<K> =
-                    known.iter().filter(|(k, _)| !relist.contains_key(*k)).map(|(_, v)| v.clone()).collect();
-                tracing::debug!(url, kind, listed = relist.len(), vanished = vanished.len(), "watch listed");
-                known = std::mem::take(&mut relist);
-                connection(Connection::Up, &mut on) && on(Change::Listed { all: &known, vanished })
-            }
+            Ok(Event::InitDone) => connection(Connection::Up, &mut on) && on(Seen::Listed),
             Ok(Event::Apply(mut o)) => {
                 trim(&mut o);
-                let k = key_of(&o);
-                known.insert(k.clone(), o);
-                connection(Connection::Up, &mut on)
-                    && known.get(&k).is_none_or(|object| on(Change::Applied { all: &known, object }))
+                connection(Connection::Up, &mut on) && on(Seen::Object(o))
             }
             Ok(Event::Delete(mut o)) => {
                 trim(&mut o);
-                known.remove(&key_of(&o));
-                connection(Connection::Up, &mut on) && on(Change::Deleted { all: &known, object: o })
+                connection(Connection::Up, &mut on) && on(Seen::Deleted(o))
             }
         };
         if !alive {
             return;
         }
     }
+}
+
+/// Watches `api` (with `config`'s selectors) until `on` returns `false`, calling `on` for every
+/// change; every object passes through `trim` before it is kept or reported (what the console
+/// never reads need not stay in memory for its lifetime). Built on [`watch_each`]: it keeps every
+/// object, so each change comes with the whole collection, and a relist says what vanished.
+pub async fn watch<K, F>(api: Api<K>, config: watcher::Config, url: &str, trim: fn(&mut K), mut on: F)
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+    F: FnMut(Change<'_, K>) -> bool,
+{
+    let mut known: BTreeMap<String, K> = BTreeMap::new();
+    let mut relist: Option<BTreeMap<String, K>> = None;
+    let kind = std::any::type_name::<K>().rsplit("::").next().unwrap_or("object");
+    watch_each(api, config, url, trim, |seen| match seen {
+        Seen::Connection(c) => on(Change::Connection(c)),
+        Seen::Relisting => {
+            relist = Some(BTreeMap::new());
+            true
+        }
+        Seen::Object(o) => {
+            let k = key_of(&o);
+            match relist.as_mut() {
+                Some(listing) => {
+                    listing.insert(k, o);
+                    true
+                }
+                None => {
+                    known.insert(k.clone(), o);
+                    known.get(&k).is_none_or(|object| on(Change::Applied { all: &known, object }))
+                }
+            }
+        }
+        Seen::Listed => {
+            let listed = relist.take().unwrap_or_default();
+            let vanished: Vec<K> =
+                known.iter().filter(|(k, _)| !listed.contains_key(*k)).map(|(_, v)| v.clone()).collect();
+            tracing::debug!(url, kind, listed = listed.len(), vanished = vanished.len(), "watch listed");
+            known = listed;
+            on(Change::Listed { all: &known, vanished })
+        }
+        Seen::Deleted(o) => {
+            known.remove(&key_of(&o));
+            on(Change::Deleted { all: &known, object: o })
+        }
+    })
+    .await;
 }
 
 #[cfg(test)]

@@ -838,7 +838,7 @@ async fn tlc_gc_removes_exactly_what_its_preview_listed_never_a_running_batch_an
     assert_eq!(unset.status.code(), Some(1));
     assert_eq!(
         stderr(&unset).trim(),
-        "tlc: no retention is set: pass --older-than, --keep or --records-older-than, or set [retention] in the configuration"
+        "tlc: no retention is set: set [retention] older_than, keep_last or records_older_than in the configuration (tlc gc also takes --older-than, --keep, --records-older-than)"
     );
     let preview = f.tlc(&["gc", "--region", "eu-west", "--older-than", "0s", "--dry-run", "-o", "json"]).await;
     assert_eq!(preview.status.code(), Some(0), "{}", stderr(&preview));

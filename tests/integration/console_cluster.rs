@@ -846,3 +846,33 @@ fn a_batch_whose_pods_were_deleted_shows_from_its_record_in_a_console_opened_lat
     assert!(lineage.contains("failed") && lineage.contains('2'), "{lineage}\n{s}");
     quit(&mut c);
 }
+
+#[test]
+fn gc_from_the_console_previews_asks_removes_the_ended_pods_and_the_batch_stays_from_its_record() {
+    let sim = SimProcess::start("1");
+    sim.run_upsert_headless("globex-prod");
+    let rt = runtime();
+    let admin = client_for(&rt, &sim.kubeconfig, "eu-west");
+    assert_eq!(branch_pods(&rt, &admin).len(), 8, "globex-prod's upsert left its 8 branch pods");
+    let config = sim.edited_config("gc.toml", &[], "\n[retention]\nolder_than = \"0s\"\n");
+
+    let mut c = sim.console_with(&config, &[]);
+    c.wait("both regions' tenants", |s| s.contains("Tenants (12)"));
+    c.keys(":gc\r");
+    let s = c.wait("the confirmation", |s| s.contains("y yes  n/Esc no"));
+    assert!(s.contains("Remove 8 branch pods and 0 records?"), "{s}");
+    c.keys("y");
+    let s = c.wait("the removal's report", |s| s.contains("gc: removed 8 branch pods of 1 batches"));
+    let report = s.lines().find(|l| l.contains("gc: removed")).unwrap_or_default();
+    assert!(report.contains("deletecollection pods ×"), "the requests it made are said: {report}");
+    assert!(branch_pods(&rt, &admin).is_empty(), "the ended branch pods are gone");
+    assert!(branch_configmaps(&rt, &admin).is_empty(), "their ConfigMaps went with them");
+
+    // The batch is still there, from its record.
+    c.keys(":runs\r");
+    c.wait("globex-prod's upsert", |s| s.lines().any(|l| l.contains("globex-prod") && l.contains("upsert")));
+    quit(&mut c);
+    let records = rt.block_on(tlc::audit::record::list(&admin, "eu-west", "tlc-records")).expect("records");
+    assert_eq!(records.len(), 1, "its record stays");
+    assert!(records[0].outcome.is_some(), "with its outcome");
+}

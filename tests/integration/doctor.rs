@@ -75,7 +75,7 @@ async fn doctor_says_ready_only_when_everything_triggering_needs_is_there() {
     assert_eq!(report["ready"], true);
     assert_eq!(report["engine"], "direct");
     let permissions = report["regions"][0]["permissions"].as_array().expect("permissions");
-    assert_eq!(permissions.len(), 21);
+    assert_eq!(permissions.len(), 22);
     assert!(permissions.iter().all(|p| p["allowed"] == true), "{json}");
 }
 
@@ -181,6 +181,7 @@ const ALL_ALLOWED: &str = r#"  ALLOWED  VERB    RESOURCE                       N
   yes      create  configmaps                     tlc-records           batch records (else only the local history)
   yes      update  configmaps                     tlc-records           batch records: cancels, retries, outcomes
   yes      list    configmaps                     tlc-records           runs whose pods are gone, tlc history
+  yes      watch   configmaps                     tlc-records           the console's runs from records, live
   yes      get     workflowtemplates.argoproj.io  argo                  checking the Argo template
   yes      create  workflows.argoproj.io          argo                  submitting Workflows (argo engine)
   yes      list    workflows.argoproj.io          argo                  runs on the Argo engine
@@ -203,7 +204,7 @@ eu-west (context eu-west): ready to trigger
                         `tlc jobs` shows what is wrong with the others
   ok    tenants         6 found in ConfigMaps labelled tlc.dev/tenant=true in namespace tenants
   note  Argo template   argo/tenant-lifecycle is not installed (only the argo engine needs it)
-  ok    permissions     21 of 21 allowed
+  ok    permissions     22 of 22 allowed
 
 "#,
     r#"
@@ -220,7 +221,7 @@ eu-west (context eu-west): NOT ready to trigger
                         suspended Jobs carry collibra.com/tenant.lifecycle (15 Jobs): use --annotation collibra.com/tenant.lifecycle or set lifecycle.annotation in the configuration
   ok    tenants         6 found in ConfigMaps labelled tlc.dev/tenant=true in namespace tenants
   note  Argo template   argo/tenant-lifecycle is not installed (only the argo engine needs it)
-  ok    permissions     21 of 21 allowed
+  ok    permissions     22 of 22 allowed
 
 "#,
     r#"
@@ -237,7 +238,7 @@ eu-west (context eu-west): ready to trigger
                         `tlc jobs` shows what is wrong with the others
   ok    tenants         6 found in ConfigMaps labelled tlc.dev/tenant=true in namespace tenants
   note  Argo template   argo/tenant-lifecycle is not installed (only the argo engine needs it)
-  ok    permissions     21 of 21 allowed
+  ok    permissions     22 of 22 allowed
 
 "#,
     r#"
@@ -257,7 +258,7 @@ eu-west (context eu-west-viewer): NOT ready to trigger
                         `tlc jobs` shows what is wrong with the others
   ok    tenants         6 found in ConfigMaps labelled tlc.dev/tenant=true in namespace tenants
   note  Argo template   argo/tenant-lifecycle is not installed (only the argo engine needs it)
-  FAIL  permissions     11 of 21 allowed
+  FAIL  permissions     12 of 22 allowed
                         triggering needs: create pods, create configmaps, create events
 
   ALLOWED  VERB    RESOURCE                       NAMESPACE    TRIGGER  NEEDED FOR
@@ -275,6 +276,7 @@ eu-west (context eu-west-viewer): NOT ready to trigger
   DENIED   create  configmaps                     tlc-records           batch records (else only the local history)
   DENIED   update  configmaps                     tlc-records           batch records: cancels, retries, outcomes
   yes      list    configmaps                     tlc-records           runs whose pods are gone, tlc history
+  yes      watch   configmaps                     tlc-records           the console's runs from records, live
   yes      get     workflowtemplates.argoproj.io  argo                  checking the Argo template
   DENIED   create  workflows.argoproj.io          argo                  submitting Workflows (argo engine)
   yes      list    workflows.argoproj.io          argo                  runs on the Argo engine
@@ -293,7 +295,7 @@ eu-west (context eu-west-team): NOT ready to trigger
   FAIL  lifecycle Jobs  eu-west: forbidden: cannot list jobs (jobs.batch is forbidden: User "team" cannot list resource "jobs" in API group "batch" at the cluster scope)
   FAIL  tenants         eu-west: forbidden: cannot list configmaps in namespace tenants (configmaps is forbidden: User "team" cannot list resource "configmaps" in API group "" in the namespace "tenants")
   note  Argo template   argo/tenant-lifecycle is not installed (only the argo engine needs it)
-  FAIL  permissions     0 of 21 allowed
+  FAIL  permissions     0 of 22 allowed
                         triggering needs: list jobs.batch, list configmaps in tenants, create pods, create configmaps, create events
 
   ALLOWED  VERB    RESOURCE                       NAMESPACE    TRIGGER  NEEDED FOR
@@ -311,6 +313,7 @@ eu-west (context eu-west-team): NOT ready to trigger
   DENIED   create  configmaps                     tlc-records           batch records (else only the local history)
   DENIED   update  configmaps                     tlc-records           batch records: cancels, retries, outcomes
   DENIED   list    configmaps                     tlc-records           runs whose pods are gone, tlc history
+  DENIED   watch   configmaps                     tlc-records           the console's runs from records, live
   DENIED   get     workflowtemplates.argoproj.io  argo                  checking the Argo template
   DENIED   create  workflows.argoproj.io          argo                  submitting Workflows (argo engine)
   DENIED   list    workflows.argoproj.io          argo                  runs on the Argo engine
@@ -330,7 +333,7 @@ eu-west (context eu-west-team): NOT ready to trigger
                         `tlc jobs` shows what is wrong with the others
   FAIL  tenants         eu-west: forbidden: cannot list configmaps in namespace tenants (configmaps is forbidden: User "team" cannot list resource "configmaps" in API group "" in the namespace "tenants")
   note  Argo template   argo/tenant-lifecycle is not installed (only the argo engine needs it)
-  FAIL  permissions     7 of 21 allowed
+  FAIL  permissions     7 of 22 allowed
                         triggering needs: list configmaps in tenants
 
   ALLOWED  VERB    RESOURCE                       NAMESPACE    TRIGGER  NEEDED FOR
@@ -348,6 +351,7 @@ eu-west (context eu-west-team): NOT ready to trigger
   DENIED   create  configmaps                     tlc-records           batch records (else only the local history)
   DENIED   update  configmaps                     tlc-records           batch records: cancels, retries, outcomes
   DENIED   list    configmaps                     tlc-records           runs whose pods are gone, tlc history
+  DENIED   watch   configmaps                     tlc-records           the console's runs from records, live
   DENIED   get     workflowtemplates.argoproj.io  argo                  checking the Argo template
   DENIED   create  workflows.argoproj.io          argo                  submitting Workflows (argo engine)
   DENIED   list    workflows.argoproj.io          argo                  runs on the Argo engine

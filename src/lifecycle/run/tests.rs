@@ -119,3 +119,48 @@ fn pods_without_branch_labels_are_not_branches() {
     let p: Pod = serde_json::from_value(json!({"metadata": {"name": "x", "namespace": "n"}})).expect("pod");
     assert!(PodSnapshot::from_pod(&p).is_none());
 }
+
+#[test]
+fn attempts_seen_out_of_order_are_kept_by_number_and_the_highest_is_current() {
+    let mut s = RunState::default();
+    update(&mut s, RunEvent::Pod(snap(&pod("a", 2, "Running", None, false))));
+    update(&mut s, RunEvent::Pod(snap(&pod("a", 1, "Failed", Some(1), false))));
+    update(&mut s, RunEvent::Pod(snap(&pod("a", 3, "Succeeded", Some(0), false))));
+    update(&mut s, RunEvent::Pod(snap(&pod("a", 2, "Failed", Some(1), false))));
+    let branch = &s.batches["b1"].branches[&JobRef::new("team", "a")];
+    assert_eq!(branch.attempts.values().map(|a| a.number).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(branch.attempts.get(&2).map(|a| a.phase), Some(Phase::Failed));
+    assert_eq!(branch.current().map(|a| a.number), Some(3));
+    assert_eq!(branch.phase(), Phase::Succeeded);
+}
+
+#[test]
+fn a_record_shows_a_batch_only_where_the_cluster_does_not_and_its_deletion_removes_only_that() {
+    let mut s = RunState::default();
+    update(&mut s, RunEvent::Pod(snap(&pod("a", 1, "Running", None, false))));
+    let from_record = |id: &str, tenant: &str| Batch {
+        id: id.into(),
+        region: "eu-west".into(),
+        tenant_id: "t1".into(),
+        tenant_name: tenant.into(),
+        operation: "lifecycle.upsert".into(),
+        engine: None,
+        started: None,
+        migration: None,
+        branches: BTreeMap::new(),
+        workflow: None,
+        from_record: true,
+    };
+    assert!(!s.add_from_record(from_record("b1", "stale")), "the cluster shows b1: its record does not replace it");
+    assert_eq!(s.batches["b1"].tenant_name, "acme");
+    assert!(s.add_from_record(from_record("old", "first")));
+    assert!(s.add_from_record(from_record("old", "rewritten")), "a changed record replaces its batch");
+    assert_eq!(s.batches["old"].tenant_name, "rewritten");
+    let removed = s.removed();
+    s.forget_record("b1");
+    assert!(s.batches.contains_key("b1"), "a batch the cluster shows stays when its record goes");
+    assert_eq!(s.removed(), removed);
+    s.forget_record("old");
+    assert!(!s.batches.contains_key("old"));
+    assert_eq!(s.removed(), removed + 1, "a removal is counted (indexes of the batches rebuild on it)");
+}

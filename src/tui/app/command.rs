@@ -11,6 +11,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("logs", "logs of the selected batch"),
     ("history", "the audit history"),
     ("doctor", "pre-flight check of every region: Jobs, tenants, Argo, permissions"),
+    ("gc", "remove finished batches' pods and old records by the retention rules (preview, then confirm)"),
     ("ctx", "`:ctx REGION` shows one region, `:ctx` all of them"),
     ("theme", "`:theme NAME` switches theme"),
     ("upsert", "upsert the selected tenants"),
@@ -38,6 +39,7 @@ pub fn parse(line: &str) -> Result<Action, String> {
         "logs" | "log" | "l" => no_arg(Action::Logs),
         "history" | "audit" => no_arg(Action::Show(ViewKind::History)),
         "doctor" => no_arg(Action::Show(ViewKind::Doctor)),
+        "gc" => no_arg(Action::Gc),
         "ctx" | "context" | "region" => {
             Ok(Action::Context((!arg.is_empty() && arg != "all" && arg != "*").then(|| arg.clone())))
         }

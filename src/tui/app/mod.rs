@@ -167,6 +167,10 @@ pub enum Effect {
     LoadHistory,
     /// Examine every region (the doctor).
     RunDoctor,
+    /// Preview what the retention rules remove in the regions shown (`:gc`).
+    PreviewGc,
+    /// Remove what a confirmed preview listed.
+    RunGc(Vec<crate::lifecycle::retention::GcPlan>),
     /// Write an ended batch's outcome into its record.
     RecordOutcome(Box<Batch>),
     /// Switch theme.
@@ -708,6 +712,10 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             Some(b) => return vec![Effect::SaveBundle { batch_id: b.id.clone() }],
             None => app.notice(app.no_batch_reason(), true),
         },
+        Action::Gc => {
+            app.notice("gc: looking for what the retention rules remove…", false);
+            return vec![Effect::PreviewGc];
+        }
         Action::ToggleFollow
         | Action::ToggleWrap
         | Action::ToggleTimestamps
@@ -774,37 +782,108 @@ fn back(app: &mut App) {
     }
 }
 
-/// Each tenant's latest batch (by start, then id), by region and tenant id.
+/// What the console does with a retention preview: says there is nothing to remove, refuses in
+/// read-only mode, or asks to remove what it lists (nothing running is ever in it).
+fn gc_previewed(app: &mut App, previews: crate::lifecycle::retention::Previews) -> Vec<Effect> {
+    let (pods, records) = (previews.pods(), previews.records());
+    let took = format!("preview took {} ms, {} API requests", previews.took.as_millis(), previews.requests());
+    if pods == 0 && records == 0 {
+        let kept: usize = previews.plans.iter().map(|p| p.kept).sum();
+        let running: usize = previews.plans.iter().map(|p| p.running).sum();
+        app.notice(
+            format!(
+                "gc: nothing to remove ({}); {kept} finished batches kept, {running} not ended; {took}",
+                previews.rules.join("; ")
+            ),
+            false,
+        );
+        return Vec::new();
+    }
+    if app.read_only {
+        app.notice(
+            format!("read-only mode: gc would remove {pods} branch pods and {records} records; nothing was removed"),
+            true,
+        );
+        return Vec::new();
+    }
+    let plans: Vec<String> = previews.plans.iter().map(|p| format!("• {}", p.summary())).collect();
+    app.open_dialog(dialogs::Confirm {
+        prompt: format!(
+            "Remove {pods} branch pods and {records} records?\n{}\n\nRules: {}.\nNothing that has not ended is touched; each batch's outcome goes into its record first ({took}).",
+            plans.join("\n"),
+            previews.rules.join("; "),
+        ),
+        danger: true,
+        pending: dialogs::Pending::Gc(previews.plans),
+    });
+    Vec::new()
+}
+
+/// Each tenant's latest batch (by start, then id), by region and tenant id: kept up to date batch
+/// by batch as events touch them, and made again from every batch only when one was removed.
 #[derive(Debug, Default)]
 pub struct LatestBatches {
     by_tenant: HashMap<(String, String), String>,
-    /// How many batches there were when it was made (rebuilt when that changes).
-    made_from: usize,
+    /// `RunState::removed` when it was last made from every batch (`None`: never yet).
+    made_at_removal: Option<u64>,
 }
 
 impl LatestBatches {
-    /// Rebuilds it from `runs` when batches came or went.
-    fn refresh(&mut self, runs: &crate::lifecycle::run::RunState) {
-        if runs.batches.len() == self.made_from && (self.made_from == 0 || !self.by_tenant.is_empty()) {
+    /// Brings it up to date after an event that touched `touched` (batch ids).
+    fn refresh(&mut self, runs: &crate::lifecycle::run::RunState, touched: &[String]) {
+        if self.made_at_removal != Some(runs.removed()) {
+            self.by_tenant.clear();
+            for b in runs.batches.values() {
+                self.note(b, runs);
+            }
+            self.made_at_removal = Some(runs.removed());
             return;
         }
-        let mut latest: HashMap<(String, String), (Option<jiff::Timestamp>, &str)> = HashMap::new();
-        for b in runs.batches.values().filter(|b| !b.tenant_id.is_empty()) {
-            let key = (b.region.clone(), b.tenant_id.clone());
-            let candidate = (b.started, b.id.as_str());
-            let slot = latest.entry(key).or_insert(candidate);
-            if candidate > *slot {
-                *slot = candidate;
-            }
+        for b in touched.iter().filter_map(|id| runs.batches.get(id)) {
+            self.note(b, runs);
         }
-        self.by_tenant = latest.into_iter().map(|(k, (_, id))| (k, id.to_string())).collect();
-        self.made_from = runs.batches.len();
+    }
+
+    /// Makes `b` its tenant's latest when it started after the one kept (or is that one).
+    fn note(&mut self, b: &Batch, runs: &crate::lifecycle::run::RunState) {
+        if b.tenant_id.is_empty() {
+            return;
+        }
+        let key = (b.region.clone(), b.tenant_id.clone());
+        let later = |kept: &String| {
+            runs.batches.get(kept).is_none_or(|k| (b.started, b.id.as_str()) >= (k.started, k.id.as_str()))
+        };
+        if self.by_tenant.get(&key).is_none_or(later) {
+            self.by_tenant.insert(key, b.id.clone());
+        }
     }
 }
 
+/// The batches an event touches (whose start or tenant may have changed), once it is applied.
+fn touched_by(event: &DataEvent) -> Touched {
+    match event {
+        DataEvent::Run(RunEvent::Workflow(seen)) => Touched::Workflow(seen.uid.clone()),
+        DataEvent::Run(RunEvent::LogLine { .. }) => Touched::Batches(Vec::new()),
+        DataEvent::Run(e) => Touched::Batches(e.batch_id().map(str::to_string).into_iter().collect()),
+        DataEvent::RecordBatches(batches) => Touched::Batches(batches.iter().map(|b| b.id.clone()).collect()),
+        _ => Touched::Batches(Vec::new()),
+    }
+}
+
+/// What [`touched_by`] found: batch ids, or a Workflow whose batch is known once it is applied.
+enum Touched {
+    Batches(Vec<String>),
+    Workflow(String),
+}
+
 fn on_data(app: &mut App, event: DataEvent) -> Vec<Effect> {
+    let touched = touched_by(&event);
     let effects = on_data_event(app, event);
-    app.latest_batches.refresh(&app.runs);
+    let ids = match touched {
+        Touched::Batches(ids) => ids,
+        Touched::Workflow(uid) => app.runs.batch_of_workflow(&uid).map(str::to_string).into_iter().collect(),
+    };
+    app.latest_batches.refresh(&app.runs, &ids);
     effects
 }
 
@@ -841,11 +920,12 @@ fn on_data_event(app: &mut App, event: DataEvent) -> Vec<Effect> {
                 return vec![Effect::RecordOutcome(Box::new(batch.clone()))];
             }
         }
-        DataEvent::Records(records) => {
-            for r in &records {
-                r.merge_into(&mut app.runs);
+        DataEvent::RecordBatches(batches) => {
+            for batch in batches {
+                app.runs.add_from_record(batch);
             }
         }
+        DataEvent::RecordGone { batch_id } => app.runs.forget_record(&batch_id),
         DataEvent::Logs(MuxEvent::Lines { key, lines }) => {
             let last = lines.iter().rev().map(|(_, l)| l.plain()).find(|t| !t.trim().is_empty());
             let logs = app.logs_for(&key.batch_id);
@@ -896,6 +976,8 @@ fn on_data_event(app: &mut App, event: DataEvent) -> Vec<Effect> {
                 app.notice(text, false);
             }
         }
+        DataEvent::GcPreview(Ok(previews)) => return gc_previewed(app, previews),
+        DataEvent::GcPreview(Err(e)) => app.notice(format!("gc: {e}"), true),
         DataEvent::Doctor(lines) => {
             app.doctor = Some(lines);
         }

@@ -570,3 +570,104 @@ fn doctor_examines_the_regions_shows_the_report_and_examines_again_on_r() {
     code(&mut app, KeyCode::Esc);
     assert_eq!(app.view, View::Tenants, "one Esc leaves the doctor however often it ran");
 }
+
+#[test]
+fn a_tenants_last_batch_follows_records_arriving_changing_and_going() {
+    let mut app = fixtures::app(120, 40);
+    let batch = |id: &str, day: i8| crate::lifecycle::run::Batch {
+        id: id.into(),
+        region: "eu-west".into(),
+        tenant_id: "t-last".into(),
+        tenant_name: "last-co".into(),
+        operation: "lifecycle.upsert".into(),
+        engine: None,
+        started: Some(jiff::civil::date(2026, 11, day).at(9, 0, 0, 0).in_tz("UTC").expect("a time").timestamp()),
+        migration: None,
+        branches: Default::default(),
+        workflow: None,
+        from_record: true,
+    };
+    let last = |app: &App| app.last_batch_of("eu-west", "t-last").map(|b| b.id.clone());
+    assert_eq!(last(&app), None);
+    update(&mut app, Msg::Data(DataEvent::RecordBatches(vec![batch("x", 10), batch("w", 5)])));
+    assert_eq!(last(&app).as_deref(), Some("x"));
+    update(&mut app, Msg::Data(DataEvent::RecordBatches(vec![batch("y", 20)])));
+    assert_eq!(last(&app).as_deref(), Some("y"), "a later batch takes over");
+    // The latest goes and an older one comes, the number of batches unchanged: the next latest.
+    update(&mut app, Msg::Data(DataEvent::RecordGone { batch_id: "y".into() }));
+    update(&mut app, Msg::Data(DataEvent::RecordBatches(vec![batch("v", 1)])));
+    assert_eq!(last(&app).as_deref(), Some("x"));
+    // A record rewritten with a later start (its batch retried) moves it to the front.
+    update(&mut app, Msg::Data(DataEvent::RecordBatches(vec![batch("w", 25)])));
+    assert_eq!(last(&app).as_deref(), Some("w"));
+}
+
+#[test]
+fn gc_previews_then_removes_only_on_yes_and_read_only_or_nothing_to_do_says_so() {
+    use crate::lifecycle::retention::{Doomed, GcPlan, Previews, RecordState};
+    let previews = |pods: usize| Previews {
+        plans: vec![GcPlan {
+            region: "eu-west".into(),
+            batches: (0..pods.min(1))
+                .map(|_| Doomed {
+                    batch_id: "old-batch".into(),
+                    tenant: "acme-prod".into(),
+                    operation: "lifecycle.upsert".into(),
+                    ended: None,
+                    pods: (0..pods).map(|i| format!("team/pod-{i}")).collect(),
+                    record: RecordState::Missing,
+                })
+                .collect(),
+            kept: 3,
+            running: 1,
+            records: Vec::new(),
+            requests: 2,
+            ended: Default::default(),
+        }],
+        rules: vec!["eu-west: branch pods of batches ended over 7d ago".into()],
+        took: std::time::Duration::from_millis(12),
+    };
+    let mut app = fixtures::app(120, 40);
+    key(&mut app, ':');
+    typed(&mut app, "gc");
+    let effects = code(&mut app, KeyCode::Enter);
+    assert!(matches!(effects.as_slice(), [Effect::PreviewGc]), "{effects:?}");
+
+    // Something to remove: asked, in the danger style, with what goes and the rules.
+    update(&mut app, Msg::Data(DataEvent::GcPreview(Ok(previews(8)))));
+    let Dialog::Confirm(c) = dialog(&app) else { panic!("a confirmation") };
+    assert!(c.danger);
+    assert!(
+        c.prompt.starts_with("Remove 8 branch pods and 0 records?\n• eu-west: 1 batches' branch pods go (8 pods;"),
+        "{}",
+        c.prompt
+    );
+    assert!(c.prompt.contains("\nRules: eu-west: branch pods of batches ended over 7d ago.\n"), "{}", c.prompt);
+    assert!(c.prompt.contains("1 not ended (never touched)"), "{}", c.prompt);
+    // No: nothing happens.
+    let effects = key(&mut app, 'n');
+    assert!(effects.is_empty() && matches!(app.mode, Mode::Normal), "{effects:?}");
+    assert_eq!(status(&app), "cancelled: nothing was changed");
+    // Yes: exactly the previewed plans are removed.
+    update(&mut app, Msg::Data(DataEvent::GcPreview(Ok(previews(8)))));
+    let effects = key(&mut app, 'y');
+    let [Effect::RunGc(plans)] = effects.as_slice() else { panic!("removal: {effects:?}") };
+    assert_eq!(plans.iter().map(GcPlan::pods).sum::<usize>(), 8);
+    assert_eq!(plans[0].batches[0].batch_id, "old-batch");
+
+    // Nothing to remove: said, with the rules and what was kept.
+    update(&mut app, Msg::Data(DataEvent::GcPreview(Ok(previews(0)))));
+    assert!(matches!(app.mode, Mode::Normal));
+    assert_eq!(
+        status(&app),
+        "gc: nothing to remove (eu-west: branch pods of batches ended over 7d ago); 3 finished batches kept, 1 not ended; preview took 12 ms, 2 API requests"
+    );
+    // A preview that failed says why.
+    update(&mut app, Msg::Data(DataEvent::GcPreview(Err("eu-west: forbidden: cannot list pods".into()))));
+    assert_eq!(status(&app), "gc: eu-west: forbidden: cannot list pods");
+    // Read-only: refused, nothing asked.
+    app.read_only = true;
+    update(&mut app, Msg::Data(DataEvent::GcPreview(Ok(previews(8)))));
+    assert!(matches!(app.mode, Mode::Normal));
+    assert_eq!(status(&app), "read-only mode: gc would remove 8 branch pods and 0 records; nothing was removed");
+}

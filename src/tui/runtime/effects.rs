@@ -115,6 +115,34 @@ impl Executor {
                     let _ = this.tx.send(DataEvent::Doctor(crate::doctor::render::lines(&report)));
                 });
             }
+            Effect::PreviewGc => {
+                let names: Vec<String> = match &app.only_region {
+                    Some(r) => vec![r.clone()],
+                    None => self.regions.names(),
+                };
+                self.background.spawn(async move {
+                    let now = jiff::Timestamp::now();
+                    let previews = crate::lifecycle::retention::preview_regions(
+                        &this.config,
+                        &this.regions,
+                        &names,
+                        |r| Ok(r.clone()),
+                        now,
+                    )
+                    .await;
+                    let _ = this.tx.send(DataEvent::GcPreview(previews.map_err(|e| e.to_string())));
+                });
+            }
+            Effect::RunGc(plans) => {
+                self.background.spawn(async move {
+                    let (text, error) =
+                        match crate::lifecycle::retention::remove_all(&this.config, &this.regions, &plans).await {
+                            Ok((removed, took)) => (format!("gc: {}", removed.summary(took)), false),
+                            Err(e) => (format!("gc: {e} (what was removed before it stays removed)"), true),
+                        };
+                    let _ = this.tx.send(DataEvent::Notice { text, error });
+                });
+            }
             Effect::Quit | Effect::Suspend | Effect::Redraw | Effect::LoadTheme(_) => {}
         }
     }

@@ -571,10 +571,11 @@ mod tests {
             sensor: None,
         });
         // Its branch pod's log, not its bridge's, for a branch that has a pod.
-        batch.branches.get_mut(&billing).expect("billing").node = Some(node(State::Succeeded, Some("wf-bridge-1")));
+        batch.branches.get_mut(&billing).expect("billing").node =
+            Some(Box::new(node(State::Succeeded, Some("wf-bridge-1"))));
         // Running, or without a bridge pod: nothing to read yet.
         let mut branch = Branch { job: search.clone(), attempts: Default::default(), last_line: None, node: None };
-        branch.node = Some(node(State::Running, Some("wf-bridge-2")));
+        branch.node = Some(Box::new(node(State::Running, Some("wf-bridge-2"))));
         batch.branches.insert(search.clone(), branch);
         let mut requested = Requested::default();
         let first = listed(&new_log_streams(&app, |_| true, &mut requested));
@@ -584,7 +585,8 @@ mod tests {
         );
 
         let batch = app.runs.batches.get_mut(BATCH).expect("the batch");
-        batch.branches.get_mut(&search).expect("search").node = Some(node(State::Failed, Some("wf-bridge-2")));
+        batch.branches.get_mut(&search).expect("search").node =
+            Some(Box::new(node(State::Failed, Some("wf-bridge-2"))));
         let streams = new_log_streams(&app, |_| true, &mut requested);
         assert_eq!(
             listed(&streams),

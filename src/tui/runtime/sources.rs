@@ -97,36 +97,32 @@ pub async fn branches(region: Region, tx: UnboundedSender<DataEvent>, after: Fir
     .await;
 }
 
-/// How often the console reads a region's batch records again (batches whose pods went since).
-const RECORDS_REREAD: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// The batch records of a region (after the first screen), again every minute: the batches whose
-/// pods are gone show from them. A region whose records cannot be read is said once.
+/// The batch records of a region (after the first screen), watched: the batches whose pods are
+/// gone show from them, page by page as the list arrives, then as records are written or deleted.
+/// Records the caller may not read are said once per outage (an unreachable region says so itself).
 pub async fn records(region: Region, namespace: String, tx: UnboundedSender<DataEvent>, after: FirstScreen) {
+    use crate::audit::record::RecordChange;
     after.wait().await;
     let mut said = false;
-    loop {
-        match crate::audit::record::list(&region.client, &region.name, &namespace).await {
-            Ok(records) => {
-                said = false;
-                if tx.send(DataEvent::Records(records)).is_err() {
-                    return;
-                }
-            }
-            Err(e) if !said => {
-                said = true;
-                let text = format!("batch records not read ({e}): batches whose pods are gone are not shown");
-                if tx.send(DataEvent::Notice { text, error: true }).is_err() {
-                    return;
-                }
-            }
-            Err(_) => {}
+    crate::audit::record::watch_batches(&region.client, &region.name, &namespace, &region.url, |report| match report {
+        Report::Connection(watch::Connection::Up) => {
+            said = false;
+            true
         }
-        if tx.is_closed() {
-            return;
+        Report::Connection(watch::Connection::Down(watch::Failure::Unreachable { .. })) => true,
+        Report::Connection(watch::Connection::Down(why)) if !said => {
+            said = true;
+            let text = format!(
+                "{}: batch records in {namespace} not read ({why}): batches whose pods are gone are not shown",
+                region.name
+            );
+            tx.send(DataEvent::Notice { text, error: true }).is_ok()
         }
-        tokio::time::sleep(RECORDS_REREAD).await;
-    }
+        Report::Connection(_) => true,
+        Report::Data(RecordChange::Batches(batches)) => tx.send(DataEvent::RecordBatches(batches)).is_ok(),
+        Report::Data(RecordChange::Gone(batch_id)) => tx.send(DataEvent::RecordGone { batch_id }).is_ok(),
+    })
+    .await;
 }
 
 /// The Argo engine's Workflows of a region as run-model events: every Workflow made from the

@@ -16,6 +16,8 @@ pub enum Pending {
     Cancel(Box<Batch>, CancelMode),
     /// Retry a batch's failed branches.
     Retry(Box<Batch>),
+    /// Remove what a retention preview listed (`:gc`).
+    Gc(Vec<crate::lifecycle::retention::GcPlan>),
 }
 
 impl Pending {
@@ -25,6 +27,10 @@ impl Pending {
             Pending::Submit(preview) => trigger::submit(app, *preview),
             Pending::Cancel(batch, mode) => batch_actions::cancel(app, batch, mode),
             Pending::Retry(batch) => batch_actions::retry(app, batch),
+            Pending::Gc(plans) => {
+                app.notice("gc: removing…", false);
+                vec![Effect::RunGc(plans)]
+            }
         }
     }
 }

@@ -12,11 +12,13 @@ use crate::tui::keys::DialogKind;
 use crate::tui::theme::{StyleKey, Theme};
 use crate::tui::views::help::centred;
 
-/// Draws a y/n question, or with `typed` the text typed so far.
+/// The dialog's width (columns, borders included).
+const WIDTH: u16 = 76;
+
+/// Draws a confirmation (or, with `typed`, a typed confirmation) over the view.
 pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, confirm: &Confirm, typed: Option<&LineInput>) {
-    let rect = centred(area, 76, 7);
-    frame.render_widget(Clear, rect);
-    let mut lines = vec![Line::raw(confirm.prompt.clone())];
+    // The prompt's lines (a long question may say what goes, region by region, a line each).
+    let mut lines: Vec<Line> = confirm.prompt.lines().map(|l| Line::raw(l.to_string())).collect();
     let kind = match typed {
         Some(input) => {
             lines.push(Line::default());
@@ -27,8 +29,11 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme, confirm: &Confirm, typ
     };
     lines.push(key_line(theme, kind));
     let title = if confirm.danger { " Confirm — destructive " } else { " Confirm " };
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(frame_block(theme, title, confirm.danger)),
-        rect,
-    );
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    // As tall as the wrapped question needs (at least the classic 7 rows, at most the screen).
+    let width = WIDTH.min(area.width);
+    let height = (paragraph.line_count(width.saturating_sub(2)) as u16 + 2).max(7);
+    let rect = centred(area, width, height);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(paragraph.block(frame_block(theme, title, confirm.danger)), rect);
 }
