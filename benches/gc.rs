@@ -46,7 +46,7 @@ async fn main() {
         let retention = Retention { older_than: Some(jiff::SignedDuration::ZERO), ..Default::default() };
         c.metrics().requests.reset();
         let start = Instant::now();
-        let plan = retention::preview(&client, "bench", "tlc-records", &retention, jiff::Timestamp::now())
+        let plan = retention::preview(&client, "bench", "tlc-records", "argo", &retention, jiff::Timestamp::now())
             .await
             .expect("preview");
         let preview = start.elapsed();

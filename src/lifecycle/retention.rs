@@ -219,7 +219,8 @@ pub async fn preview_regions(
     for name in names {
         let region = regions.require(name)?;
         let retention = rules(config.retention_for(name))?;
-        previews.plans.push(preview(&region.client, name, namespace, &retention, now).await?);
+        let argo_namespace = &config.run.argo_namespace;
+        previews.plans.push(preview(&region.client, name, namespace, argo_namespace, &retention, now).await?);
         previews.rules.push(format!("{name}: {}", retention.describe()));
     }
     previews.took = started.elapsed();
@@ -253,10 +254,23 @@ fn ended_at(b: &Batch) -> Option<Timestamp> {
     b.branches.values().flat_map(|br| br.attempts.values()).filter_map(|a| a.finished.or(a.started)).max().or(b.started)
 }
 
-/// Whether every attempt of every branch (and its Workflow) has ended.
-fn all_ended(b: &Batch) -> bool {
-    b.branches.values().all(|br| br.attempts.values().all(|a| a.phase.is_final()))
-        && b.workflow.as_ref().is_none_or(|w| w.phase.is_final())
+/// How long a batch whose record names Jobs that have no branch pod yet is taken to be still
+/// launching them (the direct engine starts a few at a time) after its newest pod was made; past
+/// it, whoever launched it is taken to have stopped (a closed laptop) and its pods decide.
+pub const LAUNCH_GRACE: SignedDuration = SignedDuration::from_hours(1);
+
+/// Whether every attempt of every branch (and its Workflow) has ended, and no Job its record names
+/// is still to be launched.
+fn all_ended(b: &Batch, record: Option<&BatchRecord>, now: Timestamp) -> bool {
+    let attempts_ended = b.branches.values().all(|br| br.attempts.values().all(|a| a.phase.is_final()));
+    let workflow_ended = b.workflow.as_ref().is_none_or(|w| w.phase.is_final());
+    let newest_pod = b.branches.values().flat_map(|br| br.attempts.values()).filter_map(|a| a.started).max();
+    let launching = record.and_then(|r| r.actions.first()).is_some_and(|trigger| {
+        let launched: BTreeSet<String> = b.branches.keys().map(ToString::to_string).collect();
+        trigger.jobs.iter().any(|job| !launched.contains(job))
+            && newest_pod.or(b.started).is_none_or(|t| now.duration_since(t) < LAUNCH_GRACE)
+    });
+    attempts_ended && workflow_ended && !launching
 }
 
 /// Decides, from what the cluster holds, which batches' pods and which records go.
@@ -269,10 +283,10 @@ pub fn decide(
     now: Timestamp,
 ) -> GcPlan {
     let mut plan = GcPlan { region: region.to_string(), ..Default::default() };
-    let recorded: BTreeMap<&str, bool> = records.iter().map(|r| (r.batch_id.as_str(), r.outcome.is_some())).collect();
+    let by_batch: BTreeMap<&str, &BatchRecord> = records.iter().map(|r| (r.batch_id.as_str(), r)).collect();
     let mut groups: BTreeMap<(String, String), Vec<&Batch>> = BTreeMap::new();
     for b in state.batches.values().filter(|b| !b.from_record) {
-        if all_ended(b) {
+        if all_ended(b, by_batch.get(b.id.as_str()).copied(), now) {
             groups.entry((b.tenant_id.clone(), b.operation.clone())).or_default().push(b);
         } else {
             plan.running += 1;
@@ -305,9 +319,9 @@ pub fn decide(
                 operation: b.operation.clone(),
                 ended: ended_at(b),
                 pods,
-                record: match recorded.get(b.id.as_str()) {
-                    Some(true) => RecordState::Complete,
-                    Some(false) => RecordState::NoOutcome,
+                record: match by_batch.get(b.id.as_str()) {
+                    Some(r) if r.outcome.is_some() => RecordState::Complete,
+                    Some(_) => RecordState::NoOutcome,
                     None => RecordState::Missing,
                 },
             });
@@ -327,11 +341,14 @@ pub fn decide(
     plan
 }
 
-/// Reads a region and decides (see [`decide`]); counts the requests it made.
+/// Reads a region (its branch pods, the Argo engine's Workflows in `argo_namespace` — a batch
+/// whose Workflow runs has not ended, whatever its pods say — and its records) and decides (see
+/// [`decide`]); counts the requests it made.
 pub async fn preview(
     client: &kube::Client,
     region: &str,
     records_namespace: &str,
+    argo_namespace: &str,
     retention: &Retention,
     now: Timestamp,
 ) -> Result<GcPlan> {
@@ -341,12 +358,18 @@ pub async fn preview(
                 .into(),
         ));
     }
-    let state = list_batches(client, region, None).await?;
+    let mut state = list_batches(client, region, None).await?;
+    let pods: usize = state.batches.values().flat_map(|b| b.branches.values()).map(|b| b.attempts.len()).sum();
+    let workflows = super::watch::list_workflows(client, region, argo_namespace, None).await?;
+    let workflow_count = workflows.len();
+    for w in workflows {
+        super::run::update(&mut state, w);
+    }
     let records = record::list(client, region, records_namespace).await?;
     let mut plan = decide(region, &state, &records, records_namespace, retention, now);
-    // One list of branch pods and one of records, page by page (500 per page).
-    let pods: usize = state.batches.values().flat_map(|b| b.branches.values()).map(|b| b.attempts.len()).sum();
-    plan.requests = pods.div_ceil(500).max(1) + records.len().div_ceil(500).max(1);
+    // One list each of branch pods, Workflows and records, page by page (500 per page).
+    let pages = |n: usize| n.div_ceil(500).max(1);
+    plan.requests = pages(pods) + pages(workflow_count) + pages(records.len());
     Ok(plan)
 }
 
@@ -452,4 +475,177 @@ pub async fn remove(client: &kube::Client, plan: &GcPlan, records_namespace: &st
         count("delete configmaps");
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{AuditAction, AuditRecord};
+    use crate::contract::JobRef;
+    use crate::lifecycle::argo::{Stage, WorkflowPhase};
+    use crate::lifecycle::run::{Attempt, Branch, Phase, WorkflowInfo};
+
+    fn at(minutes_ago: i64) -> Timestamp {
+        NOW - SignedDuration::from_mins(minutes_ago)
+    }
+
+    const NOW: Timestamp = Timestamp::constant(1_790_000_000, 0);
+
+    /// A batch of `tenant` whose branches (Jobs `team/job-N`) ended `minutes_ago`, in `phase`.
+    fn batch(id: &str, tenant: &str, jobs: usize, minutes_ago: i64, phase: Phase) -> Batch {
+        let branches = (0..jobs)
+            .map(|i| {
+                let job = JobRef::new("team", &format!("job-{i}"));
+                let attempt = Attempt {
+                    number: 1,
+                    pod_name: format!("{id}-job-{i}-1"),
+                    phase,
+                    exit_code: phase.is_final().then_some(0),
+                    reason: None,
+                    started: Some(at(minutes_ago + 1)),
+                    finished: phase.is_final().then(|| at(minutes_ago)),
+                    deleting: false,
+                    containers: Vec::new(),
+                };
+                (job.clone(), Branch::from_record(job, attempt))
+            })
+            .collect();
+        Batch {
+            id: id.into(),
+            region: "eu-west".into(),
+            tenant_id: tenant.into(),
+            tenant_name: tenant.into(),
+            operation: "lifecycle.upsert".into(),
+            engine: None,
+            started: Some(at(minutes_ago + 1)),
+            migration: None,
+            branches,
+            workflow: None,
+            from_record: false,
+        }
+    }
+
+    /// The record of `b`'s trigger, naming `jobs` Jobs.
+    fn record_of(b: &Batch, jobs: usize) -> BatchRecord {
+        BatchRecord {
+            batch_id: b.id.clone(),
+            region: b.region.clone(),
+            tenant_id: b.tenant_id.clone(),
+            tenant_name: b.tenant_name.clone(),
+            operation: b.operation.clone(),
+            engine: None,
+            actions: vec![AuditRecord {
+                at: b.started.unwrap_or(NOW),
+                who: "alice via eu-west".into(),
+                action: AuditAction::Trigger,
+                batch_id: b.id.clone(),
+                region: b.region.clone(),
+                tenant_id: b.tenant_id.clone(),
+                tenant_name: b.tenant_name.clone(),
+                operation: b.operation.clone(),
+                changeset_digest: String::new(),
+                jobs: (0..jobs).map(|i| format!("team/job-{i}")).collect(),
+                outcome: "ok".into(),
+            }],
+            outcome: None,
+            problems: Vec::new(),
+        }
+    }
+
+    fn state(batches: Vec<Batch>) -> RunState {
+        let mut s = RunState::default();
+        s.batches = batches.into_iter().map(|b| (b.id.clone(), b)).collect();
+        s
+    }
+
+    fn doomed(plan: &GcPlan) -> Vec<&str> {
+        plan.batches.iter().map(|d| d.batch_id.as_str()).collect()
+    }
+
+    fn rules(older_than_mins: Option<i64>, keep_last: Option<usize>) -> Retention {
+        Retention { older_than: older_than_mins.map(SignedDuration::from_mins), keep_last, records_older_than: None }
+    }
+
+    #[test]
+    fn age_and_last_n_per_tenant_decide_and_nothing_running_is_touched() {
+        let s = state(vec![
+            batch("a-old", "acme", 2, 600, Phase::Succeeded),
+            batch("a-mid", "acme", 2, 300, Phase::Failed),
+            batch("a-new", "acme", 2, 10, Phase::Succeeded),
+            batch("g-old", "globex", 2, 900, Phase::Succeeded),
+            batch("g-run", "globex", 2, 0, Phase::Running),
+        ]);
+        let plan = decide("eu-west", &s, &[], "tlc-records", &rules(Some(60), None), NOW);
+        assert_eq!(doomed(&plan), vec!["g-old", "a-old", "a-mid"], "oldest first; the recent and the running stay");
+        assert_eq!((plan.kept, plan.running, plan.pods()), (1, 1, 6));
+        assert_eq!(plan.batches[0].record, RecordState::Missing, "no record: one is made first");
+        let plan = decide("eu-west", &s, &[], "tlc-records", &rules(Some(60), Some(2)), NOW);
+        assert_eq!(doomed(&plan), vec!["a-old"], "acme's last two and globex's only ended one are kept");
+        let plan = decide("eu-west", &s, &[], "tlc-records", &rules(None, Some(1)), NOW);
+        assert_eq!(doomed(&plan), vec!["a-old", "a-mid"], "keep_last alone: any age");
+    }
+
+    #[test]
+    fn a_batch_whose_record_names_jobs_without_pods_is_still_launching_until_the_grace_is_over() {
+        // Two of three Jobs launched and ended; the launcher is still starting the third.
+        let launching = batch("launching", "acme", 2, 5, Phase::Succeeded);
+        let abandoned = batch("abandoned", "globex", 2, 120, Phase::Succeeded);
+        let records = vec![record_of(&launching, 3), record_of(&abandoned, 3)];
+        let s = state(vec![launching, abandoned]);
+        let plan = decide("eu-west", &s, &records, "tlc-records", &rules(Some(0), None), NOW);
+        assert_eq!(doomed(&plan), vec!["abandoned"], "an hour after its last pod, its pods decide");
+        assert_eq!(plan.running, 1);
+        assert_eq!(plan.batches[0].record, RecordState::NoOutcome, "its outcome is written first");
+    }
+
+    #[test]
+    fn a_batch_whose_workflow_still_runs_is_not_touched_whatever_its_pods_say() {
+        let mut argo = batch("argo", "acme", 2, 120, Phase::Succeeded);
+        argo.workflow = Some(WorkflowInfo {
+            namespace: "argo".into(),
+            name: "tenant-lifecycle-x".into(),
+            uid: "u".into(),
+            phase: WorkflowPhase::Running,
+            shutdown: None,
+            suspended: false,
+            message: None,
+            started: None,
+            finished: None,
+            stage: Stage::FannedOut,
+            discovery: None,
+            problem: None,
+            sensor: None,
+        });
+        let plan = decide("eu-west", &state(vec![argo]), &[], "tlc-records", &rules(Some(0), None), NOW);
+        assert!(plan.batches.is_empty(), "{plan:?}");
+        assert_eq!(plan.running, 1);
+    }
+
+    #[test]
+    fn records_go_by_their_own_age_and_never_while_the_cluster_shows_their_batch() {
+        let shown = batch("shown", "acme", 1, 60 * 24 * 100, Phase::Succeeded);
+        let gone = batch("gone", "acme", 1, 60 * 24 * 100, Phase::Succeeded);
+        let young = batch("young", "acme", 1, 60, Phase::Succeeded);
+        let records = vec![record_of(&shown, 1), record_of(&gone, 1), record_of(&young, 1)];
+        let retention =
+            Retention { records_older_than: Some(SignedDuration::from_hours(24 * 90)), ..rules(None, None) };
+        let plan = decide("eu-west", &state(vec![shown]), &records, "tlc-records", &retention, NOW);
+        assert_eq!(plan.records, vec!["tlc-records/tlc-batch-gone"]);
+        assert!(plan.batches.is_empty(), "no pod rule: no pod goes");
+    }
+
+    #[test]
+    fn ages_read_and_say_as_written() {
+        assert_eq!(parse_age("90m"), Ok(SignedDuration::from_mins(90)));
+        assert_eq!(parse_age("7d").map(words), Ok("7d".to_string()));
+        assert_eq!(parse_age("0s").map(words), Ok("0s".to_string()));
+        assert_eq!(
+            parse_age("7 days"),
+            Err("\"7 days\" is not an age: expected a number and a unit, e.g. 90m, 24h, 7d".into())
+        );
+        assert_eq!(
+            Retention::default().with_overrides("older_than=1d, keep_last=0, colour=red"),
+            Err("unknown rule \"colour\" (older_than, keep_last, records_older_than)".into())
+        );
+    }
 }
