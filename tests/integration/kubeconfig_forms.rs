@@ -1,9 +1,8 @@
 //! Kubeconfigs as kubectl reads them, each form against an embedded cluster through the real
 //! binary (`tlc tenants`): an exec credential plugin (as EKS, GKE, AKS and kubelogin use), the OIDC
 //! auth provider's id-token, an HTTP CONNECT proxy and a SOCKS5 proxy (small ones here, which
-//! record what they were asked), `insecure-skip-tls-verify`, `tls-server-name`. Client
-//! certificates are not tested: the embedded cluster authenticates bearer tokens only
-//! (docs/kubeconfig.md says so).
+//! record what they were asked), `insecure-skip-tls-verify`, `tls-server-name`, and client
+//! certificates (the embedded cluster verifies them against its CA, as `--client-ca-file`).
 
 use std::path::PathBuf;
 use std::process::Output;
@@ -128,6 +127,35 @@ async fn the_oidc_auth_provider_sends_its_id_token() {
         "client-id": "tlc", "idp-issuer-url": "https://idp.example", "id-token": id_token, "refresh-token": "unused"}}});
     let path = r.kubeconfig("oidc", r.cluster_entry(), user);
     assert_eq!(listed(&r.tenants(&path).await), 6);
+}
+
+#[tokio::test]
+async fn a_client_certificate_authenticates_its_cn_and_rbac_answers_for_that_user() {
+    let r = region().await;
+    r.cluster.add_user(User::read_only("carol", "carol-token-unused-here"));
+    let pem64 = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem.as_bytes());
+    let cert = r.cluster.client_certificate("carol", &["platform"]).expect("a certificate for carol");
+    let user = json!({"client-certificate-data": pem64(&cert.cert_pem), "client-key-data": pem64(&cert.key_pem)});
+    let path = r.kubeconfig("carol", r.cluster_entry(), user);
+    assert_eq!(listed(&r.tenants(&path).await), 6, "carol may read the tenants");
+
+    // The same files on disk (`client-certificate`, `client-key`), as kubeadm writes them.
+    let (cert_file, key_file) = (r.dir.path().join("carol.crt"), r.dir.path().join("carol.key"));
+    std::fs::write(&cert_file, &cert.cert_pem).expect("write the certificate");
+    std::fs::write(&key_file, &cert.key_pem).expect("write the key");
+    let user = json!({"client-certificate": cert_file, "client-key": key_file});
+    let path = r.kubeconfig("carol-files", r.cluster_entry(), user);
+    assert_eq!(listed(&r.tenants(&path).await), 6);
+
+    // A name no rule or binding knows is authenticated, then refused by RBAC, by its name.
+    let cert = r.cluster.client_certificate("mallory", &[]).expect("a certificate for mallory");
+    let user = json!({"client-certificate-data": pem64(&cert.cert_pem), "client-key-data": pem64(&cert.key_pem)});
+    let out = r.tenants(&r.kubeconfig("mallory", r.cluster_entry(), user)).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).trim(),
+        r#"tlc: eu-west: forbidden: cannot list configmaps in namespace tenants (configmaps is forbidden: User "mallory" cannot list resource "configmaps" in API group "" in the namespace "tenants")"#
+    );
 }
 
 /// A small proxy on loopback: HTTP CONNECT or SOCKS5 (no authentication), recording each target.

@@ -1,5 +1,6 @@
 //! Who may do what: bearer tokens identify users — the cluster's configured users, each with
-//! static RBAC-like rules, and service accounts, whose tokens the cluster issues to pods. A request
+//! static RBAC-like rules, and service accounts, whose tokens the cluster issues to pods — and so
+//! do client certificates the cluster's CA signed (CN the user, O its groups). A request
 //! is allowed by the user's static rules or by RBAC (Roles, ClusterRoles and their bindings, stored
 //! like any object; see [`crate::store::rbac`]). The same evaluation answers SelfSubjectAccessReviews
 //! and is enforced on every request, so tests see exactly the 403s a real cluster would give.
@@ -218,6 +219,17 @@ impl Policy {
         let (ns, name, uid) = self.tokens.read().unwrap_or_else(PoisonError::into_inner).by_token.get(token)?.clone();
         (!uid.is_empty() && service_account_uid(store, &ns, &name) == uid)
             .then(|| Identity::service_account(&ns, &name))
+    }
+
+    /// Who a verified client certificate names: user `name` (its CN) in `groups` (its O entries)
+    /// and `system:authenticated`, with the static rules of the configured user of that name, if
+    /// any (else only what RBAC bindings grant the name or its groups).
+    pub fn authenticate_certificate(&self, name: &str, groups: &[String]) -> Identity {
+        let users = self.users.read().unwrap_or_else(PoisonError::into_inner);
+        let user = users.iter().find(|u| u.name == name).cloned();
+        let mut all: Vec<String> = groups.to_vec();
+        all.push(AUTHENTICATED.to_string());
+        Identity { name: name.to_string(), groups: all, user }
     }
 
     /// The bearer token of a service account: random like a projected token, issued on first use

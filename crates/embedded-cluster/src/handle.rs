@@ -173,6 +173,13 @@ impl EmbeddedCluster {
         super::api::tls::tls().map(|t| t.ca_pem.clone()).unwrap_or_default()
     }
 
+    /// A client certificate for user `user` in `groups`, signed by the cluster's CA: the server
+    /// authenticates it as kube-apiserver does (`--client-ca-file`: CN the user, O the groups). The
+    /// user has the rules of the configured user of that name, if any, and what RBAC bindings give.
+    pub fn client_certificate(&self, user: &str, groups: &[&str]) -> Result<super::api::tls::ClientCertificate> {
+        super::api::tls::tls().map_err(Error::Tls)?.client_certificate(user, groups).map_err(Error::Tls)
+    }
+
     /// The admin bearer token.
     pub fn admin_token(&self) -> &str {
         &self.admin_token

@@ -78,27 +78,40 @@ fn bearer_token(headers: &HeaderMap) -> &str {
         .unwrap_or_default()
 }
 
-/// Entry point for every request.
-pub async fn handle(state: Arc<ApiState>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+/// Entry point for every request (`subject`: who the connection's client certificate names).
+pub async fn handle(
+    state: Arc<ApiState>,
+    subject: Option<super::tls::ClientSubject>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
     let latency = state.faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let response = match dispatch(&state, req).await {
+    let response = match dispatch(&state, subject, req).await {
         Ok(r) => r,
         Err(e) => error_response(&e),
     };
     Ok(response)
 }
 
-async fn dispatch(state: &Arc<ApiState>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
+async fn dispatch(
+    state: &Arc<ApiState>,
+    subject: Option<super::tls::ClientSubject>,
+    req: Request<Incoming>,
+) -> ApiResult<Response<Body>> {
     let path = req.uri().path().to_string();
     let route = route::parse(&path);
     if route == Some(Route::Health) {
         return Ok(Response::new(super::body::full(Bytes::from_static(b"ok"))));
     }
-    let user =
-        state.policy.authenticate(&state.store, bearer_token(req.headers())).ok_or_else(ApiError::unauthorized)?;
+    // As kube-apiserver's union of authenticators: the client certificate, then the bearer token.
+    let user = match subject {
+        Some(s) => state.policy.authenticate_certificate(&s.user, &s.groups),
+        None => {
+            state.policy.authenticate(&state.store, bearer_token(req.headers())).ok_or_else(ApiError::unauthorized)?
+        }
+    };
     if let Some(err) = state.faults.injected_failure(&path) {
         return Err(err);
     }

@@ -83,7 +83,14 @@ pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor, state: Arc<ApiS
                 h = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)) => h,
             };
             let Ok(Ok(tls)) = handshake else { return };
-            let service = service_fn(move |req| handler::handle(state.clone(), req));
+            // A verified client certificate names the connection's user (CN) and groups (O).
+            let subject = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .and_then(|leaf| super::tls::tls().ok().and_then(|t| t.subject_of(leaf.as_ref())));
+            let service = service_fn(move |req| handler::handle(state.clone(), subject.clone(), req));
             let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service);
             tokio::pin!(conn);
             tokio::select! {

@@ -78,3 +78,72 @@ async fn namespace_limited_users_stay_in_their_namespaces() {
     assert!(can(client.clone(), "create", "pods", "team-a").await);
     assert!(!can(client, "create", "pods", "default").await);
 }
+
+/// A client authenticating with a client certificate (PEMs) instead of a token.
+async fn client_with_certificate(c: &embedded_cluster::EmbeddedCluster, cert_pem: &str, key_pem: &str) -> kube::Client {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s.as_bytes());
+    let kubeconfig: kube::config::Kubeconfig = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": c.url(), "certificate-authority-data": b64(&c.ca_pem())}}],
+        "users": [{"name": "u", "user": {"client-certificate-data": b64(cert_pem), "client-key-data": b64(key_pem)}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "c",
+    }))
+    .expect("a kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await.expect("config");
+    kube::Client::try_from(config).expect("client")
+}
+
+#[tokio::test]
+async fn a_client_certificate_signed_by_the_ca_is_its_cn_in_its_o_groups_and_a_foreign_one_is_refused() {
+    let c = cluster().await;
+    let admin = c.client().await.expect("admin");
+    // The group "platform" may list pods in default (nothing else), by a RoleBinding.
+    let apply = |kind: &'static str, body: serde_json::Value| {
+        let api: Api<kube::api::DynamicObject> = Api::namespaced_with(
+            admin.clone(),
+            "default",
+            &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
+                "rbac.authorization.k8s.io",
+                "v1",
+                kind,
+            )),
+        );
+        async move { api.create(&PostParams::default(), &serde_json::from_value(body).expect("object")).await.expect(kind) }
+    };
+    apply(
+        "Role",
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "pod-reader", "namespace": "default"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}]}),
+    )
+    .await;
+    apply(
+        "RoleBinding",
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "platform-reads-pods", "namespace": "default"},
+        "subjects": [{"kind": "Group", "name": "platform", "apiGroup": "rbac.authorization.k8s.io"}],
+        "roleRef": {"kind": "Role", "name": "pod-reader", "apiGroup": "rbac.authorization.k8s.io"}}),
+    )
+    .await;
+
+    let cert = c.client_certificate("dave", &["platform"]).expect("dave's certificate");
+    let dave = client_with_certificate(&c, &cert.cert_pem, &cert.key_pem).await;
+    let pods: Api<Pod> = Api::namespaced(dave.clone(), "default");
+    pods.list(&ListParams::default()).await.expect("dave lists pods as a member of platform");
+    let cms: Api<ConfigMap> = Api::namespaced(dave, "default");
+    let (code, _, message) = api_error(cms.list(&ListParams::default()).await.expect_err("not configmaps"));
+    assert_eq!(code, 403);
+    assert!(message.contains(r#"User "dave" cannot list resource "configmaps""#), "{message}");
+
+    // A certificate the cluster's CA did not sign never gets past the handshake.
+    let key = rcgen::KeyPair::generate().expect("key");
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.distinguished_name.push(rcgen::DnType::CommonName, "dave");
+    let forged = params.self_signed(&key).expect("a self-signed certificate");
+    let forger = client_with_certificate(&c, &forged.pem(), &key.serialize_pem()).await;
+    let pods: Api<Pod> = Api::namespaced(forger, "default");
+    let refused = pods.list(&ListParams::default()).await.expect_err("refused");
+    assert!(!matches!(refused, kube::Error::Api(_)), "refused at the TLS layer, not by the API: {refused:?}");
+}
