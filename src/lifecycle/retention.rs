@@ -482,7 +482,6 @@ mod tests {
     use super::*;
     use crate::audit::{AuditAction, AuditRecord};
     use crate::contract::JobRef;
-    use crate::lifecycle::argo::{Stage, WorkflowPhase};
     use crate::lifecycle::run::{Attempt, Branch, Phase, WorkflowInfo};
 
     fn at(minutes_ago: i64) -> Timestamp {
@@ -601,21 +600,7 @@ mod tests {
     #[test]
     fn a_batch_whose_workflow_still_runs_is_not_touched_whatever_its_pods_say() {
         let mut argo = batch("argo", "acme", 2, 120, Phase::Succeeded);
-        argo.workflow = Some(WorkflowInfo {
-            namespace: "argo".into(),
-            name: "tenant-lifecycle-x".into(),
-            uid: "u".into(),
-            phase: WorkflowPhase::Running,
-            shutdown: None,
-            suspended: false,
-            message: None,
-            started: None,
-            finished: None,
-            stage: Stage::FannedOut,
-            discovery: None,
-            problem: None,
-            sensor: None,
-        });
+        argo.workflow = Some(WorkflowInfo::running("argo", "tenant-lifecycle-x"));
         let plan = decide("eu-west", &state(vec![argo]), &[], "tlc-records", &rules(Some(0), None), NOW);
         assert!(plan.batches.is_empty(), "{plan:?}");
         assert_eq!(plan.running, 1);

@@ -408,6 +408,26 @@ pub struct WorkflowInfo {
 }
 
 impl WorkflowInfo {
+    /// A fanned-out Workflow, running (the tests' stand-in for one read from the cluster).
+    #[cfg(test)]
+    pub fn running(namespace: &str, name: &str) -> Self {
+        WorkflowInfo {
+            namespace: namespace.into(),
+            name: name.into(),
+            uid: "u".into(),
+            phase: WorkflowPhase::Running,
+            shutdown: None,
+            suspended: false,
+            message: None,
+            started: None,
+            finished: None,
+            stage: Stage::FannedOut,
+            discovery: None,
+            problem: None,
+            sensor: None,
+        }
+    }
+
     /// Whether the Workflow is over.
     pub fn is_final(&self) -> bool {
         self.phase.is_final()

@@ -448,7 +448,7 @@ impl Signals {
 mod tests {
     use super::*;
     use crate::contract::{BranchIdentity, Engine};
-    use crate::lifecycle::argo::{self, NodePhase, Stage, State, WorkflowPhase};
+    use crate::lifecycle::argo::{self, NodePhase, State};
     use crate::lifecycle::run::{Branch, BranchNode, Phase, PodSnapshot, RunEvent, WorkflowInfo};
 
     const BATCH: &str = "019a0000-0000-7000-8000-000000000001";
@@ -555,21 +555,7 @@ mod tests {
             stopped: false,
         };
         let batch = app.runs.batches.get_mut(BATCH).expect("the batch");
-        batch.workflow = Some(WorkflowInfo {
-            namespace: "argo".into(),
-            name: "wf".into(),
-            uid: "u".into(),
-            phase: WorkflowPhase::Running,
-            shutdown: None,
-            suspended: false,
-            message: None,
-            started: None,
-            finished: None,
-            stage: Stage::FannedOut,
-            discovery: None,
-            problem: None,
-            sensor: None,
-        });
+        batch.workflow = Some(WorkflowInfo::running("argo", "wf"));
         // Its branch pod's log, not its bridge's, for a branch that has a pod.
         batch.branches.get_mut(&billing).expect("billing").node =
             Some(Box::new(node(State::Succeeded, Some("wf-bridge-1"))));
