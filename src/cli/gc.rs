@@ -96,7 +96,7 @@ pub async fn run(global: &GlobalArgs, args: GcArgs) -> Result<u8> {
                 print_plan(plan, args.output == Format::Wide, now);
             }
             println!(
-                "preview took {} ms: {} API requests (list pods, list records)",
+                "preview took {} ms: {} API requests (lists of branch pods, Workflows and records, page by page)",
                 previews.took.as_millis(),
                 previews.requests()
             );

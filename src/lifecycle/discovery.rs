@@ -21,6 +21,22 @@ pub struct Scope {
     pub mount_dir: String,
 }
 
+tokio::task_local! {
+    /// The list requests [`list_all`] made, in a task that asked to count them.
+    static LIST_REQUESTS: std::cell::Cell<usize>;
+}
+
+/// Runs `work`, counting the list requests it makes through [`list_all`] (one per page, a failed
+/// one too): what `tlc gc` states its preview cost.
+pub async fn counting_list_requests<T>(work: impl std::future::Future<Output = T>) -> (T, usize) {
+    LIST_REQUESTS
+        .scope(std::cell::Cell::new(0), async move {
+            let out = work.await;
+            (out, LIST_REQUESTS.with(std::cell::Cell::get))
+        })
+        .await
+}
+
 /// Lists everything matching `params`, page by page (large estates have thousands of Jobs).
 pub async fn list_all<K>(api: &Api<K>, params: &ListParams) -> std::result::Result<Vec<K>, kube::Error>
 where
@@ -29,6 +45,7 @@ where
     let mut items = Vec::new();
     let mut params = params.clone().limit(500);
     loop {
+        let _ = LIST_REQUESTS.try_with(|n| n.set(n.get() + 1));
         let page = api.list(&params).await?;
         items.extend(page.items);
         match page.metadata.continue_.filter(|c| !c.is_empty()) {

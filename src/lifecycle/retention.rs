@@ -343,7 +343,7 @@ pub fn decide(
 
 /// Reads a region (its branch pods, the Argo engine's Workflows in `argo_namespace` — a batch
 /// whose Workflow runs has not ended, whatever its pods say — and its records) and decides (see
-/// [`decide`]); counts the requests it made.
+/// [`decide`]); counts the requests it made (every list page).
 pub async fn preview(
     client: &kube::Client,
     region: &str,
@@ -358,18 +358,18 @@ pub async fn preview(
                 .into(),
         ));
     }
-    let mut state = list_batches(client, region, None).await?;
-    let pods: usize = state.batches.values().flat_map(|b| b.branches.values()).map(|b| b.attempts.len()).sum();
-    let workflows = super::watch::list_workflows(client, region, argo_namespace, None).await?;
-    let workflow_count = workflows.len();
-    for w in workflows {
-        super::run::update(&mut state, w);
-    }
-    let records = record::list(client, region, records_namespace).await?;
+    let (read, requests) = super::discovery::counting_list_requests(async {
+        let mut state = list_batches(client, region, None).await?;
+        for w in super::watch::list_workflows(client, region, argo_namespace, None).await? {
+            super::run::update(&mut state, w);
+        }
+        let records = record::list(client, region, records_namespace).await?;
+        Ok::<_, Error>((state, records))
+    })
+    .await;
+    let (state, records) = read?;
     let mut plan = decide(region, &state, &records, records_namespace, retention, now);
-    // One list each of branch pods, Workflows and records, page by page (500 per page).
-    let pages = |n: usize| n.div_ceil(500).max(1);
-    plan.requests = pages(pods) + pages(workflow_count) + pages(records.len());
+    plan.requests = requests;
     Ok(plan)
 }
 

@@ -18,5 +18,6 @@ mod kubeconfig_forms;
 mod lifecycle;
 mod log_follow;
 mod mux;
+mod retention;
 mod sim_cli;
 mod watch_layer;
