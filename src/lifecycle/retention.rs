@@ -93,6 +93,11 @@ impl Retention {
     }
 }
 
+/// `n` and its noun, singular or plural: `1 batch`, `2 batches`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn words(age: SignedDuration) -> String {
     let s = age.as_secs();
     if s == 0 {
@@ -165,12 +170,12 @@ impl GcPlan {
     /// The plan in a sentence, as `tlc gc` and the console's `:gc` say it.
     pub fn summary(&self) -> String {
         format!(
-            "{}: {} batches' branch pods go ({} pods; the ConfigMaps they own go with them), {} records go; {} finished batches kept, {} not ended (never touched)",
+            "{}: the branch pods of {} go ({}; the ConfigMaps they own go with them), {} go; {} kept, {} not ended (never touched)",
             self.region,
-            self.batches.len(),
-            self.pods(),
-            self.records.len(),
-            self.kept,
+            count(self.batches.len(), "batch", "batches"),
+            count(self.pods(), "pod", "pods"),
+            count(self.records.len(), "record", "records"),
+            count(self.kept, "finished batch", "finished batches"),
             self.running
         )
     }
@@ -392,10 +397,10 @@ impl Removed {
         let calls: usize = self.requests.values().sum();
         let by_kind: Vec<String> = self.requests.iter().map(|(what, n)| format!("{what} ×{n}")).collect();
         format!(
-            "removed {} branch pods of {} batches and {} records in {} ms: {calls} API requests ({})",
-            self.pods,
-            self.batches,
-            self.records,
+            "removed {} of {} and {} in {} ms: {calls} API requests ({})",
+            count(self.pods, "branch pod", "branch pods"),
+            count(self.batches, "batch", "batches"),
+            count(self.records, "record", "records"),
             took.as_millis(),
             by_kind.join(", ")
         )

@@ -866,7 +866,7 @@ async fn tlc_gc_removes_exactly_what_its_preview_listed_never_a_running_batch_an
     let gc = f.tlc(&["gc", "--region", "eu-west", "--older-than", "0s", "--yes"]).await;
     assert_eq!(gc.status.code(), Some(0), "{}", stderr(&gc));
     let said = stdout(&gc);
-    assert!(said.contains(&format!("removed {} branch pods of 1 batches and 0 records in ", listed.len())), "{said}");
+    assert!(said.contains(&format!("removed {} branch pods of 1 batch and 0 records in ", listed.len())), "{said}");
     assert!(said.contains("deletecollection pods ×"), "{said}");
     let after: std::collections::BTreeSet<String> = branch_pods().await.into_iter().map(|(_, p, _)| p).collect();
     let before: std::collections::BTreeSet<String> = before.into_iter().map(|(_, p, _)| p).collect();

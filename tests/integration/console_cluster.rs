@@ -862,7 +862,7 @@ fn gc_from_the_console_previews_asks_removes_the_ended_pods_and_the_batch_stays_
     let s = c.wait("the confirmation", |s| s.contains("y yes  n/Esc no"));
     assert!(s.contains("Remove 8 branch pods and 0 records?"), "{s}");
     c.keys("y");
-    let s = c.wait("the removal's report", |s| s.contains("gc: removed 8 branch pods of 1 batches"));
+    let s = c.wait("the removal's report", |s| s.contains("gc: removed 8 branch pods of 1 batch and 0 records in "));
     let report = s.lines().find(|l| l.contains("gc: removed")).unwrap_or_default();
     assert!(report.contains("deletecollection pods ×"), "the requests it made are said: {report}");
     assert!(branch_pods(&rt, &admin).is_empty(), "the ended branch pods are gone");

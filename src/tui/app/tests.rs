@@ -638,7 +638,7 @@ fn gc_previews_then_removes_only_on_yes_and_read_only_or_nothing_to_do_says_so()
     let Dialog::Confirm(c) = dialog(&app) else { panic!("a confirmation") };
     assert!(c.danger);
     assert!(
-        c.prompt.starts_with("Remove 8 branch pods and 0 records?\n• eu-west: 1 batches' branch pods go (8 pods;"),
+        c.prompt.starts_with("Remove 8 branch pods and 0 records?\n• eu-west: the branch pods of 1 batch go (8 pods;"),
         "{}",
         c.prompt
     );
