@@ -66,15 +66,15 @@ pub fn start_sources(console: &Console, tx: &mpsc::UnboundedSender<DataEvent>, b
         mount_dir: console.config.lifecycle.mount_dir.clone(),
     };
     let cm_source = ConfigMapSource::from_config(&console.config);
+    let mut first_screen = sources::FirstScreen::ready();
+    if let Some(source) = &cm_source {
+        for region in console.regions.iter() {
+            let listed = first_screen.listing();
+            background.spawn_until_stopped(sources::tenants(region.clone(), source.clone(), tx.clone(), listed));
+        }
+    }
     for region in console.regions.iter() {
-        let first_screen = match &cm_source {
-            Some(source) => {
-                let (listed, first_screen) = sources::FirstScreen::new();
-                background.spawn_until_stopped(sources::tenants(region.clone(), source.clone(), tx.clone(), listed));
-                first_screen
-            }
-            None => sources::FirstScreen::ready(),
-        };
+        let first_screen = first_screen.clone();
         background.spawn_until_stopped(sources::jobs(region.clone(), scope.clone(), tx.clone(), first_screen.clone()));
         background.spawn_until_stopped(sources::branches(region.clone(), tx.clone(), first_screen.clone()));
         let records = console.config.run.records_namespace.clone();

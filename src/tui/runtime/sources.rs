@@ -26,37 +26,42 @@ fn connection(tx: &UnboundedSender<DataEvent>, region: &str, c: watch::Connectio
     tx.send(DataEvent::Connection { region: region.to_string(), state }).is_ok()
 }
 
-/// Starts the collections behind the first screen before the rest: the tenants source says when a
-/// region's tenants are listed, and the Jobs and branch-pod watches of that region wait for it (at
-/// most [`FIRST_SCREEN_HEAD_START`]), so the tenant list does not share the first half second with
-/// thousands of pods being listed and decoded.
+/// Starts the collections behind the first screen before the rest: each region's tenants source
+/// says when its tenants are listed, and the other watches of every region (Jobs, branch pods,
+/// records, Workflows) wait until every region's are (at most [`FIRST_SCREEN_HEAD_START`]), so
+/// the tenant lists do not share the first half second with thousands of pods and records being
+/// listed and decoded — one region's pods no more than its own.
 #[derive(Clone)]
-pub struct FirstScreen(tokio::sync::watch::Receiver<bool>);
+pub struct FirstScreen(Vec<tokio::sync::watch::Receiver<bool>>);
 
 /// How long the other watches of a region wait for its tenants to be listed.
 pub const FIRST_SCREEN_HEAD_START: std::time::Duration = std::time::Duration::from_millis(1500);
 
 impl FirstScreen {
-    /// A pair: the sender the tenants source sets once listed, and what the others wait on.
-    pub fn new() -> (tokio::sync::watch::Sender<bool>, FirstScreen) {
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        (tx, FirstScreen(rx))
-    }
-
-    /// Nothing to wait for (tenants from a directory).
+    /// Nothing to wait for yet (tenants from a directory); [`FirstScreen::listing`] adds a source.
     pub fn ready() -> FirstScreen {
-        let (_, listed) = tokio::sync::watch::channel(true);
-        FirstScreen(listed)
+        FirstScreen(Vec::new())
     }
 
-    /// Waits until the tenants are listed, the source is gone, or the head start is over.
-    async fn wait(mut self) {
-        let _ = tokio::time::timeout(FIRST_SCREEN_HEAD_START, self.0.wait_for(|listed| *listed)).await;
+    /// The sender a region's tenants source sets once listed; the first screen waits for it too.
+    pub fn listing(&mut self) -> tokio::sync::watch::Sender<bool> {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        self.0.push(rx);
+        tx
+    }
+
+    /// Waits until every region's tenants are listed (or their source is gone), or the head start
+    /// is over.
+    async fn wait(self) {
+        let all = futures::future::join_all(self.0.into_iter().map(|mut rx| async move {
+            let _ = rx.wait_for(|listed| *listed).await;
+        }));
+        let _ = tokio::time::timeout(FIRST_SCREEN_HEAD_START, all).await;
     }
 }
 
 /// Tenants of a region from its ConfigMaps, sent whole after every change; `listed` is set once
-/// the first list is sent.
+/// the first list is sent, or the region is found down.
 pub async fn tenants(
     region: Region,
     source: ConfigMapSource,
@@ -65,7 +70,13 @@ pub async fn tenants(
 ) {
     let name = region.name.clone();
     configmaps::watch(region.client.clone(), &source, &region.name, &region.url, |report| match report {
-        Report::Connection(c) => connection(&tx, &name, c),
+        Report::Connection(c) => {
+            // A region that is down will not list soon: the other regions' watches need not wait.
+            if matches!(c, watch::Connection::Down(_)) {
+                listed.send_replace(true);
+            }
+            connection(&tx, &name, c)
+        }
         Report::Data(tenants) => {
             let sent = tx.send(DataEvent::Tenants { region: name.clone(), tenants }).is_ok();
             listed.send_replace(true);
@@ -228,16 +239,20 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn the_other_watches_go_once_the_tenants_are_listed_or_their_source_is_gone() {
-        let (listed, first_screen) = FirstScreen::new();
+    async fn the_other_watches_go_once_every_regions_tenants_are_listed_or_their_source_is_gone() {
+        let mut first_screen = FirstScreen::ready();
+        let (eu, us) = (first_screen.listing(), first_screen.listing());
         let waiting = tokio::spawn(first_screen.clone().wait());
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished(), "nothing listed yet: still waiting");
-        listed.send_replace(true);
+        eu.send_replace(true);
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "one region listed of two: still waiting");
+        us.send_replace(true);
         tokio::time::timeout(FIRST_SCREEN_HEAD_START * 4, waiting).await.expect("released").expect("task");
 
-        let (gone, first_screen) = FirstScreen::new();
-        drop(gone);
+        let mut first_screen = FirstScreen::ready();
+        drop(first_screen.listing());
         tokio::time::timeout(FIRST_SCREEN_HEAD_START * 4, first_screen.wait())
             .await
             .expect("a dead source holds no one");
