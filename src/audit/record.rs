@@ -181,9 +181,7 @@ impl BatchRecord {
     /// Adds this record's batch to `state` where its pods and Workflow are gone (a batch seen in
     /// the cluster is shown from the cluster).
     pub fn merge_into(&self, state: &mut crate::lifecycle::run::RunState) {
-        if state.batches.get(&self.batch_id).is_none_or(|b| b.from_record) {
-            state.add_from_record(self.to_batch());
-        }
+        state.add_from_record(self.to_batch());
     }
 
     /// When the batch was triggered (its first action).

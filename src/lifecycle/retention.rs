@@ -219,12 +219,11 @@ pub async fn preview_regions(
     now: Timestamp,
 ) -> Result<Previews> {
     let started = std::time::Instant::now();
-    let namespace = &config.run.records_namespace;
+    let (namespace, argo_namespace) = (&config.run.records_namespace, &config.run.argo_namespace);
     let mut previews = Previews::default();
     for name in names {
         let region = regions.require(name)?;
         let retention = rules(config.retention_for(name))?;
-        let argo_namespace = &config.run.argo_namespace;
         previews.plans.push(preview(&region.client, name, namespace, argo_namespace, &retention, now).await?);
         previews.rules.push(format!("{name}: {}", retention.describe()));
     }
@@ -269,9 +268,9 @@ pub const LAUNCH_GRACE: SignedDuration = SignedDuration::from_hours(1);
 fn all_ended(b: &Batch, record: Option<&BatchRecord>, now: Timestamp) -> bool {
     let attempts_ended = b.branches.values().all(|br| br.attempts.values().all(|a| a.phase.is_final()));
     let workflow_ended = b.workflow.as_ref().is_none_or(|w| w.phase.is_final());
-    let newest_pod = b.branches.values().flat_map(|br| br.attempts.values()).filter_map(|a| a.started).max();
     let launching = record.and_then(|r| r.actions.first()).is_some_and(|trigger| {
         let launched: BTreeSet<String> = b.branches.keys().map(ToString::to_string).collect();
+        let newest_pod = b.branches.values().flat_map(|br| br.attempts.values()).filter_map(|a| a.started).max();
         trigger.jobs.iter().any(|job| !launched.contains(job))
             && newest_pod.or(b.started).is_none_or(|t| now.duration_since(t) < LAUNCH_GRACE)
     });

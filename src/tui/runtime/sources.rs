@@ -34,7 +34,7 @@ fn connection(tx: &UnboundedSender<DataEvent>, region: &str, c: watch::Connectio
 #[derive(Clone)]
 pub struct FirstScreen(Vec<tokio::sync::watch::Receiver<bool>>);
 
-/// How long the other watches of a region wait for its tenants to be listed.
+/// How long the other watches wait for every region's tenants to be listed.
 pub const FIRST_SCREEN_HEAD_START: std::time::Duration = std::time::Duration::from_millis(1500);
 
 impl FirstScreen {
